@@ -1,0 +1,86 @@
+"""Persons of a PersonGroup / LargePersonGroup: create, read, update, list, delete."""
+from __future__ import annotations
+
+import uuid
+
+from shared.galleries import quotas, repository, validation
+from shared.galleries.containers import persons_counter
+from shared.galleries.kinds import ContainerKind
+from shared.galleries.records import Container, Person
+from shared.galleries.rows import bounded
+
+
+def create(kind: ContainerKind, container_id: str, body: dict) -> str:
+    body = validation.body_object(body)
+    person = Person(person_id=str(uuid.uuid4()),
+                    name=validation.name(body.get("name"), required=True),
+                    user_data=validation.user_data(body.get("userData")))
+    container = _reserve_person(kind, container_id)
+    try:
+        repository.persons().insert(repository.person_to_row(container.incarnation, person))
+    except Exception:
+        _release_persons(kind, container_id, 1)
+        raise
+    return person.person_id
+
+
+def get(kind: ContainerKind, container_id: str, person_id: str) -> Person:
+    container = repository.get_container(kind, container_id)
+    return repository.get_person(container.incarnation, person_id)
+
+
+def update(kind: ContainerKind, container_id: str, person_id: str, body: dict) -> None:
+    body = validation.body_object(body)
+    name = validation.name(body.get("name"), required=False)
+    user_data = validation.user_data(body.get("userData"))
+    container = repository.get_container(kind, container_id)
+
+    def change(person: Person) -> Person:
+        if name is not None:
+            person.name = name
+        if user_data is not None:
+            person.user_data = user_data
+        return person
+
+    repository.update_person(container.incarnation, person_id, change)
+
+
+def listing(kind: ContainerKind, container_id: str, start: str, top: int) -> list[dict]:
+    container = repository.get_container(kind, container_id)
+    return [p.as_json() for p in repository.list_persons(container.incarnation, start, top)]
+
+
+def delete(kind: ContainerKind, container_id: str, person_id: str) -> None:
+    """Tombstone first, so searches on the current snapshot drop the person at once."""
+    container = repository.get_container(kind, container_id)
+    person = repository.get_person(container.incarnation, person_id)
+    repository.add_tombstones(kind, container_id, [person_id, *person.face_ids])
+    repository.persons().delete(container.incarnation, person_id)
+    owned = [face.face_id for face in repository.list_person_faces(container.incarnation, person_id)]
+    repository.delete_faces(container.incarnation, owned)
+    _release_persons(kind, container_id, 1)
+
+
+def _reserve_person(kind: ContainerKind, container_id: str) -> Container:
+    """Count the person against the group limit, then the subscription limit."""
+    container = repository.update_container(
+        kind, container_id,
+        lambda c: _with_person_count(c, 1, quotas.limit(kind, "persons")))
+    try:
+        repository.counters().add(persons_counter(kind), 1, quotas.limit(kind, "persons_total"), "persons")
+    except Exception:
+        repository.update_container(kind, container_id, lambda c: _with_person_count(c, -1, None))
+        raise
+    return container
+
+
+def _release_persons(kind: ContainerKind, container_id: str, count: int) -> None:
+    repository.counters().add(persons_counter(kind), -count, None, "persons")
+    if repository.find_container(kind, container_id) is not None:
+        repository.update_container(kind, container_id, lambda c: _with_person_count(c, -count, None))
+
+
+def _with_person_count(container: Container, delta: int, maximum: int | None) -> Container:
+    container.person_count = bounded(container.person_count, delta, maximum,
+                                     f"persons in the {container.kind.display}")
+    return container

@@ -1,0 +1,83 @@
+"""Gallery records as stored, and their JSON shapes on the wire.
+
+Containers, persons and persisted faces are plain dataclasses; ``repository`` maps them to
+Table rows. A container's persons and faces live under the container's ``incarnation`` (a
+fresh UUID per create), so a container deleted and created again under the same id never
+sees rows, snapshots or queued training work of its predecessor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared import clock
+from shared.galleries.kinds import ContainerKind
+from shared.galleries.training_status import NOT_STARTED, TrainingState
+
+
+def timestamp() -> str:
+    """Now as the API writes dates: RFC 3339 UTC with milliseconds."""
+    return clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Container:
+    kind: ContainerKind
+    container_id: str
+    name: str
+    user_data: str | None
+    recognition_model: str
+    incarnation: str
+    created: str
+    face_count: int = 0  # face lists only
+    person_count: int = 0  # person groups only
+    training: TrainingState | None = None  # None: never trained
+    generation: int = 0  # bumped by each train request; queued work carries it
+    snapshot: str = ""  # blob name of the published index, "" before the first success
+
+    def training_state(self) -> TrainingState:
+        return self.training or TrainingState(NOT_STARTED, self.created, None, None)
+
+    @property
+    def has_snapshot(self) -> bool:
+        return self.training is not None and self.training.last_success is not None
+
+    @property
+    def first_training_running(self) -> bool:
+        return not self.has_snapshot and self.training is not None and self.training.in_progress
+
+    def as_json(self, return_recognition_model: bool) -> dict:
+        body = {self.kind.id_field: self.container_id, "name": self.name}
+        if self.user_data is not None:
+            body["userData"] = self.user_data
+        if return_recognition_model:
+            body["recognitionModel"] = self.recognition_model
+        return body
+
+
+@dataclass
+class Person:
+    person_id: str
+    name: str
+    user_data: str | None
+    face_ids: list[str] = field(default_factory=list)  # the person's live faces, in add order
+
+    def as_json(self) -> dict:
+        body = {"personId": self.person_id, "name": self.name}
+        if self.user_data is not None:
+            body["userData"] = self.user_data
+        body["persistedFaceIds"] = list(self.face_ids)
+        return body
+
+
+@dataclass
+class PersistedFace:
+    face_id: str
+    person_id: str  # "" in face lists
+    user_data: str | None
+
+    def as_json(self) -> dict:
+        body = {"persistedFaceId": self.face_id}
+        if self.user_data is not None:
+            body["userData"] = self.user_data
+        return body
+

@@ -1,0 +1,255 @@
+"""Gallery records in Azure Tables.
+
+Tables (each name gets FACE_STORAGE_PREFIX):
+- ``galleries``: one row per container (PartitionKey = kind, RowKey = container id, so a
+  partition scan lists a kind in ID order) plus the subscription counters.
+- ``gallerypersons``: PartitionKey = container incarnation, RowKey = personId.
+- ``galleryfaces``: PartitionKey = container incarnation, RowKey = persistedFaceId; holds the
+  sealed template, never the image.
+- ``gallerytombs``: PartitionKey = "<kind>-<container id>", RowKey = a deleted person or face id
+  that the published snapshot may still contain; searches drop those ids until a training
+  publishes a snapshot without them.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from shared.errors import FaceApiError, NotFound
+from shared.galleries.kinds import ContainerKind
+from shared.galleries.records import Container, PersistedFace, Person
+from shared.galleries.rows import Counters, mutate
+from shared.engine.types import Template
+from shared.galleries.training_status import TrainingState
+from shared.storage.tables import Table
+from shared.storage.templates import row_location, template_columns, template_from_columns
+
+CONTAINERS, PERSONS, FACES, TOMBS = "galleries", "gallerypersons", "galleryfaces", "gallerytombs"
+
+
+def containers() -> Table:
+    return Table(CONTAINERS)
+
+
+def persons() -> Table:
+    return Table(PERSONS)
+
+
+def faces() -> Table:
+    return Table(FACES)
+
+
+def tombs() -> Table:
+    return Table(TOMBS)
+
+
+def counters() -> Counters:
+    return Counters(containers())
+
+
+# ---------------------------------------------------------------- containers
+
+def container_not_found(kind: ContainerKind, container_id: str) -> FaceApiError:
+    return NotFound(f"{kind.label} '{container_id}' is not found.", code=kind.not_found_code)
+
+
+def container_to_row(c: Container) -> dict:
+    state = c.training
+    row = {
+        "PartitionKey": c.kind.key, "RowKey": c.container_id, "Name": c.name,
+        "RecognitionModel": c.recognition_model, "Incarnation": c.incarnation, "Created": c.created,
+        "FaceCount": c.face_count, "PersonCount": c.person_count, "Generation": c.generation,
+        "Snapshot": c.snapshot,
+    }
+    if c.user_data is not None:
+        row["UserData"] = c.user_data
+    if state is not None:
+        row.update({"TrainStatus": state.status, "TrainAction": state.last_action or "",
+                    "TrainSuccess": state.last_success or "", "TrainMessage": state.message or ""})
+    return row
+
+
+def container_from_row(kind: ContainerKind, row: dict) -> Container:
+    state = None
+    if row.get("TrainStatus"):
+        state = TrainingState(row["TrainStatus"], row["Created"], row.get("TrainAction") or None,
+                              row.get("TrainSuccess") or None, row.get("TrainMessage") or None)
+    return Container(
+        kind=kind, container_id=row["RowKey"], name=row["Name"], user_data=row.get("UserData"),
+        recognition_model=row["RecognitionModel"], incarnation=row["Incarnation"], created=row["Created"],
+        face_count=int(row.get("FaceCount", 0)), person_count=int(row.get("PersonCount", 0)),
+        training=state, generation=int(row.get("Generation", 0)), snapshot=row.get("Snapshot", ""),
+    )
+
+
+def find_container(kind: ContainerKind, container_id: str) -> Container | None:
+    row = containers().get(kind.key, container_id)
+    return None if row is None else container_from_row(kind, row)
+
+
+def get_container(kind: ContainerKind, container_id: str) -> Container:
+    found = find_container(kind, container_id)
+    if found is None:
+        raise container_not_found(kind, container_id)
+    return found
+
+
+def update_container(kind: ContainerKind, container_id: str, change) -> Container:
+    """Read-modify-write of a container record; ``change(Container) -> Container``."""
+    row = mutate(containers(), kind.key, container_id,
+                 lambda row: container_to_row(change(container_from_row(kind, row))),
+                 lambda: container_not_found(kind, container_id))
+    return container_from_row(kind, row)
+
+
+def list_containers(kind: ContainerKind, start: str, top: int) -> list[Container]:
+    rows = containers().query("PartitionKey eq @pk and RowKey gt @start", {"pk": kind.key, "start": start})
+    return [container_from_row(kind, row) for row, _ in zip(rows, range(top))]
+
+
+# ---------------------------------------------------------------- persons
+
+def person_not_found(person_id: str) -> FaceApiError:
+    return NotFound(f"Person '{person_id}' is not found.", code="PersonNotFound")
+
+
+def person_to_row(incarnation: str, p: Person) -> dict:
+    row = {"PartitionKey": incarnation, "RowKey": p.person_id, "Name": p.name,
+           "FaceIds": json.dumps(p.face_ids)}
+    if p.user_data is not None:
+        row["UserData"] = p.user_data
+    return row
+
+
+def person_from_row(row: dict) -> Person:
+    return Person(person_id=row["RowKey"], name=row["Name"], user_data=row.get("UserData"),
+                  face_ids=json.loads(row.get("FaceIds", "[]")))
+
+
+def get_person(incarnation: str, person_id: str) -> Person:
+    row = persons().get(incarnation, person_id)
+    if row is None:
+        raise person_not_found(person_id)
+    return person_from_row(row)
+
+
+def update_person(incarnation: str, person_id: str, change) -> Person:
+    row = mutate(persons(), incarnation, person_id,
+                 lambda row: person_to_row(incarnation, change(person_from_row(row))),
+                 lambda: person_not_found(person_id))
+    return person_from_row(row)
+
+
+def list_persons(incarnation: str, start: str, top: int) -> list[Person]:
+    rows = persons().query("PartitionKey eq @pk and RowKey gt @start", {"pk": incarnation, "start": start})
+    return [person_from_row(row) for row, _ in zip(rows, range(top))]
+
+
+def all_persons(incarnation: str) -> Iterator[Person]:
+    return (person_from_row(row) for row in persons().partition(incarnation))
+
+
+# ---------------------------------------------------------------- persisted faces
+
+def face_not_found(face_id: str) -> FaceApiError:
+    return NotFound(f"Persisted face '{face_id}' is not found.", code="PersistedFaceNotFound")
+
+
+def _face_location(incarnation: str, face_id: str) -> str:
+    return row_location(faces().name, incarnation, face_id)
+
+
+def face_to_row(incarnation: str, f: PersistedFace) -> dict:
+    row = {"PartitionKey": incarnation, "RowKey": f.face_id, "PersonId": f.person_id}
+    if f.user_data is not None:
+        row["UserData"] = f.user_data
+    return row
+
+
+def face_from_row(row: dict) -> PersistedFace:
+    return PersistedFace(face_id=row["RowKey"], person_id=row.get("PersonId", ""), user_data=row.get("UserData"))
+
+
+def insert_face(incarnation: str, face: PersistedFace, template: Template) -> None:
+    """Store a new face with its template sealed to this row."""
+    row = face_to_row(incarnation, face)
+    row.update(template_columns(template, _face_location(incarnation, face.face_id)))
+    faces().insert(row)
+
+
+def get_face(incarnation: str, face_id: str, person_id: str = "") -> PersistedFace:
+    row = faces().get(incarnation, face_id)
+    if row is None or row.get("PersonId", "") != person_id:
+        raise face_not_found(face_id)
+    return face_from_row(row)
+
+
+def update_face(incarnation: str, face_id: str, person_id: str, change) -> PersistedFace:
+    def apply(row: dict) -> dict:
+        if row.get("PersonId", "") != person_id:
+            raise face_not_found(face_id)
+        row.update(face_to_row(incarnation, change(face_from_row(row))))  # keeps the template columns
+        return row
+
+    return face_from_row(mutate(faces(), incarnation, face_id, apply, lambda: face_not_found(face_id)))
+
+
+_FACE_META = ["RowKey", "PersonId", "UserData"]
+
+
+def list_faces(incarnation: str, start: str, top: int) -> list[PersistedFace]:
+    """Faces without their templates, in ID order (face lists only)."""
+    rows = faces().query("PartitionKey eq @pk and RowKey gt @start", {"pk": incarnation, "start": start},
+                         select=_FACE_META)
+    return [face_from_row(row) for row, _ in zip(rows, range(top))]
+
+
+def list_person_faces(incarnation: str, person_id: str) -> list[PersistedFace]:
+    rows = faces().query("PartitionKey eq @pk and PersonId eq @person", {"pk": incarnation, "person": person_id},
+                         select=_FACE_META)
+    return [face_from_row(row) for row in rows]
+
+
+def face_templates(incarnation: str, person_id: str | None = None) -> Iterator[tuple[PersistedFace, Template]]:
+    """Faces with their opened templates: a whole container, or one person's faces."""
+    if person_id is None:
+        rows = faces().partition(incarnation)
+    else:
+        rows = faces().query("PartitionKey eq @pk and PersonId eq @person", {"pk": incarnation, "person": person_id})
+    for row in rows:
+        yield face_from_row(row), template_from_columns(row, _face_location(incarnation, row["RowKey"]))
+
+
+def delete_faces(incarnation: str, face_ids: list[str]) -> None:
+    faces().delete_rows(incarnation, face_ids)
+
+
+# ---------------------------------------------------------------- tombstones
+# Keyed by kind and container id, not incarnation: a search reads them before the
+# container row (see search.py), when it does not know the incarnation yet.
+
+def _tomb_partition(kind: ContainerKind, container_id: str) -> str:
+    return f"{kind.key}-{container_id}"
+
+
+def add_tombstones(kind: ContainerKind, container_id: str, ids: list[str]) -> None:
+    table = tombs()
+    for item in ids:
+        table.upsert({"PartitionKey": _tomb_partition(kind, container_id), "RowKey": item})
+
+
+def tombstones(kind: ContainerKind, container_id: str) -> set[str]:
+    rows = tombs().partition(_tomb_partition(kind, container_id), select=["RowKey"])
+    return {row["RowKey"] for row in rows}
+
+
+def drop_tombstones(kind: ContainerKind, container_id: str, ids: set[str]) -> None:
+    tombs().delete_rows(_tomb_partition(kind, container_id), sorted(ids))
+
+
+def drop_partitions(container: Container) -> None:
+    """Remove every person, face and tombstone row of a deleted container."""
+    for table in (faces(), persons()):
+        keys = [row["RowKey"] for row in table.partition(container.incarnation, select=["RowKey"])]
+        table.delete_rows(container.incarnation, keys)
+    drop_tombstones(container.kind, container.container_id, tombstones(container.kind, container.container_id))

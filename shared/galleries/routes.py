@@ -1,0 +1,208 @@
+"""HTTP routes of the four container kinds, written once and registered per kind.
+
+Every route of face-api.md §6-9 for one kind goes onto the kind's blueprint; which ones a kind
+gets follows from ``kind.has_persons`` / ``kind.trained`` and from the few FaceList quirks
+(no paging, faces listed inside Get, no single-face Get/Patch). Function names carry the kind
+so the four blueprints can live in one Functions app.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import azure.functions as func
+
+from shared.api import render
+from shared.api.auth import Role
+from shared.api.handler import Call, face_operation, face_route
+from shared.api.image import request_image
+from shared.errors import FaceApiError
+from shared.galleries import containers, faces, persons, repository, training, validation
+from shared.galleries.kinds import FACE_LIST, ContainerKind
+from shared.galleries.training_status import render as render_training
+
+ALL_ROWS = 1_000_000_000  # FaceList listing has no paging
+
+
+def container_blueprint(kind: ContainerKind) -> func.Blueprint:
+    bp = func.Blueprint()
+    _container_routes(bp, kind)
+    if kind.has_persons:
+        _person_routes(bp, kind)
+    else:
+        _list_face_routes(bp, kind)
+    if kind.trained:
+        _training_routes(bp, kind)
+    return bp
+
+
+def _add(bp: func.Blueprint, kind: ContainerKind, path: str, method: str, name: str,
+         operation: Callable[[Call], object]) -> None:
+    operation.__name__ = operation.__qualname__ = f"{kind.key}_{name}"
+    bp.route(route=face_route(path), methods=[method])(face_operation(Role.ADMIN)(operation))
+
+
+def _container_id(call: Call, kind: ContainerKind) -> str:
+    return validation.container_id(call.route("containerId"), kind.id_field)
+
+
+def _person_id(call: Call) -> str:
+    try:
+        return validation.uuid_text(call.route("personId"), "personId")
+    except FaceApiError:
+        raise repository.person_not_found(call.route("personId")) from None
+
+
+def _face_id(call: Call) -> str:
+    try:
+        return validation.uuid_text(call.route("persistedFaceId"), "persistedFaceId")
+    except FaceApiError:
+        raise repository.face_not_found(call.route("persistedFaceId")) from None
+
+
+def _body(call: Call) -> dict:
+    fields = call.json()
+    return {name: fields.get(name) for name in ("name", "userData", "recognitionModel")}
+
+
+def _paging(call: Call) -> tuple[str, int]:
+    return validation.paging(call.query.text("start"), call.query.text("top"))
+
+
+def _face_input(call: Call) -> faces.FaceInput:
+    params = {name: call.query.text(name) for name in ("targetFace", "detectionModel", "userData")}
+    return faces.parse_face_input(request_image(call), params)
+
+
+def _container_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
+    one = f"{kind.route}/{{containerId}}"
+
+    def create(call: Call) -> None:
+        containers.create(kind, _container_id(call, kind), _body(call))
+
+    def get(call: Call) -> dict:
+        container = repository.get_container(kind, _container_id(call, kind))
+        body = container.as_json(call.query.boolean("returnRecognitionModel", False))
+        if kind is FACE_LIST:
+            body["persistedFaces"] = [f.as_json() for f in repository.list_faces(container.incarnation, "", ALL_ROWS)]
+        return body
+
+    def update(call: Call) -> None:
+        containers.update(kind, _container_id(call, kind), _body(call))
+
+    def delete(call: Call) -> None:
+        containers.delete(kind, _container_id(call, kind))
+
+    def listing(call: Call) -> list:
+        start, top = ("", ALL_ROWS) if kind is FACE_LIST else _paging(call)
+        return containers.listing(kind, start, top, call.query.boolean("returnRecognitionModel", False))
+
+    _add(bp, kind, one, "PUT", "create", create)
+    _add(bp, kind, one, "GET", "get", get)
+    _add(bp, kind, one, "PATCH", "update", update)
+    _add(bp, kind, one, "DELETE", "delete", delete)
+    _add(bp, kind, kind.route, "GET", "list", listing)
+
+
+def _list_face_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
+    many = f"{kind.route}/{{containerId}}/persistedfaces"
+    one = f"{many}/{{persistedFaceId}}"
+
+    def add(call: Call) -> dict:
+        return {"persistedFaceId": faces.add_to_list(kind, _container_id(call, kind), _face_input(call))}
+
+    def delete(call: Call) -> None:
+        faces.delete_from_list(kind, _container_id(call, kind), _face_id(call))
+
+    _add(bp, kind, many, "POST", "add_face", add)
+    _add(bp, kind, one, "DELETE", "delete_face", delete)
+    if kind is FACE_LIST:
+        return
+
+    def listing(call: Call) -> list:
+        start, top = _paging(call)
+        return faces.list_faces(kind, _container_id(call, kind), start, top)
+
+    def get(call: Call) -> dict:
+        return faces.get(kind, _container_id(call, kind), _face_id(call)).as_json()
+
+    def update(call: Call) -> None:
+        faces.update(kind, _container_id(call, kind), _face_id(call), {"userData": call.json().get("userData")})
+
+    _add(bp, kind, many, "GET", "list_faces", listing)
+    _add(bp, kind, one, "GET", "get_face", get)
+    _add(bp, kind, one, "PATCH", "update_face", update)
+
+
+def _person_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
+    many = f"{kind.route}/{{containerId}}/persons"
+    one = f"{many}/{{personId}}"
+    face_many = f"{one}/persistedfaces"
+    face_one = f"{face_many}/{{persistedFaceId}}"
+
+    def create(call: Call) -> dict:
+        return {"personId": persons.create(kind, _container_id(call, kind), _body(call))}
+
+    def listing(call: Call) -> list:
+        start, top = _paging(call)
+        return persons.listing(kind, _container_id(call, kind), start, top)
+
+    def get(call: Call) -> dict:
+        return persons.get(kind, _container_id(call, kind), _person_id(call)).as_json()
+
+    def update(call: Call) -> None:
+        persons.update(kind, _container_id(call, kind), _person_id(call), _body(call))
+
+    def delete(call: Call) -> None:
+        persons.delete(kind, _container_id(call, kind), _person_id(call))
+
+    def add_face(call: Call) -> dict:
+        face_id = faces.add_to_person(kind, _container_id(call, kind), _person_id(call), _face_input(call))
+        return {"persistedFaceId": face_id}
+
+    def get_face(call: Call) -> dict:
+        return faces.get(kind, _container_id(call, kind), _face_id(call), _person_id(call)).as_json()
+
+    def update_face(call: Call) -> None:
+        faces.update(kind, _container_id(call, kind), _face_id(call), {"userData": call.json().get("userData")},
+                     _person_id(call))
+
+    def delete_face(call: Call) -> None:
+        faces.delete_from_person(kind, _container_id(call, kind), _person_id(call), _face_id(call))
+
+    _add(bp, kind, many, "POST", "create_person", create)
+    _add(bp, kind, many, "GET", "list_persons", listing)
+    _add(bp, kind, one, "GET", "get_person", get)
+    _add(bp, kind, one, "PATCH", "update_person", update)
+    _add(bp, kind, one, "DELETE", "delete_person", delete)
+    _add(bp, kind, face_many, "POST", "add_person_face", add_face)
+    _add(bp, kind, face_one, "GET", "get_person_face", get_face)
+    _add(bp, kind, face_one, "PATCH", "update_person_face", update_face)
+    _add(bp, kind, face_one, "DELETE", "delete_person_face", delete_face)
+
+
+def _training_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
+    base = f"{kind.route}/{{containerId}}"
+
+    def train(call: Call) -> func.HttpResponse:
+        container_id = _container_id(call, kind)
+        training.request(kind, container_id)
+        headers = {"Retry-After": str(training.POLL_AFTER_SECONDS)}
+        if call.version.name != "v1.0":
+            # The v1.2 SDK's poller follows this header to the training status until it settles.
+            headers["operation-Location"] = _status_url(call, f"{kind.route}/{container_id}/training")
+        return render.empty_response(202, headers)
+
+    def status(call: Call) -> func.HttpResponse:
+        state = repository.get_container(kind, _container_id(call, kind)).training_state()
+        headers = {"Retry-After": str(training.POLL_AFTER_SECONDS)} if state.in_progress else {}
+        return render.json_response(render_training(state, call.version.name), headers=headers)
+
+    _add(bp, kind, f"{base}/train", "POST", "train", train)
+    _add(bp, kind, f"{base}/training", "GET", "training_status", status)
+
+
+def _status_url(call: Call, path: str) -> str:
+    """Absolute URL of ``path`` under the same endpoint and api-version as this request."""
+    url = call.req.url
+    root = url[: url.find("/face/")] if "/face/" in url else url.rstrip("/")
+    return f"{root}/face/{call.version.name}/{path}"

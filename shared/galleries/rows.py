@@ -1,0 +1,71 @@
+"""Table row helpers: optimistic read-modify-write and counters with limits.
+
+Every count that has a limit (faces per person, faces per list, persons per group, containers
+and persons per subscription) is a column on one row, changed only by an ETag-matched replace.
+Two requests that read the same count cannot both write it, so parallel adds never overshoot.
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from shared.errors import Conflict, FaceApiError, QuotaExceeded
+from shared.storage.tables import ConcurrentUpdate, EntityExists, Table
+
+_MAX_ATTEMPTS = 60
+
+
+def etag_of(row: dict) -> str:
+    return row.metadata["etag"]  # TableEntity carries its etag in metadata
+
+
+def mutate(table: Table, partition_key: str, row_key: str,
+           change: Callable[[dict], dict], missing: Callable[[], FaceApiError]) -> dict:
+    """Apply ``change`` to the current row until the ETag-matched replace wins.
+
+    ``change`` gets a copy of the row and returns the new row, or raises a FaceApiError
+    (e.g. QuotaExceeded) to give up without writing.
+    """
+    for attempt in range(_MAX_ATTEMPTS):
+        row = table.get(partition_key, row_key)
+        if row is None:
+            raise missing()
+        updated = change(dict(row))
+        try:
+            table.replace(updated, etag_of(row))
+            return updated
+        except ConcurrentUpdate:
+            # Jittered backoff so a burst of writers to one row spreads out.
+            time.sleep(random.uniform(0, 0.004 * (attempt + 1)))
+    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
+
+
+def bounded(value: int, delta: int, maximum: int | None, what: str) -> int:
+    """``value + delta``, refusing to go over ``maximum`` (and never below zero)."""
+    result = value + delta
+    if delta > 0 and maximum is not None and result > maximum:
+        raise QuotaExceeded(f"The number of {what} has reached the limit ({maximum}).")
+    return max(0, result)
+
+
+class Counters:
+    """Subscription-wide counts (containers per kind, persons in all groups of a kind)."""
+
+    PARTITION = "counters"
+
+    def __init__(self, table: Table):
+        self._table = table
+
+    def add(self, name: str, delta: int, maximum: int | None, what: str) -> None:
+        self._ensure(name)
+        mutate(self._table, self.PARTITION, name,
+               lambda row: {**row, "Value": bounded(int(row["Value"]), delta, maximum, what)},
+               lambda: Conflict("Counter row vanished."))
+
+    def _ensure(self, name: str) -> None:
+        if self._table.get(self.PARTITION, name) is None:
+            try:
+                self._table.insert({"PartitionKey": self.PARTITION, "RowKey": name, "Value": 0})
+            except EntityExists:
+                pass

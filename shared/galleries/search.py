@@ -1,0 +1,111 @@
+"""1:N queries against galleries: identify, find-similar in (large) face lists, verify to a person.
+
+Trained kinds answer from the published snapshot (kept warm per process by snapshots.CACHE).
+Ids deleted since that snapshot are read from the tombstones *before* the container row: a
+training that publishes after our row read cannot have removed tombstones we still need.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from shared.engine import matching
+from shared.engine.types import Template
+from shared.errors import BadArgument, Conflict
+from shared.galleries import repository, snapshots
+from shared.galleries.kinds import ContainerKind
+from shared.galleries.records import Container
+from shared.index.gallery import EmbedderInfo, GalleryIndex, build_index
+from shared.index.labels import Exclusions
+
+MATCH_PERSON, MATCH_FACE = "matchPerson", "matchFace"
+
+
+def default_threshold() -> float:
+    """Identify's default confidenceThreshold: the engine's same-person decision point."""
+    return matching.SAME_PERSON_CONFIDENCE
+
+
+def identify(kind: ContainerKind, container_id: str, queries: dict[str, Template],
+             max_candidates: int, threshold: float) -> list[dict]:
+    index, hidden, _ = _trained_index(kind, container_id, queries.values())
+    results = []
+    for face_id, template in queries.items():
+        matches = index.search_persons(template.vector, k=max_candidates, exclude=hidden)[0]
+        scored = [(m.person_id, _confidence(m.distance, template)) for m in matches]
+        candidates = [{"personId": person, "confidence": conf} for person, conf in scored if conf >= threshold]
+        candidates.sort(key=lambda c: -c["confidence"])
+        results.append({"faceId": face_id, "candidates": candidates})
+    return results
+
+
+def find_similar(kind: ContainerKind, container_id: str, query: Template, max_candidates: int,
+                 mode: str) -> list[dict]:
+    if kind.trained:
+        index, hidden, _ = _trained_index(kind, container_id, [query])
+    else:
+        container = repository.get_container(kind, container_id)
+        _check_model(container, [query])
+        index, hidden = _exact_index(container), Exclusions()
+        if index is None:
+            return []
+    matches = index.search(query.vector, k=max_candidates, exclude=hidden)[0]
+    found = [{"persistedFaceId": m.face_id, "confidence": _confidence(m.distance, query)} for m in matches]
+    if mode == MATCH_PERSON:
+        found = [item for item in found if matching.is_identical(item["confidence"])]
+    return found
+
+
+def verify_to_person(kind: ContainerKind, container_id: str, person_id: str, query: Template) -> dict:
+    """Compare with the person's current faces (no training needed); best face decides."""
+    container = repository.get_container(kind, container_id)
+    _check_model(container, [query])
+    person = repository.get_person(container.incarnation, person_id)
+    live = set(person.face_ids)
+    vectors = [t.vector for face, t in repository.face_templates(container.incarnation, person_id)
+               if face.face_id in live and _compatible(t, query)]
+    if not vectors:
+        return {"isIdentical": False, "confidence": 0.0}
+    distances = np.linalg.norm(np.vstack(vectors) - query.vector[None, :], axis=1)
+    confidence = _confidence(float(distances.min()), query)
+    return {"isIdentical": matching.is_identical(confidence), "confidence": confidence}
+
+
+def _trained_index(kind: ContainerKind, container_id: str, queries) -> tuple[GalleryIndex, Exclusions, Container]:
+    hidden = repository.tombstones(kind, container_id)
+    container = repository.get_container(kind, container_id)
+    _check_model(container, queries)
+    if not container.has_snapshot:
+        if container.first_training_running:
+            raise Conflict(f"{kind.label} '{container_id}' is still training.", code=kind.training_conflict_code)
+        raise BadArgument(f"{kind.label} '{container_id}' is not trained.", code=kind.not_trained_code)
+    index = snapshots.CACHE.index(container)
+    for template in queries:
+        if EmbedderInfo(template.embedder, template.embedder_version) != index.embedder:
+            raise BadArgument("The faces were made by a different recognition engine version than the "
+                              f"trained {kind.display}; train it again.")
+    return index, Exclusions(face_ids=hidden, person_ids=hidden), container
+
+
+def _exact_index(container: Container) -> GalleryIndex | None:
+    rows = list(repository.face_templates(container.incarnation))
+    if not rows:
+        return None
+    vectors = np.vstack([t.vector for _, t in rows]).astype(np.float32)
+    face_ids = [face.face_id for face, _ in rows]
+    embedder = EmbedderInfo(rows[0][1].embedder, rows[0][1].embedder_version)
+    return build_index(vectors, np.arange(len(rows)), face_ids, [None] * len(rows), embedder=embedder)
+
+
+def _check_model(container: Container, queries) -> None:
+    for template in queries:
+        if template.recognition_model != container.recognition_model:
+            raise BadArgument(f"The recognition model of the faces ({template.recognition_model}) differs from "
+                              f"the {container.kind.display}'s ({container.recognition_model}).")
+
+
+def _compatible(stored: Template, query: Template) -> bool:
+    return (stored.embedder, stored.embedder_version) == (query.embedder, query.embedder_version)
+
+
+def _confidence(distance: float, query: Template) -> float:
+    return float(matching.confidence(distance, query.embedder))
