@@ -1,0 +1,161 @@
+"""GalleryIndex: 1:N search over one container's templates (face list or person group)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from shared.index.backends import ExactBackend, HnswBackend
+from shared.index.labels import NO_EXCLUSIONS, Exclusions, LabelMap
+from shared.index.params import IndexParams
+
+
+@dataclass(frozen=True)
+class FaceMatch:
+    face_id: str
+    person_id: str | None
+    label: int
+    distance: float  # Euclidean (not squared)
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    person_id: str
+    distance: float  # of the person's nearest face
+    face_id: str  # that nearest face
+    label: int
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    """Which network made the vectors; a query must come from the same one."""
+
+    name: str = ""
+    version: str = ""
+
+
+class GalleryIndex:
+    def __init__(
+        self,
+        backend: ExactBackend | HnswBackend,
+        labels: LabelMap,
+        dims: int,
+        params: IndexParams,
+        embedder: EmbedderInfo,
+    ):
+        self.backend = backend
+        self.labels = labels
+        self.dims = dims
+        self.params = params
+        self.embedder = embedder
+
+    @property
+    def count(self) -> int:
+        return len(self.labels)
+
+    @property
+    def kind(self) -> str:
+        return self.backend.kind
+
+    @property
+    def nbytes(self) -> int:
+        """Approximate resident size, for cache budgeting."""
+        arrays = (self.labels.labels, self.labels.face_ids, self.labels.person_codes, self.labels.persons)
+        return self.backend.nbytes + sum(a.nbytes for a in arrays)
+
+    def _queries(self, query: np.ndarray) -> np.ndarray:
+        queries = np.asarray(query, dtype=np.float32)
+        if queries.ndim == 1:
+            queries = queries[None, :]
+        if queries.ndim != 2 or queries.shape[1] != self.dims:
+            raise ValueError(f"query shape {np.shape(query)} does not match index dimension {self.dims}")
+        return np.ascontiguousarray(queries)
+
+    def _neighbours(self, query: np.ndarray, k: int, ef: int | None, exclude: Exclusions):
+        if k < 1:
+            raise ValueError(f"k must be positive, got {k}")
+        queries = self._queries(query)
+        ef = self.params.ef_for(self.count) if ef is None else ef
+        rows, sq = self.backend.knn(queries, k, ef, self.labels.row_filter(exclude))
+        return rows, np.sqrt(sq)
+
+    def search(
+        self, query: np.ndarray, k: int = 1, ef: int | None = None, exclude: Exclusions = NO_EXCLUSIONS
+    ) -> list[list[FaceMatch]]:
+        """The k nearest faces for each query row (a (d,) query counts as one row).
+
+        ``ef`` defaults to the size-scaled value of the index params; rows hidden by
+        ``exclude`` are never returned.
+        """
+        rows, dist = self._neighbours(query, k, ef, exclude)
+        return [[self._face(int(r), float(d)) for r, d in zip(rr, dd)] for rr, dd in zip(rows, dist)]
+
+    def search_persons(
+        self,
+        query: np.ndarray,
+        k: int = 1,
+        ef: int | None = None,
+        exclude: Exclusions = NO_EXCLUSIONS,
+        faces_per_person: int | None = None,
+    ) -> list[list[PersonMatch]]:
+        """The k nearest persons per query row, each scored by its nearest face.
+
+        Fetches k * faces_per_person faces (default: the most faces any person has), which
+        is enough for k distinct persons even if the best persons fill the list with all
+        their faces; faces without a person are ignored.
+        """
+        per = faces_per_person or self.max_faces_per_person
+        rows, dist = self._neighbours(query, max(1, k * per), ef, exclude)
+        return [self._group(rr, dd, k) for rr, dd in zip(rows, dist)]
+
+    @property
+    def max_faces_per_person(self) -> int:
+        counts = self.labels.faces_per_person
+        return int(counts.max()) if counts.size else 1
+
+    def _group(self, rows: np.ndarray, dist: np.ndarray, k: int) -> list[PersonMatch]:
+        # Rows arrive nearest first, so a person's first row is its best face.
+        matches: dict[int, PersonMatch] = {}
+        codes = self.labels.person_codes[rows]
+        for row, code, d in zip(rows.tolist(), codes.tolist(), dist.tolist()):
+            if code < 0 or code in matches:
+                continue
+            matches[code] = PersonMatch(
+                self.labels.persons[code].decode("utf-8"), d, self.labels.face_id(row), int(self.labels.labels[row])
+            )
+            if len(matches) == k:
+                break
+        return list(matches.values())
+
+    def _face(self, row: int, distance: float) -> FaceMatch:
+        return FaceMatch(self.labels.face_id(row), self.labels.person_id(row), int(self.labels.labels[row]), distance)
+
+
+def build_index(
+    vectors: np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    face_ids: Sequence[str],
+    person_ids: Sequence[str | None],
+    params: IndexParams | None = None,
+    embedder: EmbedderInfo = EmbedderInfo(),
+) -> GalleryIndex:
+    """Index ``vectors`` (n, d) float32; row i is face ``face_ids[i]`` of ``person_ids[i]``.
+
+    Galleries below ``params.exact_threshold`` use brute force; larger ones an HNSW
+    graph built on ``params.threads`` threads (FACE_INDEX_THREADS).
+    """
+    params = params or IndexParams.from_env()
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2:
+        raise ValueError(f"vectors must be (n, d), got shape {vectors.shape}")
+    label_map = LabelMap.create(labels, face_ids, person_ids)
+    if len(label_map) != len(vectors):
+        raise ValueError(f"{len(vectors)} vectors but {len(label_map)} ids")
+    if not np.isfinite(vectors).all():
+        raise ValueError("vectors contain NaN or infinity")
+    if len(vectors) < max(params.exact_threshold, 1):  # hnswlib cannot hold an empty graph
+        backend: ExactBackend | HnswBackend = ExactBackend(vectors)
+    else:
+        backend = HnswBackend.build(vectors, params.m, params.ef_construction, params.threads)
+    return GalleryIndex(backend, label_map, vectors.shape[1], params, embedder)

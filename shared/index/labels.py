@@ -1,0 +1,125 @@
+"""Row metadata of a gallery index: caller labels, face ids and person ids per row.
+
+Rows are the index's internal positions 0..n-1. Ids are kept as fixed-width byte arrays
+rather than Python strings: at 1M faces a list of UUID strings costs ~100 MB and a dict
+from id to row ~150 MB more; the arrays cost ~40 MB and look ids up by binary search.
+Person ids are stored once (sorted) with an int32 code per row, -1 for faces without a
+person (LargeFaceList), so grouping by person is an integer operation.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """Ids that must never be returned: deleted since the index was built."""
+
+    face_ids: Collection[str] = frozenset()
+    person_ids: Collection[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.face_ids) or bool(self.person_ids)
+
+
+NO_EXCLUSIONS = Exclusions()
+
+
+def _encode(ids: Sequence[str]) -> np.ndarray:
+    encoded = [s.encode("utf-8") for s in ids]
+    width = max((len(b) for b in encoded), default=1) or 1
+    return np.array(encoded, dtype=f"S{width}")
+
+
+def _find(sorted_ids: np.ndarray, wanted: Collection[str]) -> np.ndarray:
+    """Positions in ``sorted_ids`` of the ``wanted`` ids that exist."""
+    if not wanted or sorted_ids.size == 0:
+        return np.empty(0, dtype=np.int64)
+    keys = _encode(list(wanted))
+    # Keys longer than the stored width are truncated for the search; the equality check
+    # below compares full keys, so a truncated prefix never counts as a hit.
+    at = np.searchsorted(sorted_ids, keys.astype(sorted_ids.dtype)).clip(0, sorted_ids.size - 1)
+    return at[sorted_ids[at] == keys]
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Rows hidden from one query: deleted faces plus all faces of deleted persons."""
+
+    rows: frozenset[int]
+    person_codes: frozenset[int]
+    codes_by_row: np.ndarray
+    hidden: int  # number of distinct rows hidden
+
+    def allows(self, row: int) -> bool:
+        return row not in self.rows and int(self.codes_by_row[row]) not in self.person_codes
+
+    def mask(self) -> np.ndarray:
+        """Boolean mask over all rows, True = hidden (for brute-force scans)."""
+        hidden = np.isin(self.codes_by_row, list(self.person_codes)) if self.person_codes else np.zeros(
+            self.codes_by_row.size, dtype=bool
+        )
+        hidden[list(self.rows)] = True
+        return hidden
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    labels: np.ndarray  # int64 (n,): the caller's label per row
+    face_ids: np.ndarray  # S<w> (n,)
+    person_codes: np.ndarray  # int32 (n,): index into persons, -1 = no person
+    persons: np.ndarray  # S<w> (p,), sorted unique person ids
+
+    @classmethod
+    def create(
+        cls, labels: Sequence[int] | np.ndarray, face_ids: Sequence[str], person_ids: Sequence[str | None]
+    ) -> "LabelMap":
+        n = len(face_ids)
+        if len(labels) != n or len(person_ids) != n:
+            raise ValueError(f"labels ({len(labels)}), face_ids ({n}) and person_ids ({len(person_ids)}) differ in length")
+        if len(set(face_ids)) != n:
+            raise ValueError("face ids must be unique")
+        rows = [i for i, p in enumerate(person_ids) if p is not None]
+        known = _encode([person_ids[i] for i in rows])
+        persons = np.unique(known)
+        codes = np.full(n, -1, dtype=np.int32)
+        codes[rows] = np.searchsorted(persons, known)
+        return cls(np.asarray(labels, dtype=np.int64), _encode(face_ids), codes, persons)
+
+    def __len__(self) -> int:
+        return int(self.labels.size)
+
+    @cached_property
+    def _sorted_faces(self) -> tuple[np.ndarray, np.ndarray]:
+        # Built on first use (only queries with exclusions need it); a racing duplicate
+        # computation in another thread is harmless.
+        order = np.argsort(self.face_ids, kind="stable")
+        return self.face_ids[order], order
+
+    def face_id(self, row: int) -> str:
+        return self.face_ids[row].decode("utf-8")
+
+    def person_id(self, row: int) -> str | None:
+        code = int(self.person_codes[row])
+        return None if code < 0 else self.persons[code].decode("utf-8")
+
+    def row_filter(self, exclusions: Exclusions) -> RowFilter | None:
+        """The filter for ``exclusions``, or None when nothing known is excluded."""
+        rows = frozenset()
+        if exclusions.face_ids:
+            sorted_ids, order = self._sorted_faces
+            rows = frozenset(order[_find(sorted_ids, exclusions.face_ids)].tolist())
+        codes = frozenset(_find(self.persons, exclusions.person_ids).tolist())
+        if not rows and not codes:
+            return None
+        by_person = int(self.faces_per_person[list(codes)].sum())
+        alone = sum(1 for row in rows if int(self.person_codes[row]) not in codes)
+        return RowFilter(rows, codes, self.person_codes, by_person + alone)
+
+    @cached_property
+    def faces_per_person(self) -> np.ndarray:
+        return np.bincount(self.person_codes[self.person_codes >= 0], minlength=self.persons.size)

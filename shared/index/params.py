@@ -1,0 +1,46 @@
+"""Index tuning knobs; every default can be overridden by an app setting (env var).
+
+Defaults come from benchmarks/bench_index.py on the synthetic identity-clustered
+distribution described in docs/index.md (numbers and reasoning there).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from shared.settings import env_int
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    m: int = 32  # hnswlib M: graph degree; high-dimensional face vectors need more than 16
+    ef_construction: int = 100
+    ef_search: int = 64  # default ef for galleries up to ef_reference_size
+    ef_reference_size: int = 100_000  # ef grows with the square root of size above this
+    ef_max: int = 512
+    exact_threshold: int = 20_000  # below this many vectors, brute force is faster and exact
+    threads: int = 2  # build threads
+
+    @classmethod
+    def from_env(cls) -> "IndexParams":
+        base = cls()
+        return cls(
+            m=env_int("FACE_INDEX_M", base.m),
+            ef_construction=env_int("FACE_INDEX_EF_CONSTRUCTION", base.ef_construction),
+            ef_search=env_int("FACE_INDEX_EF", base.ef_search),
+            ef_reference_size=env_int("FACE_INDEX_EF_REFERENCE_SIZE", base.ef_reference_size),
+            ef_max=env_int("FACE_INDEX_EF_MAX", base.ef_max),
+            exact_threshold=env_int("FACE_INDEX_EXACT_THRESHOLD", base.exact_threshold),
+            threads=env_int("FACE_INDEX_THREADS", base.threads),
+        )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def ef_for(self, size: int) -> int:
+        """Default ef for a gallery of ``size`` vectors.
+
+        Recall of a fixed ef falls as the graph grows (more hops, more local minima), so
+        ef scales with sqrt(size / reference) above the reference size, capped at ef_max.
+        """
+        scale = max(1.0, (size / self.ef_reference_size) ** 0.5)
+        return min(self.ef_max, int(round(self.ef_search * scale)))

@@ -1,0 +1,194 @@
+"""One-file snapshot of a GalleryIndex: plain bytes; the caller encrypts and uploads.
+
+Layout (format version 1):
+
+    [0, 4096)   fixed header area: magic b"FACEIDX1", u32 version, u32 json length,
+                u32 crc32 of the json, json, zero padding
+    4096...     sections back to back in header order: "graph" (hnswlib save_index
+                bytes, or the raw float32 vectors of an exact index), then the label
+                arrays "labels", "face_ids", "person_codes", "persons"
+
+The json holds kind, dims, count, build params, embedder name/version and, per section,
+its length, dtype, shape and sha256. The header has a fixed size so the writer can hash
+sections while streaming them and fill the header in last (the target must be seekable).
+
+hnswlib only loads an index from a file path holding exactly that index, so the loader
+streams the graph section to a temporary file (constant memory) and loads it from
+there: one in-memory copy of the graph, plus temporary disk equal to its size.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from shared.index.backends import ExactBackend, HnswBackend
+from shared.index.gallery import EmbedderInfo, GalleryIndex
+from shared.index.labels import LabelMap
+from shared.index.params import IndexParams
+
+MAGIC = b"FACEIDX1"
+FORMAT_VERSION = 1
+HEADER_SPACE = 4096
+_FIXED = struct.Struct("<8sIII")  # magic, version, json length, json crc32
+_CHUNK = 4 << 20
+_LABEL_SECTIONS = ("labels", "face_ids", "person_codes", "persons")
+
+
+class SnapshotError(ValueError):
+    """The bytes are not a readable snapshot: wrong magic, version, truncated, corrupted."""
+
+
+@contextmanager
+def _opened(target: str | os.PathLike | BinaryIO, mode: str) -> Iterator[BinaryIO]:
+    if isinstance(target, (str, os.PathLike)):
+        with open(target, mode) as handle:
+            yield handle
+    else:
+        yield target
+
+
+@contextmanager
+def _temp_path(directory: str | None) -> Iterator[Path]:
+    fd, name = tempfile.mkstemp(prefix="faceidx-", suffix=".bin", dir=directory)
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _copy(src: BinaryIO, dst: BinaryIO, length: int, digest) -> None:
+    """Copy exactly ``length`` bytes, hashing them; short input means truncation."""
+    remaining = length
+    while remaining:
+        chunk = src.read(min(_CHUNK, remaining))
+        if not chunk:
+            raise SnapshotError("snapshot is truncated")
+        digest.update(chunk)
+        dst.write(chunk)
+        remaining -= len(chunk)
+
+
+def _write_array(out: BinaryIO, name: str, array: np.ndarray) -> dict:
+    data = np.ascontiguousarray(array)
+    out.write(memoryview(data).cast("B"))
+    return {"name": name, "length": data.nbytes, "dtype": data.dtype.str, "shape": list(data.shape),
+            "sha256": hashlib.sha256(memoryview(data).cast("B")).hexdigest()}
+
+
+def _write_graph(out: BinaryIO, index: GalleryIndex, temp_dir: str | None) -> dict:
+    backend = index.backend
+    if isinstance(backend, ExactBackend):
+        return _write_array(out, "graph", backend.vectors)
+    with _temp_path(temp_dir) as path:
+        backend.save(path)
+        digest, length = hashlib.sha256(), path.stat().st_size
+        with open(path, "rb") as src:
+            _copy(src, out, length, digest)
+    return {"name": "graph", "length": length, "dtype": "|u1", "shape": [length], "sha256": digest.hexdigest()}
+
+
+def write_snapshot(index: GalleryIndex, target: str | os.PathLike | BinaryIO, temp_dir: str | None = None) -> int:
+    """Write ``index`` to a path or seekable binary file; returns the bytes written."""
+    with _opened(target, "wb") as out:
+        start = out.tell()
+        out.write(b"\0" * HEADER_SPACE)
+        sections = [_write_graph(out, index, temp_dir)]
+        label_map = index.labels
+        sections += [_write_array(out, name, getattr(label_map, name)) for name in _LABEL_SECTIONS]
+        end = out.tell()
+        header = {
+            "kind": index.kind,
+            "dims": index.dims,
+            "count": index.count,
+            "params": index.params.as_dict(),
+            "embedder": {"name": index.embedder.name, "version": index.embedder.version},
+            "sections": sections,
+        }
+        blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
+        if _FIXED.size + len(blob) > HEADER_SPACE:
+            raise ValueError(f"snapshot header of {len(blob)} bytes does not fit in {HEADER_SPACE}")
+        out.seek(start)
+        out.write(_FIXED.pack(MAGIC, FORMAT_VERSION, len(blob), zlib.crc32(blob)) + blob)
+        out.seek(end)
+    return end - start
+
+
+def _read_header(src: BinaryIO) -> dict:
+    area = src.read(HEADER_SPACE)
+    if len(area) < _FIXED.size or area[:8] != MAGIC:
+        raise SnapshotError("not a gallery index snapshot (bad magic)")
+    if len(area) < HEADER_SPACE:
+        raise SnapshotError("snapshot is truncated")
+    _, version, length, crc = _FIXED.unpack_from(area)
+    if version != FORMAT_VERSION:
+        raise SnapshotError(f"unsupported snapshot format version {version}")
+    blob = area[_FIXED.size:_FIXED.size + length]
+    if length > HEADER_SPACE - _FIXED.size or zlib.crc32(blob) != crc:
+        raise SnapshotError("snapshot header is corrupted")
+    return json.loads(blob)
+
+
+def _check(section: dict, digest) -> None:
+    if digest.hexdigest() != section["sha256"]:
+        raise SnapshotError(f"snapshot section {section['name']!r} is corrupted (checksum mismatch)")
+
+
+def _read_array(src: BinaryIO, section: dict) -> np.ndarray:
+    # Read straight into the array's own memory: no second copy of the bytes.
+    array = np.empty(section["shape"], dtype=np.dtype(section["dtype"]))
+    view = memoryview(array).cast("B")
+    if array.nbytes != section["length"]:
+        raise SnapshotError(f"snapshot section {section['name']!r} has an inconsistent size")
+    filled = 0
+    while filled < array.nbytes:
+        got = src.readinto(view[filled:filled + _CHUNK])
+        if not got:
+            raise SnapshotError("snapshot is truncated")
+        filled += got
+    _check(section, hashlib.sha256(view))
+    return array
+
+
+def _read_graph(src: BinaryIO, header: dict, params: IndexParams, temp_dir: str | None):
+    section = header["sections"][0]
+    if header["kind"] == ExactBackend.kind:
+        return ExactBackend(_read_array(src, section))
+    with _temp_path(temp_dir) as path:
+        digest = hashlib.sha256()
+        with open(path, "wb") as dst:
+            _copy(src, dst, section["length"], digest)
+        _check(section, digest)
+        return HnswBackend.load(path, header["dims"], header["count"], params.threads)
+
+
+def load_snapshot(
+    source: str | os.PathLike | BinaryIO, params: IndexParams | None = None, temp_dir: str | None = None
+) -> GalleryIndex:
+    """Load a snapshot written by write_snapshot; raises SnapshotError on bad bytes.
+
+    ``params`` are the query-time knobs (ef, threads): default from the environment, so
+    search tuning changes apply without a rebuild.
+    """
+    params = params or IndexParams.from_env()
+    with _opened(source, "rb") as src:
+        header = _read_header(src)
+        names = [s["name"] for s in header["sections"]]
+        if names != ["graph", *_LABEL_SECTIONS] or header["kind"] not in (ExactBackend.kind, HnswBackend.kind):
+            raise SnapshotError("snapshot header lists unexpected sections")
+        backend = _read_graph(src, header, params, temp_dir)
+        arrays = {s["name"]: _read_array(src, s) for s in header["sections"][1:]}
+        if src.read(1):
+            raise SnapshotError("snapshot has trailing bytes")
+    embedder = EmbedderInfo(**header["embedder"])
+    return GalleryIndex(backend, LabelMap(**arrays), header["dims"], params, embedder)

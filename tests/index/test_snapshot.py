@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from shared.index import EmbedderInfo, SnapshotError, build_index, load_snapshot, write_snapshot
+from shared.index.snapshot import HEADER_SPACE
+
+
+@pytest.fixture
+def index(gallery, params):
+    return build_index(gallery.vectors, gallery.labels, gallery.face_ids, gallery.person_ids, params,
+                       EmbedderInfo("dlib_resnet_v1", "1"))
+
+
+def _snapshot(index) -> bytes:
+    buffer = io.BytesIO()
+    size = write_snapshot(index, buffer)
+    assert size == len(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def test_round_trip_gives_identical_results(index, gallery, params, tmp_path):
+    path = tmp_path / "snap.bin"
+    write_snapshot(index, path)
+    loaded = load_snapshot(path, params)
+    assert (loaded.kind, loaded.dims, loaded.count) == (index.kind, index.dims, index.count)
+    assert loaded.embedder == EmbedderInfo("dlib_resnet_v1", "1")
+    assert loaded.search(gallery.queries, k=5) == index.search(gallery.queries, k=5)
+    assert loaded.search_persons(gallery.queries, k=3) == index.search_persons(gallery.queries, k=3)
+    assert _snapshot(loaded) == path.read_bytes()
+
+
+def test_loads_from_a_file_object(index, gallery, params):
+    loaded = load_snapshot(io.BytesIO(_snapshot(index)), params)
+    assert loaded.search(gallery.queries, k=2) == index.search(gallery.queries, k=2)
+
+
+def test_no_temp_files_left_behind(index, params, tmp_path):
+    load_snapshot(io.BytesIO(_snapshot(index)), params, temp_dir=str(tmp_path))
+    write_snapshot(index, io.BytesIO(), temp_dir=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", [HEADER_SPACE + 100, -10])  # inside the graph, inside the last label array
+def test_flipped_byte_is_detected(index, params, where):
+    data = bytearray(_snapshot(index))
+    data[where] ^= 0x40
+    with pytest.raises(SnapshotError, match="corrupted"):
+        load_snapshot(io.BytesIO(bytes(data)), params)
+
+
+@pytest.mark.parametrize("keep", [0, 5, 100, HEADER_SPACE + 10, -1])
+def test_truncated_snapshot_is_detected(index, params, keep):
+    data = _snapshot(index)
+    with pytest.raises(SnapshotError, match="truncated|magic"):
+        load_snapshot(io.BytesIO(data[:keep]), params)
+
+
+def test_header_damage_and_trailing_bytes_are_detected(index, params):
+    data = _snapshot(index)
+    with pytest.raises(SnapshotError, match="magic"):
+        load_snapshot(io.BytesIO(b"X" + data[1:]), params)
+    damaged = bytearray(data)
+    damaged[30] ^= 1
+    with pytest.raises(SnapshotError, match="header"):
+        load_snapshot(io.BytesIO(bytes(damaged)), params)
+    with pytest.raises(SnapshotError, match="trailing"):
+        load_snapshot(io.BytesIO(data + b"\0"), params)
+    newer = bytearray(data)
+    newer[8] = 99
+    with pytest.raises(SnapshotError, match="version"):
+        load_snapshot(io.BytesIO(bytes(newer)), params)
