@@ -1,0 +1,43 @@
+"""``python -m devhost``: serve ./function_app.py on 127.0.0.1:7071 (PORT overrides),
+with local.settings.json applied as ``func start`` would."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from pathlib import Path
+
+from devhost.settings import load_local_settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--app-dir", default=".", help="folder holding function_app.py")
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("azure").setLevel(logging.WARNING)
+
+    app_dir = Path(args.app_dir).resolve()
+    settings = load_local_settings(app_dir)
+    sys.path.insert(0, str(app_dir))
+    app = importlib.import_module("function_app").app
+    port = int(os.environ.get("PORT") or settings.get("Host", {}).get("LocalHttpPort") or 7071)
+
+    from devhost.host import DevHost
+
+    host = DevHost(app, host=args.host, port=port)
+    host.start()
+    logging.getLogger("devhost").info("serving %d functions on %s", len(host.functions), host.url)
+    try:
+        host.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        host.stop()
+
+
+if __name__ == "__main__":
+    main()

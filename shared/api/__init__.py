@@ -1,0 +1,1 @@
+"""The HTTP edge shared by every Face operation: versions, access, parsing, rendering."""

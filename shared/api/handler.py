@@ -1,0 +1,113 @@
+"""The wrapper every Face operation runs in.
+
+    @bp.route(route=face_route("detect"), methods=["POST"])
+    @face_operation(Role.RECOGNIZER)
+    def detect(call: Call) -> object: ...
+
+The wrapper parses the api version (unknown -> 404), authorizes the caller for the
+operation's declared role (401/403), runs the operation, and renders its result: an
+``HttpResponse`` passes through, ``None`` becomes an empty 200, anything else is 200 JSON.
+FaceApiError becomes Azure's error envelope; any other exception is logged with a request
+id and answered with a 500 envelope carrying that id.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+import azure.functions as func
+
+from shared.api import render, versions
+from shared.api.auth import Role, authorize
+from shared.api.body import json_fields
+from shared.api.params import Fields, Query
+from shared.errors import FaceApiError
+
+logger = logging.getLogger(__name__)
+REQUEST_ID_HEADER = "apim-request-id"
+API_VERSION_PARAM = "apiVersion"
+
+
+def face_route(path: str) -> str:
+    """The route template of a Face operation, e.g. face_route("detect")."""
+    return f"face/{{{API_VERSION_PARAM}}}/{path}"
+
+
+@dataclass
+class Call:
+    """One authorized request to a Face operation."""
+
+    req: func.HttpRequest
+    version: versions.ApiVersion
+    roles: frozenset[Role]
+    request_id: str
+    query: Query = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.query = Query(self.req.params)
+
+    def route(self, name: str) -> str:
+        return self.req.route_params.get(name, "")
+
+    def json(self) -> Fields:
+        return json_fields(self.req.headers, self.req.get_body())
+
+
+Operation = Callable[[Call], object]
+
+
+def face_operation(role: Role, api_versions: Collection[str] | None = None) -> Callable[[Operation], Callable]:
+    """Declare an operation's required role (and, if not all, the versions that have it)."""
+
+    def decorate(operation: Operation) -> Callable[[func.HttpRequest], func.HttpResponse]:
+        # A fresh function with the exact signature the Functions worker binds by name
+        # (functools.wraps would expose the operation's own signature via __wrapped__).
+        def handler(req: func.HttpRequest) -> func.HttpResponse:
+            return _run(operation, role, api_versions, req)
+
+        handler.__name__ = handler.__qualname__ = operation.__name__
+        handler.__doc__ = operation.__doc__
+        handler.__module__ = operation.__module__
+        handler.face_role = role
+        handler.face_api_versions = api_versions
+        return handler
+
+    return decorate
+
+
+def required_role(user_function: Callable) -> Role | None:
+    """The role a registered function declared with @face_operation (None if it did not)."""
+    return getattr(user_function, "face_role", None)
+
+
+def _run(operation: Operation, role: Role, api_versions: Collection[str] | None,
+         req: func.HttpRequest) -> func.HttpResponse:
+    request_id = str(uuid.uuid4())
+    headers = {REQUEST_ID_HEADER: request_id}
+    try:
+        version = versions.parse(req.route_params.get(API_VERSION_PARAM, ""), api_versions)
+        roles = authorize(req.headers, role)
+        result = operation(Call(req, version, roles, request_id))
+    except FaceApiError as err:
+        return render.error_response(err, headers)
+    except Exception:  # a bug, not the caller's fault: log it and keep the details server-side
+        logger.exception("%s failed (request %s)", operation.__name__, request_id)
+        return render.error_response(internal_error(request_id), headers)
+    response = _as_response(result)
+    response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+def internal_error(request_id: str) -> FaceApiError:
+    return FaceApiError(f"An internal error occurred. Request id: {request_id}.",
+                        code="InternalServerError", status=500)
+
+
+def _as_response(result: object) -> func.HttpResponse:
+    if isinstance(result, func.HttpResponse):
+        return result
+    if result is None:
+        return render.empty_response()
+    return render.json_response(result)

@@ -1,0 +1,70 @@
+"""Everything that differs between the API versions we serve, decided here and only here.
+
+Served versions: v1.0 (old SDK), v1.1-preview.1, v1.2-preview.1 (new Python SDK default)
+and v1.2 (GA). Route handlers ask the ApiVersion object; they never compare version strings.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from shared.errors import NotFound
+
+# Lower-case (v1.1+) spellings of attribute enum values whose v1.0 spelling differs.
+_V1_0_SPELLING = {
+    "low": "Low", "medium": "Medium", "high": "High",
+    "underExposure": "UnderExposure", "goodExposure": "GoodExposure",
+    "overExposure": "OverExposure", "headwear": "headWear",
+}
+_V1_2_ATTRIBUTES = ("headPose", "glasses", "occlusion", "accessories", "blur", "exposure",
+                    "noise", "mask", "qualityForRecognition", "age", "smile", "facialHair", "hair")
+_V1_0_RETIRED_ATTRIBUTES = ("gender", "emotion", "makeup")
+
+
+@dataclass(frozen=True)
+class ApiVersion:
+    name: str
+    capitalised_levels: bool  # v1.0 spells levels "Low", "GoodExposure", accessory "headWear"
+    identify_default_candidates: int
+    liveness_delete_status: int
+    retired_attributes: tuple[str, ...]  # names the version's enum lists but we no longer compute
+    preview: bool
+
+    def spell(self, value: str) -> str:
+        """An attribute enum value in this version's spelling."""
+        return _V1_0_SPELLING.get(value, value) if self.capitalised_levels else value
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        return _V1_2_ATTRIBUTES + self.retired_attributes
+
+    def __str__(self) -> str:
+        return self.name
+
+
+V1_0 = ApiVersion("v1.0", capitalised_levels=True, identify_default_candidates=1,
+                  liveness_delete_status=200, retired_attributes=_V1_0_RETIRED_ATTRIBUTES,
+                  preview=False)
+V1_1_PREVIEW_1 = ApiVersion("v1.1-preview.1", capitalised_levels=False, identify_default_candidates=10,
+                            liveness_delete_status=200, retired_attributes=(), preview=True)
+V1_2_PREVIEW_1 = ApiVersion("v1.2-preview.1", capitalised_levels=False, identify_default_candidates=10,
+                            liveness_delete_status=200, retired_attributes=(), preview=True)
+V1_2 = ApiVersion("v1.2", capitalised_levels=False, identify_default_candidates=10,
+                  liveness_delete_status=204, retired_attributes=(), preview=False)
+
+ALL = (V1_0, V1_1_PREVIEW_1, V1_2_PREVIEW_1, V1_2)
+PREVIEWS = tuple(v.name for v in ALL if v.preview)
+_BY_NAME = {v.name.lower(): v for v in ALL}
+
+
+def resource_not_found() -> NotFound:
+    """What Azure answers for an unknown route or api version."""
+    return NotFound("Resource not found", code="404")
+
+
+def parse(name: str, allowed: Collection[str] | None = None) -> ApiVersion:
+    """The version named in the URL; unknown (or not offered by this route) -> 404."""
+    version = _BY_NAME.get(name.lower())
+    if version is None or (allowed is not None and version.name not in allowed):
+        raise resource_not_found()
+    return version

@@ -1,0 +1,1 @@
+"""What the service does, one job per module; the functions/ layer only adapts HTTP to these."""

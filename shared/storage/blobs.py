@@ -1,0 +1,54 @@
+"""A narrow blob interface over one container (created on first use)."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import ContainerClient
+
+from shared.storage.clients import blob_service
+from shared.storage.naming import container_name
+
+_created: set[tuple[str, str]] = set()
+_created_lock = threading.Lock()
+
+
+class BlobStore:
+    def __init__(self, base_name: str):
+        self.name = container_name(base_name)
+        self._container = _ensure_container(self.name)
+
+    def put(self, blob_name: str, data: bytes) -> None:
+        self._container.upload_blob(blob_name, data, overwrite=True)
+
+    def get(self, blob_name: str) -> bytes | None:
+        try:
+            return self._container.download_blob(blob_name).readall()
+        except ResourceNotFoundError:
+            return None
+
+    def delete(self, blob_name: str) -> None:
+        """Idempotent: deleting a missing blob is not an error."""
+        try:
+            self._container.delete_blob(blob_name)
+        except ResourceNotFoundError:
+            pass
+
+    def names(self, prefix: str | None = None) -> Iterator[str]:
+        return (blob.name for blob in self._container.list_blobs(name_starts_with=prefix))
+
+
+def _ensure_container(name: str) -> ContainerClient:
+    service = blob_service()
+    container = service.get_container_client(name)
+    key = (service.url, name)
+    if key not in _created:
+        with _created_lock:
+            if key not in _created:
+                try:
+                    container.create_container()
+                except ResourceExistsError:
+                    pass
+                _created.add(key)
+    return container

@@ -1,0 +1,76 @@
+"""Short-lived faceIds: the encrypted template of each detected face, until its TTL runs out.
+
+Row layout: PartitionKey = the faceId's first two hex digits, RowKey = the faceId.
+All faces of one detect call share a partition (their ids are drawn with the same first
+two digits), so a detect's rows are written in one transaction: all or nothing.
+Expiry is checked on every read, so an expired faceId is refused at once, whether or not
+the sweeper has removed the row yet.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from shared import clock
+from shared.engine.types import Template
+from shared.errors import NotFound
+from shared.storage.tables import BATCH_LIMIT, Table
+from shared.storage.templates import row_location, template_columns, template_from_columns
+
+TABLE = "faceids"
+EXPIRES_AT = "ExpiresAt"
+_READ_WORKERS = 16
+_readers = ThreadPoolExecutor(max_workers=_READ_WORKERS, thread_name_prefix="faceid-read")
+
+
+def face_not_found() -> NotFound:
+    return NotFound("Face is not found.", code="FaceNotFound")
+
+
+class FaceIdStore:
+    def __init__(self) -> None:
+        self._table = Table(TABLE)
+
+    def put_all(self, templates: Sequence[Template], ttl_seconds: int) -> list[str]:
+        """Store one template per face; returns their new faceIds in the same order."""
+        if not templates:
+            return []
+        if len(templates) > BATCH_LIMIT:
+            raise ValueError(f"at most {BATCH_LIMIT} faces per call")
+        partition = secrets.token_hex(1)
+        expires = clock.now() + timedelta(seconds=ttl_seconds)
+        face_ids = [partition + str(uuid.uuid4())[2:] for _ in templates]
+        rows = [self._row(partition, face_id, template, expires)
+                for face_id, template in zip(face_ids, templates)]
+        self._table.transact([("create", row) for row in rows])
+        return face_ids
+
+    def get(self, face_id: str) -> Template:
+        """The template of a live faceId; 404 FaceNotFound when unknown or expired."""
+        key = face_id.lower()
+        row = self._table.get(key[:2], key)
+        if row is None or row[EXPIRES_AT] <= clock.now():
+            raise face_not_found()
+        return template_from_columns(row, row_location(self._table.name, key[:2], key))
+
+    def get_many(self, face_ids: Sequence[str]) -> dict[str, Template]:
+        """Templates keyed by the ids as given; 404 FaceNotFound if any one is missing."""
+        unique = list(dict.fromkeys(face_ids))
+        return dict(zip(unique, _readers.map(self.get, unique)))
+
+    def sweep_expired(self) -> int:
+        """Delete every expired row; safe to run concurrently and repeatedly."""
+        expired: dict[str, list[str]] = {}
+        rows = self._table.query(f"{EXPIRES_AT} le @now", {"now": clock.now()},
+                                 select=["PartitionKey", "RowKey"])
+        for row in rows:
+            expired.setdefault(row["PartitionKey"], []).append(row["RowKey"])
+        return sum(self._table.delete_rows(pk, keys) for pk, keys in expired.items())
+
+    def _row(self, partition: str, face_id: str, template: Template, expires) -> dict:
+        where = row_location(self._table.name, partition, face_id)
+        return {"PartitionKey": partition, "RowKey": face_id, EXPIRES_AT: expires,
+                **template_columns(template, where)}

@@ -1,0 +1,99 @@
+"""A narrow Azure Table interface: point reads, writes, filtered scans, batched deletes.
+
+Tables are created on first use (once per process and name), so a fresh storage account
+(or a fresh Azurite) needs no provisioning step.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableTransactionError, UpdateMode
+
+from shared.storage.clients import table_service
+from shared.storage.naming import table_name
+
+BATCH_LIMIT = 100  # Azure Tables' maximum operations per transaction
+
+_created: set[tuple[str, str]] = set()
+_created_lock = threading.Lock()
+
+
+class EntityExists(Exception):
+    """insert() found a row with the same keys."""
+
+
+class ConcurrentUpdate(Exception):
+    """The row changed (or vanished) since it was read; the caller's etag is stale."""
+
+
+class Table:
+    def __init__(self, base_name: str):
+        self.name = table_name(base_name)
+        self._client = _ensure_table(self.name)
+
+    def get(self, partition_key: str, row_key: str) -> dict | None:
+        try:
+            return self._client.get_entity(partition_key, row_key)
+        except ResourceNotFoundError:
+            return None
+
+    def insert(self, entity: dict) -> None:
+        try:
+            self._client.create_entity(entity)
+        except ResourceExistsError as err:
+            raise EntityExists(f"{entity['PartitionKey']}/{entity['RowKey']}") from err
+
+    def upsert(self, entity: dict) -> None:
+        self._client.upsert_entity(entity, mode=UpdateMode.REPLACE)
+
+    def replace(self, entity: dict, etag: str) -> None:
+        """Replace a row only if it still has ``etag`` (optimistic concurrency)."""
+        try:
+            self._client.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag,
+                                       match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError) as err:
+            raise ConcurrentUpdate(f"{entity['PartitionKey']}/{entity['RowKey']}") from err
+
+    def delete(self, partition_key: str, row_key: str) -> None:
+        """Idempotent: deleting a missing row is not an error."""
+        self._client.delete_entity(partition_key, row_key)
+
+    def query(self, query_filter: str, parameters: dict | None = None,
+              select: list[str] | None = None) -> Iterator[dict]:
+        """Rows matching an OData filter; use @name placeholders with ``parameters``."""
+        return iter(self._client.query_entities(query_filter, parameters=parameters, select=select))
+
+    def partition(self, partition_key: str, select: list[str] | None = None) -> Iterator[dict]:
+        return self.query("PartitionKey eq @pk", {"pk": partition_key}, select)
+
+    def delete_rows(self, partition_key: str, row_keys: Iterable[str]) -> int:
+        """Delete rows of one partition in transactions of up to 100; returns rows deleted."""
+        keys = list(row_keys)
+        for start in range(0, len(keys), BATCH_LIMIT):
+            chunk = keys[start:start + BATCH_LIMIT]
+            try:
+                self._client.submit_transaction(
+                    [("delete", {"PartitionKey": partition_key, "RowKey": key}) for key in chunk])
+            except TableTransactionError:
+                # Someone else deleted a row of this chunk first; finish one by one.
+                for key in chunk:
+                    self.delete(partition_key, key)
+        return len(keys)
+
+    def transact(self, operations: list[tuple[str, dict]]) -> None:
+        """All-or-nothing writes within one partition (SDK operation tuples, at most 100)."""
+        self._client.submit_transaction(operations)
+
+
+def _ensure_table(name: str) -> TableClient:
+    service = table_service()
+    key = (service.url, name)
+    if key not in _created:
+        with _created_lock:
+            if key not in _created:
+                service.create_table_if_not_exists(name)
+                _created.add(key)
+    return service.get_table_client(name)

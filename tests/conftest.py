@@ -1,0 +1,156 @@
+"""Session fixtures shared by every integration test area: a private Azurite and the app
+served by the devhost, both on free ports, both stopped at the end.
+
+    def test_x(service):       # service.url, .admin_key, .recognizer_key, .connection_string
+        service.clock.advance(61)   # move the service's clock (in-process devhost)
+        service.invoke("sweep")     # run a timer/queue function once
+
+Settings are environment variables read at call time, and the devhost runs in this
+process, so a test may also change a setting with pytest's ``monkeypatch.setenv``.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+AZURITE = REPO_ROOT / "node_modules" / ".bin" / "azurite"
+AZURITE_ACCOUNT_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
+                       "K1SZFPTOtr/KBHBeksoGMGw==")
+CLOCK_OFFSET = "FACE_CLOCK_OFFSET_SECONDS"
+
+
+def shared_data_dir() -> Path:
+    """Read-only team data (photos, models): ../shared next to the repo, or FACE_SHARED_DIR."""
+    return Path(os.environ.get("FACE_SHARED_DIR") or REPO_ROOT.parent / "shared")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Azurite exited early with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"Azurite did not listen on port {port} within {timeout} s")
+
+
+def azurite_connection_string(blob: int, queue: int, table: int) -> str:
+    base = "http://127.0.0.1:{}/devstoreaccount1"
+    return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_ACCOUNT_KEY};"
+            f"BlobEndpoint={base.format(blob)};QueueEndpoint={base.format(queue)};"
+            f"TableEndpoint={base.format(table)};")
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Azurite (own ports, own data folder); yields its connection string."""
+    if not AZURITE.exists():
+        pytest.fail("Azurite is not installed: run `make setup` (npm ci)")
+    ports = [free_port() for _ in range(3)]
+    location = tmp_path_factory.mktemp("azurite")
+    process = subprocess.Popen(
+        [str(AZURITE), "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
+         "--location", str(location), "--debug", str(location / "debug.log"),
+         "--blobHost", "127.0.0.1", "--blobPort", str(ports[0]),
+         "--queueHost", "127.0.0.1", "--queuePort", str(ports[1]),
+         "--tableHost", "127.0.0.1", "--tablePort", str(ports[2])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for port in ports:
+            _wait_for_port(port, process)
+        yield azurite_connection_string(*ports)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(location, ignore_errors=True)
+
+
+class ServiceClock:
+    """Moves the service's clock (FACE_CLOCK_OFFSET_SECONDS; FACE_ALLOW_TEST_CLOCK is on)."""
+
+    def advance(self, seconds: float) -> None:
+        offset = float(os.environ.get(CLOCK_OFFSET) or 0) + seconds
+        os.environ[CLOCK_OFFSET] = str(offset)
+
+    def reset(self) -> None:
+        os.environ[CLOCK_OFFSET] = "0"
+
+
+@dataclass
+class Service:
+    url: str
+    admin_key: str
+    recognizer_key: str
+    connection_string: str
+    storage_prefix: str
+    clock: ServiceClock
+    host: object  # devhost.DevHost
+    app: object  # the FunctionApp
+
+    def invoke(self, function_name: str, value: str | None = None) -> object:
+        return self.host.invoke(function_name, value)
+
+
+@pytest.fixture(scope="session")
+def service(azurite: str) -> Iterator[Service]:
+    """The function app on the devhost, in this process, on a free port, backed by Azurite."""
+    settings = {
+        "AzureWebJobsStorage": azurite,
+        "FACE_STORAGE_PREFIX": "t" + secrets.token_hex(4),
+        "FACE_TEMPLATE_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "FACE_ADMIN_KEYS": "admin-" + secrets.token_hex(8),
+        "FACE_RECOGNIZER_KEYS": "recognizer-" + secrets.token_hex(8),
+        "FACE_TRUST_EASYAUTH": "false",
+        "FACE_ALLOW_PRIVATE_URLS": "false",
+        "FACE_ALLOW_TEST_CLOCK": "true",
+        CLOCK_OFFSET: "0",
+        "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *",  # tests invoke the sweep themselves
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setenv(name, value)
+        patch.setenv("FACE_MODEL_MIRRORS", os.environ.get("FACE_MODEL_MIRRORS") or str(shared_data_dir() / "models"))
+        patch.syspath_prepend(str(REPO_ROOT))
+        from devhost import DevHost
+        from function_app import app
+
+        host = DevHost(app, port=free_port(), run_timers=False)
+        host.start()
+        try:
+            yield Service(url=host.url, admin_key=settings["FACE_ADMIN_KEYS"],
+                          recognizer_key=settings["FACE_RECOGNIZER_KEYS"], connection_string=azurite,
+                          storage_prefix=settings["FACE_STORAGE_PREFIX"], clock=ServiceClock(),
+                          host=host, app=app)
+        finally:
+            host.stop()
+
+
+@pytest.fixture
+def clock(service: Service) -> Iterator[ServiceClock]:
+    """The service clock, put back to real time after the test."""
+    yield service.clock
+    service.clock.reset()
