@@ -1,8 +1,10 @@
 """The Azure Functions app: one blueprint per API area, registered here and nowhere else."""
 import azure.functions as func
 
-from functions import fallback, maintenance
+from functions import detection, fallback, maintenance, recognition
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(detection.bp)
+app.register_functions(recognition.bp)
 app.register_functions(maintenance.bp)
 app.register_functions(fallback.bp)  # the catch-all 404 route; hosts match it last

@@ -78,7 +78,7 @@ def _trained_index(kind: ContainerKind, container_id: str, queries) -> tuple[Gal
         if container.first_training_running:
             raise Conflict(f"{kind.label} '{container_id}' is still training.", code=kind.training_conflict_code)
         raise BadArgument(f"{kind.label} '{container_id}' is not trained.", code=kind.not_trained_code)
-    index = snapshots.CACHE.index(container)
+    index = snapshots.index(container)
     for template in queries:
         if EmbedderInfo(template.embedder, template.embedder_version) != index.embedder:
             raise BadArgument("The faces were made by a different recognition engine version than the "

@@ -7,9 +7,9 @@ AES-GCM bound to the blob name, so a snapshot copied under another name does not
 from __future__ import annotations
 
 import io
-import threading
 
 from shared.galleries.records import Container
+from shared.index.cache import SnapshotCache
 from shared.index.gallery import GalleryIndex
 from shared.index.snapshot import load_snapshot, write_snapshot
 from shared.storage import crypto
@@ -54,24 +54,10 @@ def delete_all(container: Container) -> None:
     prune(container, keep="")
 
 
-class SnapshotCache:
-    """One warm index per container; reloaded when the row names a newer snapshot."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loaded: dict[tuple[str, str], tuple[str, GalleryIndex]] = {}
-
-    def index(self, container: Container) -> GalleryIndex:
-        key = (container.kind.key, container.container_id)
-        current = self._loaded.get(key)
-        if current is not None and current[0] == container.snapshot:
-            return current[1]
-        with self._lock:
-            current = self._loaded.get(key)
-            if current is None or current[0] != container.snapshot:
-                current = (container.snapshot, _load(container.snapshot))
-                self._loaded[key] = current
-        return current[1]
+def index(container: Container) -> GalleryIndex:
+    """The container's published index, loaded once per process and kept warm."""
+    key = f"{container.kind.key}/{container.container_id}"
+    return CACHE.get(key, container.snapshot, _load)
 
 
 def _load(blob: str) -> GalleryIndex:
