@@ -13,7 +13,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 
 def json_response(data: object, status: int = 200,
                   headers: Mapping[str, str] | None = None) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(data, separators=(",", ":")), status_code=status,
+    return func.HttpResponse(json.dumps(data, separators=(",", ":"), default=_scalar), status_code=status,
                              headers=dict(headers or {}), mimetype="application/json",
                              charset="utf-8")
 
@@ -25,3 +25,10 @@ def empty_response(status: int = 200, headers: Mapping[str, str] | None = None) 
 def error_response(error: FaceApiError, headers: Mapping[str, str] | None = None) -> func.HttpResponse:
     return json_response(error.envelope(), error.status,
                          {**(headers or {}), "x-ms-error-code": error.code})
+
+
+def _scalar(value: object) -> object:
+    """numpy scalars (e.g. float32 confidences) as plain JSON numbers."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

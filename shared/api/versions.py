@@ -18,7 +18,7 @@ _V1_0_SPELLING = {
 }
 _V1_2_ATTRIBUTES = ("headPose", "glasses", "occlusion", "accessories", "blur", "exposure",
                     "noise", "mask", "qualityForRecognition", "age", "smile", "facialHair", "hair")
-_V1_0_RETIRED_ATTRIBUTES = ("gender", "emotion", "makeup")
+_V1_0_LEGACY_ATTRIBUTES = ("gender", "emotion", "makeup")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class ApiVersion:
     capitalised_levels: bool  # v1.0 spells levels "Low", "GoodExposure", accessory "headWear"
     identify_default_candidates: int
     liveness_delete_status: int
-    retired_attributes: tuple[str, ...]  # names the version's enum lists but we no longer compute
+    legacy_attributes: tuple[str, ...]  # v1.0-only enum names (retired by Azure)
     preview: bool
 
     def spell(self, value: str) -> str:
@@ -36,21 +36,21 @@ class ApiVersion:
 
     @property
     def attribute_names(self) -> tuple[str, ...]:
-        return _V1_2_ATTRIBUTES + self.retired_attributes
+        return _V1_2_ATTRIBUTES + self.legacy_attributes
 
     def __str__(self) -> str:
         return self.name
 
 
 V1_0 = ApiVersion("v1.0", capitalised_levels=True, identify_default_candidates=1,
-                  liveness_delete_status=200, retired_attributes=_V1_0_RETIRED_ATTRIBUTES,
+                  liveness_delete_status=200, legacy_attributes=_V1_0_LEGACY_ATTRIBUTES,
                   preview=False)
 V1_1_PREVIEW_1 = ApiVersion("v1.1-preview.1", capitalised_levels=False, identify_default_candidates=10,
-                            liveness_delete_status=200, retired_attributes=(), preview=True)
+                            liveness_delete_status=200, legacy_attributes=(), preview=True)
 V1_2_PREVIEW_1 = ApiVersion("v1.2-preview.1", capitalised_levels=False, identify_default_candidates=10,
-                            liveness_delete_status=200, retired_attributes=(), preview=True)
+                            liveness_delete_status=200, legacy_attributes=(), preview=True)
 V1_2 = ApiVersion("v1.2", capitalised_levels=False, identify_default_candidates=10,
-                  liveness_delete_status=204, retired_attributes=(), preview=False)
+                  liveness_delete_status=204, legacy_attributes=(), preview=False)
 
 ALL = (V1_0, V1_1_PREVIEW_1, V1_2_PREVIEW_1, V1_2)
 PREVIEWS = tuple(v.name for v in ALL if v.preview)

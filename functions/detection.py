@@ -1,0 +1,19 @@
+"""POST /detect: faces in an image (bytes or URL), with optional faceIds, landmarks, attributes."""
+import azure.functions as func
+
+from shared.api.auth import Role
+from shared.api.detect_query import detect_request
+from shared.api.faces_json import detection_json
+from shared.api.handler import Call, face_operation, face_route
+from shared.api.image_input import request_image
+from shared.services.detect import detect as run_detect
+
+bp = func.Blueprint()
+
+
+@bp.route(route=face_route("detect"), methods=["POST"])
+@face_operation(Role.RECOGNIZER)
+def detect(call: Call) -> list:
+    request = detect_request(call.query, call.version)
+    image = request_image(call.req.headers, call.req.get_body())
+    return [detection_json(result, request, call.version) for result in run_detect(image, request)]

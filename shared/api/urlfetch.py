@@ -1,0 +1,140 @@
+"""Downloading a caller's image URL without letting the caller reach our network.
+
+Only http(s). The host name is resolved once, every resolved address is checked, and the
+connection goes to the checked address (Host header and TLS SNI/certificate still name the
+host), so DNS rebinding between check and connect cannot redirect us. Private, loopback,
+link-local and other non-global targets are refused unless FACE_ALLOW_PRIVATE_URLS=true
+(local development). Redirects are followed a few times, each target checked again. The
+body is capped at 6 MB and every socket operation has a timeout; nothing is stored.
+"""
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from shared.engine.imaging import MAX_BYTES
+from shared.errors import InvalidImageSize, InvalidURL
+from shared.settings import env_bool, env_float
+
+MAX_REDIRECTS = 3
+_CHUNK = 64 * 1024
+_USER_AGENT = "face-functions-image-fetch/1"
+
+
+def fetch_image(url: str) -> bytes:
+    deadline = time.monotonic() + env_float("FACE_URL_TIMEOUT_SECONDS", 10.0)
+    for _ in range(MAX_REDIRECTS + 1):
+        status, location, body = _get_once(url, deadline)
+        if location is None:
+            if status != 200:
+                raise InvalidURL(f"Failed to download image from the specified URL. Remote server returned {status}.")
+            return body
+        url = urljoin(url, location)
+    raise InvalidURL("Failed to download image from the specified URL: too many redirects.")
+
+
+def address_allowed(address: str) -> bool:
+    """Whether we may connect to this IP address under the current settings."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_unspecified or ip.is_multicast:
+        return False
+    return env_bool("FACE_ALLOW_PRIVATE_URLS") or ip.is_global
+
+
+def _get_once(url: str, deadline: float) -> tuple[int, str | None, bytes]:
+    """(status, redirect location or None, body of a 200)."""
+    target = _parse(url)
+    connection = _connection(target, deadline)
+    try:
+        connection.request("GET", target.request_path, headers={
+            "Host": target.host_header, "User-Agent": _USER_AGENT, "Accept": "image/*,*/*;q=0.5"})
+        response = connection.getresponse()
+        if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
+            return response.status, response.getheader("Location"), b""
+        if response.status != 200:
+            return response.status, None, b""
+        return 200, None, _read_capped(response, deadline)
+    except (OSError, http.client.HTTPException) as err:
+        raise InvalidURL("Failed to download image from the specified URL.") from err
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class _Target:
+    scheme: str
+    host: str
+    port: int
+    host_header: str
+    request_path: str
+
+
+def _parse(url: str) -> _Target:
+    if not isinstance(url, str) or not url:
+        raise InvalidURL("Invalid image URL.")
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as err:
+        raise InvalidURL("Invalid image URL.") from err
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidURL("Invalid image URL: only http and https URLs are supported.")
+    scheme = parts.scheme.lower()
+    port = port or (443 if scheme == "https" else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host_header = parts.netloc.rsplit("@", 1)[-1]
+    return _Target(scheme, parts.hostname, port, host_header, path)
+
+
+def _resolve_checked(host: str, port: int) -> str:
+    """One resolution; refused if any address is off-limits (a mixed answer is suspicious)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as err:
+        raise InvalidURL("Failed to download image from the specified URL: host not found.") from err
+    addresses = [info[4][0] for info in infos]
+    if not addresses or not all(address_allowed(address) for address in addresses):
+        raise InvalidURL("Invalid image URL: the address is not reachable from the service.")
+    return addresses[0]
+
+
+def _connection(target: _Target, deadline: float) -> http.client.HTTPConnection:
+    address = _resolve_checked(target.host, target.port)
+    timeout = max(0.1, deadline - time.monotonic())
+    if target.scheme == "https":
+        return _PinnedHTTPSConnection(address, target.host, target.port, timeout)
+    return http.client.HTTPConnection(address, target.port, timeout=timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to a pre-resolved address, verifying the certificate for the original host name."""
+
+    def __init__(self, address: str, server_name: str, port: int, timeout: float):
+        super().__init__(address, port, timeout=timeout, context=ssl.create_default_context())
+        self._server_name = server_name
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self._server_name)
+
+
+def _read_capped(response: http.client.HTTPResponse, deadline: float) -> bytes:
+    declared = response.getheader("Content-Length")
+    if declared and declared.isdigit() and int(declared) > MAX_BYTES:
+        raise InvalidImageSize("Image size is too big.")
+    chunks, total = [], 0
+    while chunk := response.read(_CHUNK):
+        total += len(chunk)
+        if total > MAX_BYTES:
+            raise InvalidImageSize("Image size is too big.")
+        if time.monotonic() > deadline:
+            raise InvalidURL("Failed to download image from the specified URL: timed out.")
+        chunks.append(chunk)
+    return b"".join(chunks)
