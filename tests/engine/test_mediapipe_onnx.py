@@ -27,7 +27,7 @@ def face_crop(faces_dir: Path) -> np.ndarray:
     """A 192x192 RGB face crop in [0, 1], NCHW, cut the way the landmarker cuts it."""
     image = decode_image(read_bytes(faces_dir / "persons" / "obama" / "1.jpg"))
     face = YuNetDetector().detect(image)[0]
-    crop = face_roi(face.points5, face.rectangle).crop(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), MESH_SIZE)
+    crop = cv2.cvtColor(face_roi(face.points5, face.rectangle).crop(image, MESH_SIZE), cv2.COLOR_BGR2RGB)
     return (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
 
 
