@@ -28,7 +28,7 @@ _BLUR_KERNEL = 9  # the re-blur of Crete et al.
 # Gaussian blur of sigma 1 / 2 / 3 px (at FACE_SIDE) medians 0.59 / 0.74 / 0.81. Mapping
 # [0.38, 0.82] -> [0, 1] puts sharp portraits in "low", sigma 1 in "medium", sigma 2+ "high".
 BLUR_SHARP, BLUR_BLURRED = 0.38, 0.82
-# Grey-level noise sigma that maps to value 1.0: clean portraits measure 0.5-3 (low);
+# Grey-level noise sigma that maps to value 1.0: the test portraits measure 0.3-4.2 (low);
 # sigma 6.7 (medium) and 13.4 (high) are what 10 and 20 per-channel BGR noise become in grey.
 NOISE_SIGMA_AT_ONE = 15.0
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
