@@ -14,8 +14,7 @@ import azure.functions as func
 from shared.api import render
 from shared.api.auth import Role
 from shared.api.handler import Call, face_operation, face_route
-from shared.api.body import JSON, OCTET_STREAM, parse_json_object, require_media_type
-from shared.api.urlfetch import fetch_image
+from shared.api.image_input import request_image
 from shared.errors import FaceApiError
 from shared.galleries import containers, faces, persons, repository, training, validation
 from shared.galleries.kinds import FACE_LIST, ContainerKind
@@ -72,15 +71,8 @@ def _paging(call: Call) -> tuple[str, int]:
 def _face_input(call: Call) -> faces.FaceInput:
     params = {name: call.query.text(name) for name in ("targetFace", "detectionModel", "userData")}
     face = faces.parse_face_input(b"", params)  # check the parameters before any download
-    return faces.FaceInput(_request_image(call), face.target_face, face.detection_model, face.user_data)
-
-
-def _request_image(call: Call) -> bytes:
-    """Add-face bodies: raw image bytes, or JSON {"url"} fetched through D's guarded fetcher."""
-    if require_media_type(call.req.headers, (JSON, OCTET_STREAM)) == OCTET_STREAM:
-        return call.req.get_body()
-    url = parse_json_object(call.req.get_body()).string("url", 8192, required=True)
-    return fetch_image(url)
+    image = request_image(call.req.headers, call.req.get_body())
+    return faces.FaceInput(image, face.target_face, face.detection_model, face.user_data)
 
 
 def _container_routes(bp: func.Blueprint, kind: ContainerKind) -> None:

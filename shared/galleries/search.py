@@ -14,10 +14,9 @@ from shared.errors import BadArgument, Conflict
 from shared.galleries import repository, snapshots
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container
-from shared.index.gallery import EmbedderInfo, GalleryIndex, build_index
+from shared.services.findsimilar import MATCH_PERSON, rank_similar
+from shared.index.gallery import EmbedderInfo, GalleryIndex
 from shared.index.labels import Exclusions
-
-MATCH_PERSON, MATCH_FACE = "matchPerson", "matchFace"
 
 
 def default_threshold() -> float:
@@ -40,14 +39,9 @@ def identify(kind: ContainerKind, container_id: str, queries: dict[str, Template
 
 def find_similar(kind: ContainerKind, container_id: str, query: Template, max_candidates: int,
                  mode: str) -> list[dict]:
-    if kind.trained:
-        index, hidden, _ = _trained_index(kind, container_id, [query])
-    else:
-        container = repository.get_container(kind, container_id)
-        _check_model(container, [query])
-        index, hidden = _exact_index(container), Exclusions()
-        if index is None:
-            return []
+    if not kind.trained:
+        return _find_similar_exact(kind, container_id, query, max_candidates, mode)
+    index, hidden, _ = _trained_index(kind, container_id, [query])
     matches = index.search(query.vector, k=max_candidates, exclude=hidden)[0]
     found = [{"persistedFaceId": m.face_id, "confidence": _confidence(m.distance, query)} for m in matches]
     if mode == MATCH_PERSON:
@@ -55,18 +49,28 @@ def find_similar(kind: ContainerKind, container_id: str, query: Template, max_ca
     return found
 
 
-def verify_to_person(kind: ContainerKind, container_id: str, person_id: str, query: Template) -> dict:
-    """Compare with the person's current faces (no training needed); best face decides."""
+def _find_similar_exact(kind: ContainerKind, container_id: str, query: Template, max_candidates: int,
+                        mode: str) -> list[dict]:
+    """FaceList: every live face scored, with the same ranking as find-similar over faceIds."""
     container = repository.get_container(kind, container_id)
     _check_model(container, [query])
-    person = repository.get_person(container.incarnation, person_id)
-    live = set(person.face_ids)
-    vectors = [t.vector for face, t in repository.face_templates(container.incarnation, person_id)
-               if face.face_id in live and _compatible(t, query)]
-    if not vectors:
+    rows = list(repository.face_templates(container.incarnation))
+    ranked = rank_similar(query, [face.face_id for face, _ in rows], [t for _, t in rows], mode, max_candidates)
+    return [{"persistedFaceId": item.candidate_id, "confidence": round(item.confidence, 5)} for item in ranked]
+
+
+def verify_to_person(kind: ContainerKind, container_id: str, person_id: str, query: Template) -> dict:
+    """Compare with the person's current faces (no training needed); the best face decides."""
+    container = repository.get_container(kind, container_id)
+    _check_model(container, [query])
+    live = set(repository.get_person(container.incarnation, person_id).face_ids)
+    templates = [t for face, t in repository.face_templates(container.incarnation, person_id) if face.face_id in live]
+    if not templates:
         return {"isIdentical": False, "confidence": 0.0}
-    distances = np.linalg.norm(np.vstack(vectors) - query.vector[None, :], axis=1)
-    confidence = _confidence(float(distances.min()), query)
+    for template in templates:
+        matching.check_compatible(query, template)
+    best = float(matching.distances(query.vector, np.vstack([t.vector for t in templates])).min())
+    confidence = _confidence(best, query)
     return {"isIdentical": matching.is_identical(confidence), "confidence": confidence}
 
 
@@ -86,16 +90,6 @@ def _trained_index(kind: ContainerKind, container_id: str, queries) -> tuple[Gal
     return index, Exclusions(face_ids=hidden, person_ids=hidden), container
 
 
-def _exact_index(container: Container) -> GalleryIndex | None:
-    rows = list(repository.face_templates(container.incarnation))
-    if not rows:
-        return None
-    vectors = np.vstack([t.vector for _, t in rows]).astype(np.float32)
-    face_ids = [face.face_id for face, _ in rows]
-    embedder = EmbedderInfo(rows[0][1].embedder, rows[0][1].embedder_version)
-    return build_index(vectors, np.arange(len(rows)), face_ids, [None] * len(rows), embedder=embedder)
-
-
 def _check_model(container: Container, queries) -> None:
     for template in queries:
         if template.recognition_model != container.recognition_model:
@@ -103,9 +97,5 @@ def _check_model(container: Container, queries) -> None:
                               f"the {container.kind.display}'s ({container.recognition_model}).")
 
 
-def _compatible(stored: Template, query: Template) -> bool:
-    return (stored.embedder, stored.embedder_version) == (query.embedder, query.embedder_version)
-
-
 def _confidence(distance: float, query: Template) -> float:
-    return float(matching.confidence(distance, query.embedder))
+    return round(float(matching.confidence(distance, query.embedder)), 5)

@@ -13,6 +13,8 @@ from msrest.authentication import CognitiveServicesCredentials
 
 SHARED_DIR = Path(os.environ.get("FACE_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
 PERSONS_DIR = SHARED_DIR / "data" / "faces" / "persons"
+MULTI_DIR = SHARED_DIR / "data" / "faces" / "multi"
+NOFACE_DIR = SHARED_DIR / "data" / "faces" / "noface"
 
 
 def photos(person: str) -> list[Path]:
@@ -47,3 +49,35 @@ def query_face_id(image: bytes, recognition_model: str = "recognition_01") -> st
 
     faces = get_engine().detect(image, DetectOptions(recognition_models=(recognition_model,)))
     return FaceIdStore().put_all([faces[0].templates[recognition_model]], 600)[0]
+
+
+def error_code(exc_info) -> str:
+    """error.code of an old-SDK APIErrorException or a new-SDK HttpResponseError."""
+    from azure.cognitiveservices.vision.face.models import APIErrorException
+
+    err = exc_info.value
+    return err.error.error.code if isinstance(err, APIErrorException) else err.error.code
+
+
+@pytest.fixture
+def isolated(monkeypatch):
+    """A fresh storage prefix: empty counters, and a training queue no listener polls, so a
+    test sees each training state and runs the worker itself with ``drain_training``."""
+    monkeypatch.setenv("FACE_STORAGE_PREFIX", "i" + uuid.uuid4().hex[:8])
+
+
+def drain_training() -> int:
+    """Run the training worker on every queued message (for tests using ``isolated``)."""
+    import json
+
+    from shared.galleries import training
+    from shared.storage.naming import queue_name
+    from shared.storage.queues import queue_client
+
+    queue = queue_client(queue_name(training.QUEUE))
+    handled = 0
+    for message in queue.receive_messages(max_messages=32):
+        training.run(json.loads(bytes(message.content).decode("utf-8")))
+        queue.delete_message(message)
+        handled += 1
+    return handled
