@@ -8,6 +8,7 @@ import azure.functions as func
 from shared.api.auth import Role
 from shared.api.handler import Call, face_operation, face_route
 from shared.errors import BadArgument
+from shared.galleries import requests as galleries
 from shared.services.findsimilar import MATCH_PERSON, MODES, find_similar_faces
 from shared.services.group import group_faces
 from shared.services.verify import verify_faces
@@ -23,6 +24,8 @@ def verify(call: Call) -> dict:
     body = call.json()
     if body.has("faceId1") or body.has("faceId2"):
         return verify_faces(body.uuid("faceId1"), body.uuid("faceId2")).as_json()
+    if body.has("personId"):
+        return galleries.verify_to_person(body)
     raise BadArgument("Request body is invalid: expected faceId1 and faceId2.")
 
 
@@ -33,6 +36,8 @@ def find_similar(call: Call) -> list:
     face_id = body.uuid("faceId")
     mode = body.choice("mode", MATCH_PERSON, MODES)
     top = body.integer("maxNumOfCandidatesReturned", 20, 1, 1000)
+    if body.has("faceListId") or body.has("largeFaceListId"):
+        return galleries.find_similar_in_list(body, face_id, mode, top)
     if not body.has("faceIds"):
         raise BadArgument("Request body is invalid: expected faceIds.")
     candidates = body.uuid_list("faceIds", 1, MAX_CANDIDATE_FACES)
