@@ -11,7 +11,8 @@ the same order.
   dlib's chip is a similarity transform of the image, so a least-squares similarity from
   YuNet's points to this template reproduces it without running dlib's landmark model.
 * ``ARCFACE_TEMPLATE`` (112x112): the public five-point reference of InsightFace's
-  ``arcface_dst`` (``insightface/utils/face_align.py``), used by every ArcFace-family model.
+  ``arcface_dst`` (deepinsight/insightface, ``python-package/insightface/utils/face_align.py``;
+  OpenCV's SFace ``alignCrop`` uses the same numbers), shared by ArcFace-family models.
 
 Like dlib's ``extract_image_chips``, we halve the image (Gaussian pyramid) while the chip
 would otherwise sample it more than 2x sparser than its pixels; plain bilinear sampling at
@@ -89,6 +90,15 @@ def dlib_chip(image: np.ndarray, points5: np.ndarray) -> np.ndarray:
     return warp_chip(image, points5, DLIB_TEMPLATE, DLIB_CHIP_SIZE)
 
 
+def arcface_template(size: int) -> np.ndarray:
+    """``ARCFACE_TEMPLATE`` for a ``size`` chip, as InsightFace's ``estimate_norm`` does it:
+    multiples of 112 scale it; other sizes treat it as a 128 template (112 + 8 px margins)."""
+    if size % ARCFACE_CHIP_SIZE == 0:
+        return ARCFACE_TEMPLATE * (size / ARCFACE_CHIP_SIZE)
+    ratio = size / 128.0
+    return ARCFACE_TEMPLATE * ratio + [8.0 * ratio, 0.0]
+
+
 def arcface_chip(image: np.ndarray, points5: np.ndarray, size: int = ARCFACE_CHIP_SIZE) -> np.ndarray:
-    """The standard ArcFace chip (112x112 by default; the template scales with ``size``)."""
-    return warp_chip(image, points5, ARCFACE_TEMPLATE * (size / ARCFACE_CHIP_SIZE), size)
+    """The standard ArcFace chip (112x112 unless the model wants another size)."""
+    return warp_chip(image, points5, arcface_template(size), size)

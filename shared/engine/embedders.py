@@ -17,7 +17,8 @@ Two kinds:
   (nchw), ``threshold`` (same-person Euclidean distance on the normalised vectors, default
   1.13 = cosine 0.36) and ``scale`` (confidence slope, default 0.11); see matching.py.
 
-  Example: ``FACE_ARCFACE_MODELS="sface=/models/face_recognition_sface_2021dec.onnx;color=rgb"``
+  Example (OpenCV's SFace wants raw 0..255 RGB):
+  ``FACE_ARCFACE_MODELS="sface=/models/face_recognition_sface_2021dec.onnx;mean=0;std=1"``
 
 In both cases templates are compared by Euclidean distance on the stored vectors, so one
 HNSW 'l2' index serves every embedder.

@@ -55,6 +55,9 @@ def test_arcface_chip_follows_the_published_template() -> None:
     chip = alignment.arcface_chip(image, points)
     assert chip.shape == (112, 112, 3)
     assert alignment.arcface_chip(image, points, 128).shape == (128, 128, 3)
+    np.testing.assert_allclose(alignment.arcface_template(224), alignment.ARCFACE_TEMPLATE * 2)
+    # InsightFace's convention for non-multiples of 112: the 112 template inside 8 px margins.
+    np.testing.assert_allclose(alignment.arcface_template(128)[0], [46.2946, 51.6963])
 
 
 @pytest.fixture(scope="module")
