@@ -9,7 +9,7 @@ Pipeline per face (the same steps as MediaPipe's face_landmark / iris_landmark g
 3. Iris: for each eye a square 2.3x the eye-corner distance around the corners, rotated to
    the corner line, 64x64 in [0, 1]; the image-right eye is mirrored because the model was
    trained on image-left eyes. Output point 0 is the pupil centre.
-4. The 27 names are single mesh points or midpoints of two (docs/landmarks-and-attributes.md).
+4. The 27 names are single mesh points or means of a few (docs/landmarks-and-attributes.md).
 
 Left/right follow what the Azure service returns: "Left" is the image-left side, i.e. the
 subject's right on an unmirrored frontal photo (see MESH_POINTS).
