@@ -99,8 +99,8 @@ def main() -> None:
     print(f"converter: max |ONNX - dlib| over {len(photos)} chips = {max_diff:.2e}")
     print(f"alignment (current DLIB_TEMPLATE) vs dlib's pipeline: cosine min {cosines.min():.4f}, "
           f"mean {cosines.mean():.4f}, share >= 0.99: {np.mean(cosines >= 0.99):.2f}")
-    worst = np.argsort(cosines)[:3]
-    print("  lowest: " + ", ".join(f"{photos[i].parent.name}/{photos[i].name} {cosines[i]:.4f}" for i in worst))
+    worst = np.argsort(cosines)[:int((cosines < 0.99).sum())]
+    print("  below 0.99: " + ", ".join(f"{photos[i].parent.name}/{photos[i].name} {cosines[i]:.4f}" for i in worst))
 
 
 if __name__ == "__main__":
