@@ -1,0 +1,65 @@
+"""Errors that the API answers in Azure Face's envelope.
+
+Raised anywhere (engine, storage, API layer); the HTTP layer renders them as
+``{"error": {"code", "message"}}`` with the status and an ``x-ms-error-code`` header.
+Anything else that escapes is a bug and becomes a logged 500.
+"""
+from __future__ import annotations
+
+
+class FaceApiError(Exception):
+    status: int = 400
+    code: str = "BadArgument"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+    def envelope(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class BadArgument(FaceApiError):
+    status, code = 400, "BadArgument"
+
+
+class InvalidImage(FaceApiError):
+    status, code = 400, "InvalidImage"
+
+
+class InvalidImageSize(FaceApiError):
+    status, code = 400, "InvalidImageSize"
+
+
+class InvalidURL(FaceApiError):
+    status, code = 400, "InvalidURL"
+
+
+class Unauthorized(FaceApiError):
+    status, code = 401, "401"
+
+
+class Forbidden(FaceApiError):
+    status, code = 403, "PermissionDenied"
+
+
+class QuotaExceeded(FaceApiError):
+    status, code = 403, "QuotaExceeded"
+
+
+class NotFound(FaceApiError):
+    """404 with a resource-specific code such as FaceNotFound or PersonGroupNotFound."""
+
+    status, code = 404, "NotFound"
+
+
+class Conflict(FaceApiError):
+    status, code = 409, "ConcurrentOperationConflict"
+
+
+class UnsupportedMediaType(FaceApiError):
+    status, code = 415, "BadArgument"
