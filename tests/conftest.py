@@ -115,6 +115,22 @@ class Service:
         return self.host.invoke(function_name, value)
 
 
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def _loopback_only(resolve):
+    """Name resolution that answers only for loopback, so nothing in this test process
+    (above all the service's URL fetcher, fed generated URLs) can reach another address."""
+
+    def guarded(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name.lower() not in _LOOPBACK_NAMES:
+            raise socket.gaierror(socket.EAI_NONAME, f"tests resolve loopback names only, not {name!r}")
+        return resolve(host, *args, **kwargs)
+
+    return guarded
+
+
 @pytest.fixture(scope="session")
 def service(azurite: str) -> Iterator[Service]:
     """The function app on the devhost, in this process, on a free port, backed by Azurite."""
@@ -135,6 +151,7 @@ def service(azurite: str) -> Iterator[Service]:
             patch.setenv(name, value)
         patch.setenv("FACE_MODEL_MIRRORS", os.environ.get("FACE_MODEL_MIRRORS") or str(shared_data_dir() / "models"))
         patch.syspath_prepend(str(REPO_ROOT))
+        patch.setattr(socket, "getaddrinfo", _loopback_only(socket.getaddrinfo))
         from devhost import DevHost
         from function_app import app
 
@@ -154,3 +171,34 @@ def clock(service: Service) -> Iterator[ServiceClock]:
     """The service clock, put back to real time after the test."""
     yield service.clock
     service.clock.reset()
+
+
+class PrivacyProbe:
+    """What must never appear in storage: the images tests sent and their raw embeddings.
+
+    Tests record each image they send (with the detection and recognition model used); the
+    privacy scan, which runs after every other test, recomputes the embeddings in-process
+    and searches every stored table value, blob and queue message for them.
+    """
+
+    def __init__(self) -> None:
+        self.images: dict[bytes, set[tuple[str, str]]] = {}
+
+    def saw_image(self, image: bytes, detection_model: str = "detection_01",
+                  recognition_model: str = "recognition_01") -> bytes:
+        self.images.setdefault(image, set()).add((detection_model, recognition_model))
+        return image
+
+
+@pytest.fixture(scope="session")
+def privacy_probe() -> PrivacyProbe:
+    return PrivacyProbe()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "privacy_scan: runs after every other test (scans stored data)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Privacy scans go last so they see everything the rest of the suite stored."""
+    items.sort(key=lambda item: item.get_closest_marker("privacy_scan") is not None)
