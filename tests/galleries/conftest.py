@@ -41,14 +41,16 @@ def face_client(service) -> FaceClient:
     return FaceClient(service.url, AzureKeyCredential(service.admin_key))
 
 
-def query_face_id(image: bytes, recognition_model: str = "recognition_01") -> str:
-    """A faceId for ``image``'s largest face, made the way /detect makes them (in-process)."""
-    from shared.engine.engine import get_engine
-    from shared.engine.types import DetectOptions
-    from shared.storage.faceids import FaceIdStore
+@pytest.fixture(scope="session")
+def detect_id(face_client):
+    """faceId of an image's largest face, from the service's /detect."""
 
-    faces = get_engine().detect(image, DetectOptions(recognition_models=(recognition_model,)))
-    return FaceIdStore().put_all([faces[0].templates[recognition_model]], 600)[0]
+    def detect(image: bytes, recognition_model: str = "recognition_01") -> str:
+        faces = face_client.detect(image, detection_model="detection_01", recognition_model=recognition_model,
+                                   return_face_id=True)
+        return faces[0].face_id
+
+    return detect
 
 
 def error_code(exc_info) -> str:

@@ -1,0 +1,112 @@
+"""Wire details the SDKs depend on: status codes, error codes, headers, per-version shapes."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from conftest import drain_training, photos
+
+
+@pytest.fixture
+def call(service):
+    def send(method: str, path: str, version: str = "v1.2", json=None, data=None, content_type=None):
+        headers = {"Ocp-Apim-Subscription-Key": service.admin_key}
+        if content_type:
+            headers["Content-Type"] = content_type
+        return requests.request(method, f"{service.url}/face/{version}{path}", json=json, data=data,
+                                headers=headers, timeout=60)
+
+    return send
+
+
+def _error(response) -> str:
+    return response.json()["error"]["code"]
+
+
+@pytest.mark.parametrize("body, code", [
+    ({}, "BadArgument"),
+    ({"name": ""}, "BadArgument"),
+    ({"name": "n" * 129}, "BadArgument"),
+    ({"name": "ok", "userData": "u" * 16385}, "BadArgument"),
+    ({"name": "ok", "recognitionModel": "recognition_09"}, "BadArgument"),
+])
+def test_create_validation(call, gallery_id, body, code):
+    response = call("PUT", f"/largepersongroups/{gallery_id}", json=body)
+    assert response.status_code == 400 and _error(response) == code
+
+
+def test_bad_ids_and_paging(call, gallery_id):
+    assert call("PUT", "/persongroups/Bad_Id", json={"name": "x"}).status_code == 400
+    assert call("PUT", f"/persongroups/{'x' * 65}", json={"name": "x"}).status_code == 400
+    assert _error(call("GET", "/persongroups?top=0")) == "BadArgument"
+    assert _error(call("GET", "/persongroups?top=1001")) == "BadArgument"
+    assert _error(call("GET", f"/persongroups?start={'a' * 65}")) == "BadArgument"
+    call("PUT", f"/persongroups/{gallery_id}", json={"name": "x"})
+    missing = call("GET", f"/persongroups/{gallery_id}/persons/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404 and _error(missing) == "PersonNotFound"
+    assert _error(call("GET", f"/persongroups/{gallery_id}/persons/not-a-uuid")) == "PersonNotFound"
+
+
+def test_success_codes_and_empty_bodies(call, gallery_id):
+    for method, body in (("PUT", {"name": "x"}), ("PATCH", {"name": "y"}), ("DELETE", None)):
+        response = call(method, f"/largefacelists/{gallery_id}", json=body)
+        assert response.status_code == 200 and response.content == b""
+
+
+def test_face_user_data_limit(call, gallery_id):
+    call("PUT", f"/largefacelists/{gallery_id}", json={"name": "x"})
+    image = photos("obama")[0].read_bytes()
+    too_long = call("POST", f"/largefacelists/{gallery_id}/persistedfaces?userData={'u' * 1025}", data=image,
+                    content_type="application/octet-stream")
+    assert too_long.status_code == 400 and _error(too_long) == "BadArgument"
+    bad_target = call("POST", f"/largefacelists/{gallery_id}/persistedfaces?targetFace=1,2,3", data=image,
+                      content_type="application/octet-stream")
+    assert bad_target.status_code == 400 and _error(bad_target) == "BadArgument"
+
+
+@pytest.mark.parametrize("version, has_location", [("v1.0", False), ("v1.2-preview.1", True), ("v1.2", True)])
+def test_train_202_and_status_per_version(call, gallery_id, isolated, version, has_location):
+    call("PUT", f"/largefacelists/{gallery_id}", json={"name": "x"}, version=version)
+    never = call("GET", f"/largefacelists/{gallery_id}/training", version=version).json()
+    assert never["status"] == ("notstarted" if version == "v1.0" else "notStarted")
+    call("POST", f"/largefacelists/{gallery_id}/persistedfaces", data=photos("obama")[0].read_bytes(),
+         content_type="application/octet-stream", version=version)
+    train = call("POST", f"/largefacelists/{gallery_id}/train", version=version)
+    assert train.status_code == 202 and train.content == b""
+    location = train.headers.get("operation-Location")
+    assert (location is not None) == has_location
+    if location:
+        assert location.endswith(f"/face/{version}/largefacelists/{gallery_id}/training")
+    again = call("POST", f"/largefacelists/{gallery_id}/train", version=version)
+    assert again.status_code == 409 and _error(again) == "LargeFaceListTrainingNotFinished"
+    drain_training()
+    status = call("GET", f"/largefacelists/{gallery_id}/training", version=version).json()
+    assert status["status"] == "succeeded"
+    assert {"createdDateTime", "lastActionDateTime", "lastSuccessfulTrainingDateTime"} <= set(status)
+
+
+def test_empty_container_training_fails(call, gallery_id, isolated):
+    call("PUT", f"/largepersongroups/{gallery_id}", json={"name": "x"})
+    call("POST", f"/largepersongroups/{gallery_id}/train")
+    drain_training()
+    status = call("GET", f"/largepersongroups/{gallery_id}/training").json()
+    assert status["status"] == "failed" and status["message"]
+
+
+def test_deleted_container_drops_queued_work_and_snapshots(call, gallery_id, isolated):
+    from shared.galleries import snapshots
+
+    call("PUT", f"/largefacelists/{gallery_id}", json={"name": "x"})
+    call("POST", f"/largefacelists/{gallery_id}/persistedfaces", data=photos("obama")[0].read_bytes(),
+         content_type="application/octet-stream")
+    call("POST", f"/largefacelists/{gallery_id}/train")
+    drain_training()
+    assert list(snapshots.store().names(f"largefacelist/{gallery_id}/"))
+    call("POST", f"/largefacelists/{gallery_id}/persistedfaces", data=photos("obama")[1].read_bytes(),
+         content_type="application/octet-stream")
+    call("POST", f"/largefacelists/{gallery_id}/train")
+    assert call("DELETE", f"/largefacelists/{gallery_id}").status_code == 200
+    call("PUT", f"/largefacelists/{gallery_id}", json={"name": "again"})
+    assert drain_training() == 1  # the queued message is consumed and ignored
+    assert call("GET", f"/largefacelists/{gallery_id}/training").json()["status"] == "notStarted"
+    assert not list(snapshots.store().names(f"largefacelist/{gallery_id}/"))
