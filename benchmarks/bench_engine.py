@@ -1,0 +1,122 @@
+"""Per-stage latency of the engine, and face_recognition's own pipeline as the peer.
+
+    FACE_MODEL_MIRRORS=../shared/models .venv/bin/python benchmarks/bench_engine.py [--rounds N]
+
+Photos: every image under <shared>/data/faces (persons, multi, noface). Everything runs on one
+thread (onnxruntime, OpenCV, BLAS) so the numbers compare per-core cost. Models are loaded and
+every stage is run once before timing. The peer is face_recognition 1.3.0 (dlib's HOG detector
+with one upsample, 5-point shape predictor, ResNet descriptor), fed the same decoded pixels.
+Stages are per image (decode, detect) or per face (align, embed, landmarks, attributes).
+The last line compares detect+embed per face (for ours: detect + align + embed; for the peer:
+face_locations + face_encodings; per image divided by its face count, images with faces only).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+for _var in ("FACE_ORT_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+SHARED_DIR = Path(os.environ.get("FACE_SHARED_DIR") or REPO_ROOT.parent / "shared").resolve()
+os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from shared.engine.attributes import COMPUTED, compute_attributes  # noqa: E402
+from shared.engine.engine import get_engine  # noqa: E402
+from shared.engine.embedders import get_embedder  # noqa: E402
+from shared.engine.imaging import decode_image  # noqa: E402
+
+cv2.setNumThreads(1)
+
+
+def timed(function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, (time.perf_counter() - start) * 1000
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    p50, p95 = np.percentile(values, [50, 95])
+    return f"p50 {p50:7.2f}  p95 {p95:7.2f}  (n={len(values)})"
+
+
+def bench_ours(photos: list[bytes], rounds: int) -> tuple[dict[str, list[float]], list[float]]:
+    engine = get_engine()
+    engine.warm_up()
+    embedder = get_embedder(engine.embedder_names["recognition_01"])
+    stages: dict[str, list[float]] = {k: [] for k in ("decode", "detect", "align", "embed", "landmarks", "attributes")}
+    per_face: list[float] = []
+    for round_index in range(rounds + 1):  # round 0 warms every code path
+        for data in photos:
+            image, t_decode = timed(decode_image, data)
+            faces, t_detect = timed(engine.detector.detect, image)
+            chips, t_align = timed(lambda: [embedder.align(image, face.points5) for face in faces])
+            t_embed = timed(embedder.embed, chips)[1] if faces else 0.0
+            t_landmarks = sum(timed(engine.landmarker.landmarks27, image, f.points5, f.rectangle)[1] for f in faces)
+            t_attributes = sum(
+                timed(compute_attributes, image, f, COMPUTED, "detection_01", "recognition_04")[1] for f in faces
+            )
+            if round_index == 0:
+                continue
+            stages["decode"].append(t_decode)
+            stages["detect"].append(t_detect)
+            if faces:
+                n = len(faces)
+                stages["align"].append(t_align / n)
+                stages["embed"].append(t_embed / n)
+                stages["landmarks"].append(t_landmarks / n)
+                stages["attributes"].append(t_attributes / n)
+                per_face.append((t_detect + t_align + t_embed) / n)
+    return stages, per_face
+
+
+def bench_face_recognition(photos: list[bytes], rounds: int) -> tuple[list[float], list[float]]:
+    import face_recognition
+
+    images = [cv2.cvtColor(decode_image(data), cv2.COLOR_BGR2RGB) for data in photos]
+    detect_ms, per_face = [], []
+    for round_index in range(rounds + 1):
+        for image in images:
+            locations, t_detect = timed(face_recognition.face_locations, image)
+            t_embed = timed(face_recognition.face_encodings, image, locations)[1] if locations else 0.0
+            if round_index == 0:
+                continue
+            detect_ms.append(t_detect)
+            if locations:
+                per_face.append((t_detect + t_embed) / len(locations))
+    return detect_ms, per_face
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=1, help="timed passes over the photos")
+    rounds = parser.parse_args().rounds
+    paths = sorted(p for p in (SHARED_DIR / "data" / "faces").rglob("*") if p.suffix.lower() in (".jpg", ".png"))
+    photos = [p.read_bytes() for p in paths]
+    print(f"{len(photos)} photos from {SHARED_DIR / 'data' / 'faces'}, {rounds} timed round(s), 1 thread")
+
+    stages, ours = bench_ours(photos, rounds)
+    print(f"attributes timed (all the service computes): {', '.join(COMPUTED)}")
+    for name, values in stages.items():
+        unit = "image" if name in ("decode", "detect") else "face"
+        print(f"ours  {name:<10} ms/{unit:<5} {percentiles(values)}")
+    print(f"ours  detect+embed ms/face {percentiles(ours)}")
+
+    peer_detect, peer = bench_face_recognition(photos, rounds)
+    print(f"face_recognition face_locations ms/image {percentiles(peer_detect)}")
+    print(f"face_recognition detect+embed   ms/face  {percentiles(peer)}")
+    ours_p50, peer_p50 = float(np.median(ours)), float(np.median(peer))
+    print(f"detect+embed p50 ms/face: ours {ours_p50:.1f}, face_recognition {peer_p50:.1f}, speedup {peer_p50 / ours_p50:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The engine facade: image bytes + options -> detected faces with what the caller asked for.
+
+Order of work: validate options (cheap, before any decoding), decode, detect, pick the target
+face, then landmarks, attributes and templates only when requested. Each stage lives in its own
+module; this one only wires them and owns the Azure rules about which options combine.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from shared.engine.attributes import compute_attributes, validate_attribute_names
+from shared.engine.detector import YuNetDetector, iou_matrix
+from shared.engine.embedders import get_embedder
+from shared.engine.imaging import decode_image
+from shared.engine.landmarks import FaceMeshLandmarker
+from shared.engine.liveness import LivenessChecker
+from shared.engine.onnx_model import load_session
+from shared.engine.types import (
+    DETECTION_MODELS,
+    RECOGNITION_MODELS,
+    DetectedFace,
+    DetectOptions,
+    LivenessScore,
+    Rectangle,
+    Template,
+)
+from shared.errors import BadArgument, InvalidImage
+from shared.settings import env_str
+
+NO_LANDMARK_DETECTION_MODELS = frozenset({"detection_02"})
+# A targetFace must overlap a detection this much (IoU) to pick it; below that the rectangle
+# does not frame any face we found, and embedding an unaligned region would be a guess.
+TARGET_FACE_MIN_IOU = 0.3
+DEFAULT_EMBEDDER = "dlib_resnet_v1"
+ENGINE_MODELS = ("yunet_dynamic", "minifasnet_v2", "minifasnet_v1se", "face_landmark", "iris_landmark")
+
+
+def recognition_embedders() -> dict[str, str]:
+    """FACE_RECOGNITION_EMBEDDERS, e.g. "recognition_01=dlib_resnet_v1,recognition_04=sface".
+    Models not named keep the default embedder."""
+    mapping = dict.fromkeys(RECOGNITION_MODELS, DEFAULT_EMBEDDER)
+    for item in filter(None, (part.strip() for part in env_str("FACE_RECOGNITION_EMBEDDERS").split(","))):
+        model, _, embedder = (piece.strip() for piece in item.partition("="))
+        if model not in mapping or not embedder:
+            raise ValueError(f"FACE_RECOGNITION_EMBEDDERS: bad entry '{item}' (expected recognition_0N=<embedder>)")
+        mapping[model] = embedder
+    return mapping
+
+
+def validate_options(options: DetectOptions) -> None:
+    """Reject impossible combinations before spending time on the image (Azure: 400 BadArgument)."""
+    if options.detection_model not in DETECTION_MODELS:
+        raise BadArgument(f"Invalid detectionModel '{options.detection_model}'.")
+    for model in options.recognition_models:
+        if model not in RECOGNITION_MODELS:
+            raise BadArgument(f"Invalid recognitionModel '{model}'.")
+    if options.return_landmarks and options.detection_model in NO_LANDMARK_DETECTION_MODELS:
+        raise BadArgument(f"returnFaceLandmarks is not supported by {options.detection_model}.")
+    validate_attribute_names(options.attributes, options.detection_model, attribute_recognition_model(options))
+
+
+def attribute_recognition_model(options: DetectOptions) -> str | None:
+    """The recognition model qualityForRecognition is judged for: the request's (first) one."""
+    return options.recognition_models[0] if options.recognition_models else None
+
+
+def check_target_face(target: Rectangle, width: int, height: int) -> None:
+    inside = target.left >= 0 and target.top >= 0 and target.left + target.width <= width and target.top + target.height <= height
+    if target.width <= 0 or target.height <= 0 or not inside:
+        raise BadArgument("Invalid argument targetFace: the rectangle must lie inside the image.")
+
+
+def pick_target_face(faces: list[DetectedFace], target: Rectangle) -> DetectedFace:
+    """The detected face that the caller's rectangle frames best."""
+    if faces:
+        boxes = np.array([[f.rectangle.left, f.rectangle.top, f.rectangle.width, f.rectangle.height] for f in faces], float)
+        wanted = np.array([[target.left, target.top, target.width, target.height]], float)
+        overlaps = iou_matrix(wanted, boxes)[0]
+        best = int(np.argmax(overlaps))
+        if overlaps[best] >= TARGET_FACE_MIN_IOU:
+            return faces[best]
+    raise InvalidImage("No face detected in the given targetFace rectangle.")
+
+
+class Engine:
+    def __init__(self) -> None:
+        self.detector = YuNetDetector()
+        self.liveness_checker = LivenessChecker()
+        self.landmarker = FaceMeshLandmarker()
+        self.embedder_names = recognition_embedders()
+
+    def detect(self, image: bytes, options: DetectOptions) -> list[DetectedFace]:
+        validate_options(options)
+        image_bgr = decode_image(image)
+        if options.target_face is None:
+            faces = self.detector.detect(image_bgr, options.max_faces)
+        else:
+            height, width = image_bgr.shape[:2]
+            check_target_face(options.target_face, width, height)
+            faces = [pick_target_face(self.detector.detect(image_bgr), options.target_face)]
+        if options.return_landmarks:
+            for face in faces:
+                face.landmarks = self.landmarker.landmarks27(image_bgr, face.points5, face.rectangle)
+        if options.attributes:
+            recognition_model = attribute_recognition_model(options)
+            for face in faces:
+                face.attributes = compute_attributes(
+                    image_bgr, face, options.attributes, options.detection_model, recognition_model
+                )
+        if faces and options.recognition_models:
+            self._add_templates(image_bgr, faces, options.recognition_models)
+        return faces
+
+    def _add_templates(self, image_bgr: np.ndarray, faces: list[DetectedFace], recognition_models: tuple[str, ...]) -> None:
+        """One batched embedding per distinct embedder, shared by the Azure names mapped to it."""
+        models_by_embedder: dict[str, list[str]] = {}
+        for model in dict.fromkeys(recognition_models):
+            models_by_embedder.setdefault(self.embedder_names[model], []).append(model)
+        for embedder_name, models in models_by_embedder.items():
+            embedder = get_embedder(embedder_name)
+            vectors = embedder.embed([embedder.align(image_bgr, face.points5) for face in faces])
+            for face, vector in zip(faces, vectors):
+                for model in models:
+                    face.templates[model] = Template(vector, embedder.name, embedder.version, model)
+
+    def liveness(self, image: bytes) -> tuple[DetectedFace | None, LivenessScore | None]:
+        """Passive liveness of the largest face; (None, None) when there is no face."""
+        image_bgr = decode_image(image)
+        faces = self.detector.detect(image_bgr, max_faces=1)
+        if not faces:
+            return None, None
+        return faces[0], self.liveness_checker.score(image_bgr, faces[0].rectangle)
+
+    def warm_up(self) -> None:
+        """Load every model a default request can touch, so the first request pays nothing."""
+        for name in ENGINE_MODELS:
+            load_session(name)
+        for embedder_name in dict.fromkeys(self.embedder_names.values()):
+            get_embedder(embedder_name).warm_up()
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def get_engine() -> Engine:
+    """The process-wide engine (sessions inside are shared and thread-safe)."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = Engine()
+        return _engine

@@ -1,0 +1,145 @@
+"""The engine facade end to end on the shared photos, plus its option rules."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from shared.engine.engine import get_engine, recognition_embedders, validate_options
+from shared.engine.types import DetectOptions, Rectangle
+from shared.errors import BadArgument, InvalidImage
+from tests.engine.conftest import read_bytes
+
+GROUP_PHOTO = "facenet-pytorch_multiface.jpg"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return get_engine()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        DetectOptions(detection_model="detection_04"),
+        DetectOptions(recognition_models=("recognition_05",)),
+        DetectOptions(detection_model="detection_02", return_landmarks=True),
+        DetectOptions(detection_model="detection_02", attributes=("headPose",)),
+        DetectOptions(detection_model="detection_01", attributes=("mask",)),
+        DetectOptions(detection_model="detection_03", attributes=("age",)),
+        DetectOptions(attributes=("gender",)),
+        DetectOptions(attributes=("qualityForRecognition",), recognition_models=("recognition_01",)),
+        DetectOptions(detection_model="detection_02", attributes=("qualityForRecognition",), recognition_models=("recognition_04",)),
+    ],
+)
+def test_invalid_option_combinations_are_rejected_before_decoding(engine, options):
+    with pytest.raises(BadArgument):
+        engine.detect(b"not even an image", options)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        DetectOptions(detection_model="detection_03", attributes=("headPose", "blur", "qualityForRecognition"), recognition_models=("recognition_04",)),
+        DetectOptions(detection_model="detection_02", recognition_models=("recognition_03",)),
+        DetectOptions(attributes=("headPose", "blur", "exposure", "noise"), return_landmarks=True),
+    ],
+)
+def test_valid_option_combinations_pass(options):
+    validate_options(options)
+
+
+def test_recognition_embedders_setting(monkeypatch):
+    assert set(recognition_embedders().values()) == {"dlib_resnet_v1"}
+    monkeypatch.setenv("FACE_RECOGNITION_EMBEDDERS", "recognition_04=other, recognition_03 = third")
+    mapping = recognition_embedders()
+    assert mapping["recognition_04"] == "other" and mapping["recognition_03"] == "third" and mapping["recognition_01"] == "dlib_resnet_v1"
+    monkeypatch.setenv("FACE_RECOGNITION_EMBEDDERS", "recognition_09=x")
+    with pytest.raises(ValueError, match="recognition_09"):
+        recognition_embedders()
+
+
+def test_detect_with_everything(engine, person_photos):
+    options = DetectOptions(
+        recognition_models=("recognition_01", "recognition_04"), return_landmarks=True, attributes=("headPose",)
+    )
+    (face,) = engine.detect(read_bytes(person_photos[0]), options)
+    assert len(face.landmarks) == 27 and "pupilLeft" in face.landmarks
+    assert set(face.attributes) == {"headPose"}
+    first, fourth = face.templates["recognition_01"], face.templates["recognition_04"]
+    assert (first.recognition_model, fourth.recognition_model) == ("recognition_01", "recognition_04")
+    assert first.embedder == fourth.embedder == "dlib_resnet_v1"
+    assert first.vector.dtype == np.float32 and first.vector.ndim == 1
+    assert np.array_equal(first.vector, fourth.vector)  # one embedding shared by both names
+
+
+def test_nothing_extra_is_computed_unless_asked(engine, person_photos):
+    (face,) = engine.detect(read_bytes(person_photos[0]), DetectOptions())
+    assert face.landmarks is None and face.attributes == {} and face.templates == {}
+
+
+def test_no_face_gives_an_empty_list(engine, faces_dir):
+    options = DetectOptions(recognition_models=("recognition_01",), return_landmarks=True)
+    assert engine.detect(read_bytes(faces_dir / "noface" / "skimage_chelsea.png"), options) == []
+
+
+def test_batched_templates_match_single_face_embedding(engine, faces_dir):
+    data = read_bytes(faces_dir / "multi" / GROUP_PHOTO)
+    options = DetectOptions(recognition_models=("recognition_01",))
+    faces = engine.detect(data, options)
+    assert len(faces) == 6 and all("recognition_01" in f.templates for f in faces)
+    for face in faces[:2]:
+        (alone,) = engine.detect(data, DetectOptions(recognition_models=("recognition_01",), target_face=face.rectangle))
+        assert alone.rectangle == face.rectangle
+        np.testing.assert_allclose(alone.templates["recognition_01"].vector, face.templates["recognition_01"].vector, atol=1e-4)
+
+
+def test_target_face_picks_the_overlapping_face(engine, faces_dir):
+    data = read_bytes(faces_dir / "multi" / GROUP_PHOTO)
+    faces = engine.detect(data, DetectOptions())
+    box = faces[3].rectangle
+    loose = Rectangle(box.left - 6, box.top - 4, box.width + 12, box.height + 10)
+    (picked,) = engine.detect(data, DetectOptions(target_face=loose))
+    assert picked.rectangle == box
+
+
+def test_target_face_without_a_face_is_invalid_image(engine, faces_dir):
+    data = read_bytes(faces_dir / "multi" / GROUP_PHOTO)
+    with pytest.raises(InvalidImage, match="targetFace"):
+        engine.detect(data, DetectOptions(target_face=Rectangle(0, 0, 30, 30)))
+
+
+def test_target_face_outside_the_image_is_bad_argument(engine, faces_dir):
+    data = read_bytes(faces_dir / "multi" / GROUP_PHOTO)
+    with pytest.raises(BadArgument, match="targetFace"):
+        engine.detect(data, DetectOptions(target_face=Rectangle(1000, 500, 100, 100)))
+
+
+def test_liveness_on_the_largest_face(engine, liveness_dir, faces_dir):
+    face, score = engine.liveness(read_bytes(liveness_dir / "live" / "image_T1.jpg"))
+    assert face is not None and score.is_live
+    face, score = engine.liveness(read_bytes(liveness_dir / "spoof" / "image_F2.jpg"))
+    assert not score.is_live
+    assert engine.liveness(read_bytes(faces_dir / "noface" / "skimage_coffee.png")) == (None, None)
+
+
+def test_concurrent_detects_match_sequential_results(engine, person_photos):
+    photos = [read_bytes(p) for p in person_photos[:8]]
+    options = DetectOptions(recognition_models=("recognition_01",))
+
+    def vector(data: bytes) -> np.ndarray:
+        (face,) = engine.detect(data, options)
+        return face.templates["recognition_01"].vector
+
+    sequential = [vector(data) for data in photos]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        concurrent = list(pool.map(vector, photos * 2))
+    for index, result in enumerate(concurrent):
+        np.testing.assert_allclose(result, sequential[index % len(photos)], atol=1e-5)
+
+
+def test_get_engine_is_one_instance_across_threads():
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        engines = list(pool.map(lambda _: get_engine(), range(16)))
+    assert all(e is engines[0] for e in engines)
