@@ -1,15 +1,26 @@
 """Trained index snapshots of a container in Blob Storage, encrypted, and their warm cache.
 
 Blob names: ``<kind>/<container id>/<incarnation>/<generation>``; the container row's
-``snapshot`` column names the published one. The bytes are E's snapshot format sealed with
-AES-GCM bound to the blob name, so a snapshot copied under another name does not load.
+``snapshot`` column names the published one.
+
+Envelope encryption: each snapshot gets a fresh 256-bit data key that seals the snapshot
+bytes in chunks (shared.index framing: bounded memory however big the index), and the data
+key itself is sealed with the service key (shared.storage.crypto, so key rotation applies).
+Both are bound to the blob name, so a snapshot copied under another name does not load.
+Blob layout: u32 length of the sealed data key | sealed data key | framed stream.
 """
 from __future__ import annotations
 
 import io
+import os
+import struct
+import tempfile
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shared.galleries.records import Container
 from shared.index.cache import SnapshotCache
+from shared.index.framing import decrypt_stream, encrypt_stream
 from shared.index.gallery import GalleryIndex
 from shared.index.snapshot import load_snapshot, write_snapshot
 from shared.storage import crypto
@@ -30,11 +41,19 @@ def _aad(blob: str) -> bytes:
     return f"gallery-snapshot\x1f{blob}".encode()
 
 
+_KEY_LENGTH = struct.Struct("<I")
+
+
 def write(container: Container, index: GalleryIndex) -> str:
     blob = f"{_prefix(container)}{container.generation:010d}"
-    buffer = io.BytesIO()
-    write_snapshot(index, buffer)
-    store().put(blob, crypto.encrypt(buffer.getvalue(), _aad(blob)))
+    data_key = os.urandom(32)
+    sealed_key = crypto.encrypt(data_key, _aad(blob))
+    with tempfile.TemporaryFile() as plain, io.BytesIO() as sealed:
+        write_snapshot(index, plain)
+        plain.seek(0)
+        sealed.write(_KEY_LENGTH.pack(len(sealed_key)) + sealed_key)
+        encrypt_stream(AESGCM(data_key), plain, sealed, _aad(blob))
+        store().put(blob, sealed.getvalue())
     return blob
 
 
@@ -64,7 +83,13 @@ def _load(blob: str) -> GalleryIndex:
     sealed = store().get(blob)
     if sealed is None:
         raise FileNotFoundError(blob)
-    return load_snapshot(io.BytesIO(crypto.decrypt(sealed, _aad(blob))))
+    source = io.BytesIO(sealed)
+    (key_length,) = _KEY_LENGTH.unpack(source.read(_KEY_LENGTH.size))
+    data_key = crypto.decrypt(source.read(key_length), _aad(blob))
+    with tempfile.TemporaryFile() as plain:
+        decrypt_stream(AESGCM(data_key), source, plain, _aad(blob))
+        plain.seek(0)
+        return load_snapshot(plain)
 
 
 CACHE = SnapshotCache()
