@@ -1,0 +1,140 @@
+"""The local host: route precedence, NCRONTAB, settings, timer and queue triggers."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime, timezone
+
+import azure.functions as func
+import pytest
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+from devhost import DevHost
+from devhost.http import HttpRouter
+from devhost.functions import discover
+from devhost.ncrontab import Schedule
+from devhost.routing import RouteTemplate
+from devhost.settings import load_local_settings, resolve
+
+
+def _wait_until(condition, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_route_templates_match_like_aspnet():
+    template = RouteTemplate.parse("face/{apiVersion}/persongroups/{personGroupId}")
+    assert template.match("/FACE/v1.2/PersonGroups/abc") == {"apiVersion": "v1.2", "personGroupId": "abc"}
+    assert template.match("/face/v1.2/persongroups") is None
+    assert template.match("/face/v1.2/persongroups/abc/persons") is None
+    optional = RouteTemplate.parse("items/{id?}")
+    assert optional.match("/items") == {} and optional.match("/items/7") == {"id": "7"}
+    catch_all = RouteTemplate.parse("files/{*rest}")
+    assert catch_all.match("/files/a/b%20c") == {"rest": "a/b c"}
+    with pytest.raises(ValueError):
+        RouteTemplate.parse("face/{id:int}")
+
+
+def test_literal_beats_parameter_and_catch_all_goes_last():
+    app = func.FunctionApp()
+
+    @app.route(route="{*path}")
+    def fallback(req: func.HttpRequest) -> func.HttpResponse: ...
+
+    @app.route(route="things/{thingId}", methods=["GET"])
+    def by_id(req: func.HttpRequest) -> func.HttpResponse: ...
+
+    @app.route(route="things/special", methods=["GET"])
+    def special(req: func.HttpRequest) -> func.HttpResponse: ...
+
+    router = HttpRouter(discover(app))
+    assert router.find("GET", "/things/special")[0].name == "special"
+    assert router.find("GET", "/Things/other")[0].name == "by_id"
+    assert router.find("POST", "/things/other")[0].name == "fallback"
+    assert router.find("GET", "/")[0].name == "fallback"
+
+
+@pytest.mark.parametrize("expression, after, expected", [
+    ("0 */5 * * * *", datetime(2026, 1, 1, 10, 2, 7), datetime(2026, 1, 1, 10, 5, 0)),
+    ("0 */5 * * * *", datetime(2026, 1, 1, 10, 5, 0), datetime(2026, 1, 1, 10, 10, 0)),
+    ("*/15 * * * * *", datetime(2026, 1, 1, 10, 2, 7), datetime(2026, 1, 1, 10, 2, 15)),
+    ("0 30 9 * * Mon-Fri", datetime(2026, 1, 2, 10, 0, 0), datetime(2026, 1, 5, 9, 30, 0)),  # Fri -> Mon
+    ("0 0 0 29 Feb *", datetime(2026, 3, 1), datetime(2028, 2, 29)),
+    ("0 0 12 1,15 * 0", datetime(2026, 1, 1), datetime(2026, 2, 1, 12, 0, 0)),  # the 1st/15th on a Sunday
+])
+def test_ncrontab_next_occurrence(expression, after, expected):
+    utc = timezone.utc
+    assert Schedule.parse(expression).next_after(after.replace(tzinfo=utc)) == expected.replace(tzinfo=utc)
+
+
+@pytest.mark.parametrize("expression", ["* * * * *", "60 * * * * *", "0 0 25 * * *", "a b c d e f"])
+def test_ncrontab_rejects_bad_expressions(expression):
+    with pytest.raises(ValueError):
+        Schedule.parse(expression)
+
+
+def test_local_settings_apply_unless_the_environment_has_the_value(tmp_path, monkeypatch):
+    (tmp_path / "local.settings.json").write_text(json.dumps(
+        {"Values": {"DEVHOST_TEST_A": "from-file", "DEVHOST_TEST_B": "from-file"}}))
+    monkeypatch.setenv("DEVHOST_TEST_B", "from-env")
+    monkeypatch.delenv("DEVHOST_TEST_A", raising=False)
+    try:
+        load_local_settings(tmp_path)
+        assert os.environ["DEVHOST_TEST_A"] == "from-file"
+        assert os.environ["DEVHOST_TEST_B"] == "from-env"
+        assert resolve("%DEVHOST_TEST_A%-queue") == "from-file-queue"
+        with pytest.raises(KeyError):
+            resolve("%DEVHOST_TEST_UNSET%")
+    finally:
+        os.environ.pop("DEVHOST_TEST_A", None)
+
+
+def test_timer_trigger_fires_on_schedule(service, monkeypatch):
+    monkeypatch.setenv("DEVHOST_TEST_SCHEDULE", "* * * * * *")
+    fired: list[bool] = []
+    app = func.FunctionApp()
+
+    @app.timer_trigger(schedule="%DEVHOST_TEST_SCHEDULE%", arg_name="timer")
+    def tick(timer: func.TimerRequest) -> None:
+        fired.append(timer.past_due)
+
+    host = DevHost(app, port=0)
+    host.start()
+    try:
+        assert _wait_until(lambda: len(fired) >= 2, timeout=5)
+    finally:
+        host.stop()
+
+
+def test_queue_trigger_runs_base64_messages_and_poisons_after_five_failures(service, monkeypatch):
+    name = f"{service.storage_prefix}-devhost"
+    monkeypatch.setenv("DEVHOST_TEST_QUEUE", name)
+    seen: list[bytes] = []
+    app = func.FunctionApp()
+
+    @app.queue_trigger(arg_name="message", queue_name="%DEVHOST_TEST_QUEUE%", connection="AzureWebJobsStorage")
+    def work(message: func.QueueMessage) -> None:
+        seen.append(message.get_body())
+        if message.get_body() == b"fail":
+            raise RuntimeError("this message always fails")
+
+    host = DevHost(app, port=0)
+    host.start()
+    try:
+        sender = QueueClient.from_connection_string(service.connection_string, name,
+                                                    message_encode_policy=TextBase64EncodePolicy())
+        sender.send_message('{"job": 1}')
+        sender.send_message("fail")
+        assert _wait_until(lambda: b'{"job": 1}' in seen and seen.count(b"fail") >= 5)
+        poison = QueueClient.from_connection_string(service.connection_string, f"{name}-poison")
+        assert _wait_until(lambda: len(poison.peek_messages(max_messages=5)) == 1)
+        time.sleep(0.5)
+        assert seen.count(b"fail") == 5
+        assert sender.peek_messages(max_messages=5) == []
+    finally:
+        host.stop()
