@@ -2,7 +2,7 @@
 
 Order of work: validate options (cheap, before any decoding), decode, detect, pick the target
 face, then landmarks, attributes and templates only when requested. Each stage lives in its own
-module; this one only wires them and owns the Azure rules about which options combine.
+module; this one wires them and enforces Azure's rules on which options combine.
 """
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from shared.engine.attributes import compute_attributes, validate_attribute_name
 from shared.engine.detector import YuNetDetector, iou_matrix
 from shared.engine.embedders import get_embedder
 from shared.engine.imaging import decode_image
-from shared.engine.landmarks import FaceMeshLandmarker
-from shared.engine.liveness import LivenessChecker
-from shared.engine.onnx_model import load_session
+from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel, IrisModel
+from shared.engine.liveness import LivenessChecker, MiniFasNetV1SE, MiniFasNetV2
 from shared.engine.types import (
     DETECTION_MODELS,
     RECOGNITION_MODELS,
@@ -34,7 +33,8 @@ NO_LANDMARK_DETECTION_MODELS = frozenset({"detection_02"})
 # does not frame any face we found, and embedding an unaligned region would be a guess.
 TARGET_FACE_MIN_IOU = 0.3
 DEFAULT_EMBEDDER = "dlib_resnet_v1"
-ENGINE_MODELS = ("yunet_dynamic", "minifasnet_v2", "minifasnet_v1se", "face_landmark", "iris_landmark")
+# Models a request can touch besides the embedders (attributes reuse the face mesh).
+WARM_UP_MODELS = (YuNetDetector, MiniFasNetV2, MiniFasNetV1SE, FaceMeshModel, IrisModel)
 
 
 def recognition_embedders() -> dict[str, str]:
@@ -135,8 +135,8 @@ class Engine:
 
     def warm_up(self) -> None:
         """Load every model a default request can touch, so the first request pays nothing."""
-        for name in ENGINE_MODELS:
-            load_session(name)
+        for model in WARM_UP_MODELS:
+            model().warm_up()
         for embedder_name in dict.fromkeys(self.embedder_names.values()):
             get_embedder(embedder_name).warm_up()
 
