@@ -84,10 +84,9 @@ class LabelMap:
         if len(set(face_ids)) != n:
             raise ValueError("face ids must be unique")
         rows = [i for i, p in enumerate(person_ids) if p is not None]
-        known = _encode([person_ids[i] for i in rows])
-        persons = np.unique(known)
+        persons, inverse = np.unique(_encode([person_ids[i] for i in rows]), return_inverse=True)
         codes = np.full(n, -1, dtype=np.int32)
-        codes[rows] = np.searchsorted(persons, known)
+        codes[rows] = inverse
         return cls(np.asarray(labels, dtype=np.int64), _encode(face_ids), codes, persons)
 
     def __len__(self) -> int:

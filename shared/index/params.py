@@ -17,7 +17,7 @@ class IndexParams:
     ef_search: int = 64  # default ef for galleries up to ef_reference_size
     ef_reference_size: int = 100_000  # ef grows with the square root of size above this
     ef_max: int = 512
-    exact_threshold: int = 20_000  # below this many vectors, brute force is faster and exact
+    exact_threshold: int = 10_000  # below this, brute force: exact, no build, <= ~0.3 ms per query
     threads: int = 2  # build threads
 
     @classmethod
