@@ -11,7 +11,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from shared.engine.types import DetectOptions, Rectangle, Template
+from shared.engine.engine import get_engine
+from shared.engine.types import DETECTION_MODELS, DetectOptions, Rectangle, Template
 from shared.errors import BadArgument, InvalidImage
 from shared.galleries import quotas, repository, validation
 from shared.galleries.kinds import ContainerKind
@@ -29,20 +30,28 @@ class FaceInput:
     user_data: str | None
 
 
-def parse_face_input(image: bytes, params: dict) -> FaceInput:
-    """Query parameters of every add-face route -> FaceInput."""
-    model = (params.get("detectionModel") or "detection_01").lower()
-    if model not in ("detection_01", "detection_02", "detection_03"):
-        raise BadArgument("Invalid detectionModel.")
-    return FaceInput(image=image, target_face=validation.target_face(params.get("targetFace")),
-                     detection_model=model,
-                     user_data=validation.user_data(params.get("userData"), validation.FACE_USER_DATA_MAX))
+@dataclass(frozen=True)
+class FaceOptions:
+    """The add-face query parameters, checked before the image is read or downloaded."""
+
+    target_face: Rectangle | None
+    detection_model: str
+    user_data: str | None
+
+    @classmethod
+    def parse(cls, params: dict) -> "FaceOptions":
+        model = (params.get("detectionModel") or "detection_01").lower()
+        if model not in DETECTION_MODELS:
+            raise BadArgument("Invalid detectionModel.")
+        return cls(target_face=validation.target_face(params.get("targetFace")), detection_model=model,
+                   user_data=validation.user_data(params.get("userData"), validation.FACE_USER_DATA_MAX))
+
+    def with_image(self, image: bytes) -> FaceInput:
+        return FaceInput(image, self.target_face, self.detection_model, self.user_data)
 
 
 def embed_single_face(face: FaceInput, recognition_model: str) -> Template:
     """The one face of the image (or the one targetFace picks) embedded with the container's model."""
-    from shared.engine.engine import get_engine  # the engine loads models; import only when used
-
     options = DetectOptions(detection_model=face.detection_model, recognition_models=(recognition_model,),
                             target_face=face.target_face, max_faces=2 if face.target_face is None else 100)
     detected = get_engine().detect(face.image, options)

@@ -70,9 +70,8 @@ def _paging(call: Call) -> tuple[str, int]:
 
 def _face_input(call: Call) -> faces.FaceInput:
     params = {name: call.query.text(name) for name in ("targetFace", "detectionModel", "userData")}
-    face = faces.parse_face_input(b"", params)  # check the parameters before any download
-    image = request_image(call.req.headers, call.req.get_body())
-    return faces.FaceInput(image, face.target_face, face.detection_model, face.user_data)
+    options = faces.FaceOptions.parse(params)  # checked before any download
+    return options.with_image(request_image(call.req.headers, call.req.get_body()))
 
 
 def _container_routes(bp: func.Blueprint, kind: ContainerKind) -> None:

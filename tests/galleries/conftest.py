@@ -83,3 +83,23 @@ def drain_training() -> int:
         queue.delete_message(message)
         handled += 1
     return handled
+
+
+@pytest.fixture
+def photo_server(monkeypatch):
+    """Serves PERSONS_DIR over http on 127.0.0.1 (private URLs allowed for the test)."""
+    import functools
+    import http.server
+    import threading
+
+    monkeypatch.setenv("FACE_ALLOW_PRIVATE_URLS", "true")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(PERSONS_DIR)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
