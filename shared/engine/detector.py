@@ -22,6 +22,11 @@ from shared.settings import env_float, env_int
 STRIDES = (8, 16, 32)
 NMS_IOU = 0.3
 PRE_NMS_TOP_K = 5000
+# A face filling the frame (a selfie close-up) gives YuNet no context and is missed; on a
+# grey border of this fraction of the longer side it is found. Only tried when the first
+# pass finds nothing, so only face-less images pay for a second pass.
+CLOSE_UP_PADDING = 0.25
+PAD_GREY = (127, 127, 127)
 
 
 def detection_scale(width: int, height: int, max_side: int) -> float:
@@ -101,13 +106,13 @@ def clip_rectangle(x: float, y: float, w: float, h: float, width: int, height: i
     return Rectangle(left=left, top=top, width=right - left, height=bottom - top)
 
 
-def to_faces(detections: np.ndarray, scale: float, width: int, height: int, max_faces: int) -> list[DetectedFace]:
-    """Rows in detector-input pixels -> faces in image pixels, largest first."""
+def to_faces(detections: np.ndarray, width: int, height: int, max_faces: int) -> list[DetectedFace]:
+    """Rows in image pixels -> faces with integer rectangles inside the image, largest first."""
     faces = []
     for row in detections:
-        rectangle = clip_rectangle(*(row[:4] / scale), width, height)
+        rectangle = clip_rectangle(*row[:4], width, height)
         if rectangle is not None:
-            points = (row[4:14] / scale).reshape(5, 2).astype(np.float32)
+            points = row[4:14].reshape(5, 2).astype(np.float32)
             faces.append(DetectedFace(rectangle=rectangle, score=float(row[14]), points5=points))
     faces.sort(key=lambda face: (-face.rectangle.area, -face.score))
     return faces[:max_faces]
@@ -118,11 +123,25 @@ class YuNetDetector(OnnxModel):
 
     def detect(self, image_bgr: np.ndarray, max_faces: int = 100) -> list[DetectedFace]:
         height, width = image_bgr.shape[:2]
+        detections = self.detect_rows(image_bgr)
+        if len(detections) == 0:
+            pad = round(max(height, width) * CLOSE_UP_PADDING)
+            padded = cv2.copyMakeBorder(image_bgr, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=PAD_GREY)
+            detections = self.detect_rows(padded)
+            detections[:, [0, 1]] -= pad
+            detections[:, 4:14] -= pad
+        return to_faces(detections, width, height, max_faces)
+
+    def detect_rows(self, image_bgr: np.ndarray) -> np.ndarray:
+        """(n, 15) rows after NMS, in pixels of ``image_bgr``: x, y, w, h, 5 points, score."""
+        height, width = image_bgr.shape[:2]
         scale = detection_scale(width, height, env_int("FACE_DETECT_MAX_SIDE", 960))
         tensor = to_input_tensor(image_bgr, scale)
         names = [output.name for output in self.session().get_outputs()]
         outputs = dict(zip(names, self.run({self.input_name: tensor})))
         detections = decode_outputs(outputs, tensor.shape[2:], env_float("FACE_DETECT_SCORE", 0.8))
         if len(detections) == 0:
-            return []
-        return to_faces(nms(detections), scale, width, height, max_faces)
+            return detections
+        detections = nms(detections)
+        detections[:, :14] /= scale
+        return detections

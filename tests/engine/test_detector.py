@@ -79,6 +79,16 @@ def test_a_36px_face_in_a_1920x1080_image_is_found(detector, person_photos):
     assert abs(found[0].rectangle.left - (900 + face.rectangle.left * factor)) < 8
 
 
+def test_a_close_up_filling_the_frame_is_found(detector, person_photos):
+    image = decode_image(read_bytes(person_photos[0]))
+    (face,) = detector.detect(image)
+    box = face.rectangle
+    close_up = cv2.resize(image[box.top : box.top + box.height, box.left : box.left + box.width], (900, 1100))
+    (found,) = detector.detect(close_up)
+    assert found.rectangle.width > 700 and found.rectangle.left + found.rectangle.width <= 900
+    assert found.points5[:, 0].min() > 0 and found.points5[:, 1].max() < 1100
+
+
 def test_face_on_the_border_is_clipped_to_the_image():
     assert clip_rectangle(-5.4, 10.2, 50.0, 500.0, 40, 100) == clip_rectangle(0, 10, 40, 90, 40, 100)
     assert clip_rectangle(50, 50, 10, 10, 40, 40) is None
