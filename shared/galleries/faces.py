@@ -74,6 +74,10 @@ def add_to_list(kind: ContainerKind, container_id: str, face: FaceInput) -> str:
     except Exception:
         _count_list_faces(kind, container_id, -1, None)
         raise
+    if not kind.trained:
+        # Touch the row once more: its new ETag tells the FaceList search cache that the face
+        # set changed (the reservation above changed it before this face row existed).
+        repository.update_container(kind, container_id, lambda c: c)
     return record.face_id
 
 

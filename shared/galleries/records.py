@@ -33,6 +33,7 @@ class Container:
     training: TrainingState | None = None  # None: never trained
     generation: int = 0  # bumped by each train request; queued work carries it
     snapshot: str = ""  # blob name of the published index, "" before the first success
+    version: str = ""  # the row's ETag when read: changes with every write, incl. each face add/delete
 
     def training_state(self) -> TrainingState:
         return self.training or TrainingState(NOT_STARTED, self.created, None, None)

@@ -79,6 +79,7 @@ def container_from_row(kind: ContainerKind, row: dict) -> Container:
         recognition_model=row["RecognitionModel"], incarnation=row["Incarnation"], created=row["Created"],
         face_count=int(row.get("FaceCount", 0)), person_count=int(row.get("PersonCount", 0)),
         training=state, generation=int(row.get("Generation", 0)), snapshot=row.get("Snapshot", ""),
+        version=getattr(row, "metadata", {}).get("etag", ""),
     )
 
 

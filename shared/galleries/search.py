@@ -6,6 +6,9 @@ training that publishes after our row read cannot have removed tombstones we sti
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 from shared.engine import matching
@@ -54,9 +57,38 @@ def _find_similar_exact(kind: ContainerKind, container_id: str, query: Template,
     """FaceList: every live face scored, with the same ranking as find-similar over faceIds."""
     container = repository.get_container(kind, container_id)
     _check_model(container, [query])
-    rows = list(repository.face_templates(container.incarnation))
-    ranked = rank_similar(query, [face.face_id for face, _ in rows], [t for _, t in rows], mode, max_candidates)
+    face_ids, templates = _LIVE_FACES.get(container)
+    ranked = rank_similar(query, face_ids, templates, mode, max_candidates)
     return [{"persistedFaceId": item.candidate_id, "confidence": round(item.confidence, 5)} for item in ranked]
+
+
+class _LiveFaceCache:
+    """A FaceList's faces and opened templates per process, reused while the container row's
+    ETag is unchanged (every face add/delete rewrites the row): reading and opening 1,000
+    templates costs ~300 ms against ~5 ms for the row read."""
+
+    MAX_LISTS = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[str, list[str], list[Template]]] = OrderedDict()
+
+    def get(self, container: Container) -> tuple[list[str], list[Template]]:
+        key = f"{container.kind.key}/{container.container_id}/{container.incarnation}"
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry[0] != container.version:
+            rows = list(repository.face_templates(container.incarnation))
+            entry = (container.version, [face.face_id for face, _ in rows], [t for _, t in rows])
+            with self._lock:
+                self._entries[key] = entry
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.MAX_LISTS:
+                    self._entries.popitem(last=False)
+        return entry[1], entry[2]
+
+
+_LIVE_FACES = _LiveFaceCache()
 
 
 def verify_to_person(kind: ContainerKind, container_id: str, person_id: str, query: Template) -> dict:
