@@ -86,9 +86,12 @@ def choose_threshold(embedder_name: str, distances: np.ndarray, same: np.ndarray
     return best
 
 
+def logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
 def calibrate(embedder_name: str, distances: np.ndarray, same: np.ndarray) -> Calibration:
     threshold = choose_threshold(embedder_name, distances, same)
-    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
     scale_same = (threshold - float(np.median(distances[same]))) / logit(TYPICAL_SAME)
     scale_different = (float(np.median(distances[~same])) - threshold) / -logit(TYPICAL_DIFFERENT)
     return Calibration(threshold, round(scale_same, 4), round(scale_different, 4), calibrated=True)

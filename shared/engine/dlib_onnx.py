@@ -162,7 +162,7 @@ def _read_con(r: _Reader, spec: tuple) -> dict:
     params = r.tensor()
     filters, rows, cols = r.int(), r.int(), r.int()
     stride_y, stride_x, pad_y, pad_x = r.int(), r.int(), r.int(), r.int()
-    w_shape, b_shape = r.alias()[:4], r.alias()
+    w_shape, b_shape = r.alias(), r.alias()
     for _ in range(4):  # learning-rate and weight-decay multipliers
         r.float()
     if version in ("con_5", "con_6") and not r.bool():
@@ -245,7 +245,8 @@ def parse_dat(data: bytes) -> _Parsed:
     r = _Reader(data)
     r.version(1, "loss layer")
     r.expect("loss layer", "loss_metric_2")
-    r.float(), r.float()  # margin, distance threshold: training-only
+    for _ in range(2):  # margin and distance threshold: training-only
+        r.float()
     for index, spec in reversed(list(enumerate(ARCHITECTURE))):
         expected = 1 if not _computational(spec) else (3 if index == 0 else 2)
         r.version(expected, f"layer {index} {spec[0]}")
