@@ -25,6 +25,12 @@ def test_find_similar_in_face_list(old_client, gallery_id, detect_id):
     face_mode = old_client.face.find_similar(query, face_list_id=gallery_id, mode="matchFace",
                                              max_num_of_candidates_returned=4)
     assert face_mode[-1].persisted_face_id == stranger and face_mode[0].confidence >= face_mode[-1].confidence
+    # The warm per-process face cache follows adds and deletes at once.
+    old_client.face_list.delete_face(gallery_id, own[0])
+    assert {s.persisted_face_id for s in old_client.face.find_similar(query, face_list_id=gallery_id)} == set(own[1:])
+    with open(photos(ENROLLED)[3], "rb") as image:
+        new = old_client.face_list.add_face_from_stream(gallery_id, image).persisted_face_id
+    assert new in {s.persisted_face_id for s in old_client.face.find_similar(query, face_list_id=gallery_id)}
 
 
 def test_find_similar_in_large_face_list(admin_client, face_client, gallery_id, detect_id):
