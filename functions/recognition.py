@@ -1,7 +1,7 @@
-"""Stateless recognition over faceIds: POST /verify, /findsimilars, /group (face-api.md §5).
+"""Recognition: POST /verify, /findsimilars, /group (face-api.md §5).
 
-Gallery targets (verify against a person, find-similar in a face list) are the galleries
-area's; the branches here serve the faceId-only variants.
+The faceId-only variants run here; gallery targets (verify against a person, find-similar
+in a face list) branch to the galleries area.
 """
 import azure.functions as func
 
@@ -16,6 +16,7 @@ from shared.services.verify import verify_faces
 bp = func.Blueprint()
 MAX_CANDIDATE_FACES = 1000
 MAX_GROUP_FACES = 1000
+FIND_SIMILAR_TARGETS = ("faceIds", "faceListId", "largeFaceListId")
 
 
 @bp.route(route=face_route("verify"), methods=["POST"])
@@ -26,7 +27,7 @@ def verify(call: Call) -> dict:
         return verify_faces(body.uuid("faceId1"), body.uuid("faceId2")).as_json()
     if body.has("personId"):
         return galleries.verify_to_person(body)
-    raise BadArgument("Request body is invalid: expected faceId1 and faceId2.")
+    raise BadArgument("Request body is invalid: expected faceId1 and faceId2, or faceId and personId.")
 
 
 @bp.route(route=face_route("findsimilars"), methods=["POST"])
@@ -36,10 +37,11 @@ def find_similar(call: Call) -> list:
     face_id = body.uuid("faceId")
     mode = body.choice("mode", MATCH_PERSON, MODES)
     top = body.integer("maxNumOfCandidatesReturned", 20, 1, 1000)
-    if body.has("faceListId") or body.has("largeFaceListId"):
+    targets = [name for name in FIND_SIMILAR_TARGETS if body.has(name)]
+    if len(targets) != 1:
+        raise BadArgument(f"Exactly one of {', '.join(FIND_SIMILAR_TARGETS)} is required.")
+    if targets[0] != "faceIds":
         return galleries.find_similar_in_list(body, face_id, mode, top)
-    if not body.has("faceIds"):
-        raise BadArgument("Request body is invalid: expected faceIds.")
     candidates = body.uuid_list("faceIds", 1, MAX_CANDIDATE_FACES)
     return [{"faceId": similar.candidate_id, "confidence": round(similar.confidence, 5)}
             for similar in find_similar_faces(face_id, candidates, mode, top)]
