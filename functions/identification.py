@@ -24,5 +24,5 @@ def identify(call: Call) -> list:
     max_candidates = fields.integer("maxNumOfCandidatesReturned", call.version.identify_default_candidates, 1, 100)
     threshold = fields.number("confidenceThreshold", 0.0, 1.0)
     queries = FaceIdStore().get_many(face_ids)
-    return search.identify(kind, container_id, {face_id: queries[face_id] for face_id in face_ids},
+    return search.identify(kind, container_id, [(face_id, queries[face_id]) for face_id in face_ids],
                            max_candidates, search.default_threshold() if threshold is None else threshold)

@@ -19,7 +19,6 @@ def persons_counter(kind: ContainerKind) -> str:
 
 
 def create(kind: ContainerKind, container_id: str, body: dict) -> Container:
-    body = validation.body_object(body)
     container = Container(
         kind=kind, container_id=container_id,
         name=validation.name(body.get("name"), required=True),
@@ -40,7 +39,6 @@ def create(kind: ContainerKind, container_id: str, body: dict) -> Container:
 
 
 def update(kind: ContainerKind, container_id: str, body: dict) -> None:
-    body = validation.body_object(body)
     name = validation.name(body.get("name"), required=False)
     user_data = validation.user_data(body.get("userData"))
 

@@ -148,7 +148,6 @@ def get(kind: ContainerKind, container_id: str, face_id: str, person_id: str = "
 
 
 def update(kind: ContainerKind, container_id: str, face_id: str, body: dict, person_id: str = "") -> None:
-    body = validation.body_object(body)
     user_data = validation.user_data(body.get("userData"), validation.FACE_USER_DATA_MAX)
     container = repository.get_container(kind, container_id)
     if person_id:

@@ -11,7 +11,6 @@ from shared.galleries.rows import bounded
 
 
 def create(kind: ContainerKind, container_id: str, body: dict) -> str:
-    body = validation.body_object(body)
     person = Person(person_id=str(uuid.uuid4()),
                     name=validation.name(body.get("name"), required=True),
                     user_data=validation.user_data(body.get("userData")))
@@ -30,7 +29,6 @@ def get(kind: ContainerKind, container_id: str, person_id: str) -> Person:
 
 
 def update(kind: ContainerKind, container_id: str, person_id: str, body: dict) -> None:
-    body = validation.body_object(body)
     name = validation.name(body.get("name"), required=False)
     user_data = validation.user_data(body.get("userData"))
     container = repository.get_container(kind, container_id)

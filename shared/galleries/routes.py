@@ -15,6 +15,7 @@ from shared.api import render
 from shared.api.auth import Role
 from shared.api.handler import Call, face_operation, face_route
 from shared.api.image_input import request_image
+from shared.api.params import parse_uuid
 from shared.errors import FaceApiError
 from shared.galleries import containers, faces, persons, repository, training, validation
 from shared.galleries.kinds import FACE_LIST, ContainerKind
@@ -47,14 +48,14 @@ def _container_id(call: Call, kind: ContainerKind) -> str:
 
 def _person_id(call: Call) -> str:
     try:
-        return validation.uuid_text(call.route("personId"), "personId")
+        return parse_uuid("personId", call.route("personId"))
     except FaceApiError:
         raise repository.person_not_found(call.route("personId")) from None
 
 
 def _face_id(call: Call) -> str:
     try:
-        return validation.uuid_text(call.route("persistedFaceId"), "persistedFaceId")
+        return parse_uuid("persistedFaceId", call.route("persistedFaceId"))
     except FaceApiError:
         raise repository.face_not_found(call.route("persistedFaceId")) from None
 

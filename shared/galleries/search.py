@@ -17,9 +17,9 @@ from shared.errors import BadArgument, Conflict
 from shared.galleries import repository, snapshots
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container
-from shared.services.findsimilar import MATCH_PERSON, rank_similar
 from shared.index.gallery import EmbedderInfo, GalleryIndex
 from shared.index.labels import Exclusions
+from shared.services.findsimilar import MATCH_PERSON, rank_similar
 
 
 def default_threshold() -> float:
@@ -27,11 +27,12 @@ def default_threshold() -> float:
     return matching.SAME_PERSON_CONFIDENCE
 
 
-def identify(kind: ContainerKind, container_id: str, queries: dict[str, Template],
+def identify(kind: ContainerKind, container_id: str, queries: list[tuple[str, Template]],
              max_candidates: int, threshold: float) -> list[dict]:
-    index, hidden, _ = _trained_index(kind, container_id, queries.values())
+    """One result per (faceId, template) in request order."""
+    index, hidden = _trained_index(kind, container_id, [template for _, template in queries])
     results = []
-    for face_id, template in queries.items():
+    for face_id, template in queries:
         matches = index.search_persons(template.vector, k=max_candidates, exclude=hidden)[0]
         scored = [(m.person_id, _confidence(m.distance, template)) for m in matches]
         candidates = [{"personId": person, "confidence": conf} for person, conf in scored if conf >= threshold]
@@ -44,7 +45,7 @@ def find_similar(kind: ContainerKind, container_id: str, query: Template, max_ca
                  mode: str) -> list[dict]:
     if not kind.trained:
         return _find_similar_exact(kind, container_id, query, max_candidates, mode)
-    index, hidden, _ = _trained_index(kind, container_id, [query])
+    index, hidden = _trained_index(kind, container_id, [query])
     matches = index.search(query.vector, k=max_candidates, exclude=hidden)[0]
     found = [{"persistedFaceId": m.face_id, "confidence": _confidence(m.distance, query)} for m in matches]
     if mode == MATCH_PERSON:
@@ -106,7 +107,7 @@ def verify_to_person(kind: ContainerKind, container_id: str, person_id: str, que
     return {"isIdentical": matching.is_identical(confidence), "confidence": confidence}
 
 
-def _trained_index(kind: ContainerKind, container_id: str, queries) -> tuple[GalleryIndex, Exclusions, Container]:
+def _trained_index(kind: ContainerKind, container_id: str, queries: list[Template]) -> tuple[GalleryIndex, Exclusions]:
     hidden = repository.tombstones(kind, container_id)
     container = repository.get_container(kind, container_id)
     _check_model(container, queries)
@@ -119,7 +120,7 @@ def _trained_index(kind: ContainerKind, container_id: str, queries) -> tuple[Gal
         if EmbedderInfo(template.embedder, template.embedder_version) != index.embedder:
             raise BadArgument("The faces were made by a different recognition engine version than the "
                               f"trained {kind.display}; train it again.")
-    return index, Exclusions(face_ids=hidden, person_ids=hidden), container
+    return index, Exclusions(face_ids=hidden, person_ids=hidden)
 
 
 def _check_model(container: Container, queries) -> None:

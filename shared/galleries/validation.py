@@ -6,7 +6,6 @@ BadArgument with a message in the style of the service.
 from __future__ import annotations
 
 import re
-import uuid
 
 from shared.engine.types import RECOGNITION_MODELS, Rectangle
 from shared.errors import BadArgument
@@ -24,16 +23,6 @@ def container_id(value: object, field: str) -> str:
     if not isinstance(value, str) or not _ID_PATTERN.match(value):
         raise BadArgument(f"Invalid {field}: it must be 1-64 characters of lower-case letters, digits, '-' or '_'.")
     return value
-
-
-def uuid_text(value: object, field: str) -> str:
-    """A canonical lower-case UUID string; anything else is a bad argument."""
-    if not isinstance(value, str):
-        raise BadArgument(f"Invalid {field}.")
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise BadArgument(f"Invalid {field}.") from None
 
 
 def name(value: object, *, required: bool) -> str | None:
@@ -66,12 +55,6 @@ def recognition_model(value: object) -> str:
     return value.lower()
 
 
-def body_object(body: object) -> dict:
-    if not isinstance(body, dict):
-        raise BadArgument("Request body is invalid.")
-    return body
-
-
 def paging(start: str | None, top: str | None) -> tuple[str, int]:
     """``start``/``top`` query values -> (exclusive lower bound, page size)."""
     start = start or ""
@@ -101,18 +84,3 @@ def target_face(value: str | None) -> Rectangle | None:
         raise BadArgument("Invalid targetFace.")
     return Rectangle(left=numbers[0], top=numbers[1], width=numbers[2], height=numbers[3])
 
-
-def int_in_range(value: object, field: str, low: int, high: int, default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadArgument(f"Invalid {field}: it must be an integer between {low} and {high}.")
-    return value
-
-
-def float_in_range(value: object, field: str, low: float, high: float, default: float) -> float:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise BadArgument(f"Invalid {field}: it must be a number between {low} and {high}.")
-    return float(value)
