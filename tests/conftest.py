@@ -71,7 +71,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     location = tmp_path_factory.mktemp("azurite")
     process = subprocess.Popen(
         [str(AZURITE), "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
-         "--location", str(location), "--debug", str(location / "debug.log"),
+         "--location", str(location),
          "--blobHost", "127.0.0.1", "--blobPort", str(ports[0]),
          "--queueHost", "127.0.0.1", "--queuePort", str(ports[1]),
          "--tableHost", "127.0.0.1", "--tablePort", str(ports[2])],
