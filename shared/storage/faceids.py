@@ -62,13 +62,18 @@ class FaceIdStore:
         return dict(zip(unique, _readers.map(self.get, unique)))
 
     def sweep_expired(self) -> int:
-        """Delete every expired row; safe to run concurrently and repeatedly."""
-        expired: dict[str, list[str]] = {}
+        """Delete every expired row, in per-partition transactions of up to 100 as the scan
+        goes (memory stays bounded); safe to run concurrently and repeatedly."""
+        pending: dict[str, list[str]] = {}
+        removed = 0
         rows = self._table.query(f"{EXPIRES_AT} le @now", {"now": clock.now()},
                                  select=["PartitionKey", "RowKey"])
         for row in rows:
-            expired.setdefault(row["PartitionKey"], []).append(row["RowKey"])
-        return sum(self._table.delete_rows(pk, keys) for pk, keys in expired.items())
+            keys = pending.setdefault(row["PartitionKey"], [])
+            keys.append(row["RowKey"])
+            if len(keys) == BATCH_LIMIT:
+                removed += self._table.delete_rows(row["PartitionKey"], pending.pop(row["PartitionKey"]))
+        return removed + sum(self._table.delete_rows(pk, keys) for pk, keys in pending.items())
 
     def _row(self, partition: str, face_id: str, template: Template, expires) -> dict:
         where = row_location(self._table.name, partition, face_id)

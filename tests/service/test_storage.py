@@ -83,3 +83,15 @@ def test_storage_prefix_is_validated(monkeypatch, prefix):
         return
     with pytest.raises(RuntimeError):
         table_name("x")
+
+
+def test_sweep_deletes_expired_rows_in_batches_and_keeps_live_ones(service, clock):
+    store = FaceIdStore()
+    expired = [face_id for _ in range(3) for face_id in store.put_all([_template()] * 100, ttl_seconds=60)]
+    live = store.put_all([_template()], ttl_seconds=3600)
+    clock.advance(120)
+    assert store.sweep_expired() >= len(expired)
+    assert store.get(live[0]) is not None
+    with pytest.raises(NotFound):
+        store.get(expired[0])
+    assert store.sweep_expired() == 0
