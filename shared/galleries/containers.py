@@ -59,6 +59,7 @@ def delete(kind: ContainerKind, container_id: str) -> None:
     repository.containers().delete(kind.key, container_id)
     repository.drop_partitions(container)
     snapshots.delete_all(container)
+    snapshots.forget(container)
     counters = repository.counters()
     counters.add(containers_counter(kind), -1, None, f"{kind.display}s")
     if container.person_count:

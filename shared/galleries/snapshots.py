@@ -75,8 +75,16 @@ def delete_all(container: Container) -> None:
 
 def index(container: Container) -> GalleryIndex:
     """The container's published index, loaded once per process and kept warm."""
-    key = f"{container.kind.key}/{container.container_id}"
-    return CACHE.get(key, container.snapshot, _load)
+    return CACHE.get(_cache_key(container), container.snapshot, _load)
+
+
+def forget(container: Container) -> None:
+    """Release this process's copy of a deleted container's index."""
+    CACHE.drop(_cache_key(container))
+
+
+def _cache_key(container: Container) -> str:
+    return f"{container.kind.key}/{container.container_id}"
 
 
 def _load(blob: str) -> GalleryIndex:

@@ -110,3 +110,15 @@ def test_deleted_container_drops_queued_work_and_snapshots(call, gallery_id, iso
     assert drain_training() == 1  # the queued message is consumed and ignored
     assert call("GET", f"/largefacelists/{gallery_id}/training").json()["status"] == "notStarted"
     assert not list(snapshots.store().names(f"largefacelist/{gallery_id}/"))
+
+
+def test_training_abandoned_by_a_dead_worker_can_be_restarted(call, gallery_id, isolated, clock, monkeypatch):
+    monkeypatch.setenv("FACE_TRAINING_TIMEOUT_SECONDS", "600")
+    call("PUT", f"/persongroups/{gallery_id}", json={"name": "x"})
+    assert call("POST", f"/persongroups/{gallery_id}/train").status_code == 202
+    assert call("POST", f"/persongroups/{gallery_id}/train").status_code == 409
+    clock.advance(601)
+    assert call("POST", f"/persongroups/{gallery_id}/train").status_code == 202
+    assert drain_training() == 2  # the first message is superseded, the second trains
+    status = call("GET", f"/persongroups/{gallery_id}/training").json()
+    assert status["status"] == "failed"  # an empty group cannot be trained
