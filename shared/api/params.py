@@ -95,19 +95,6 @@ class Fields:
             raise BadArgument(f"{name} must be a string.")
         return checked_choice(name, value, choices)
 
-    def string(self, name: str, max_length: int, required: bool = False) -> str | None:
-        value = self.get(name)
-        if value is None:
-            if required:
-                raise BadArgument(f"{name} is required.")
-            return None
-        if not isinstance(value, str):
-            raise BadArgument(f"{name} must be a string.")
-        if (required and value == "") or len(value) > max_length:
-            raise BadArgument(f"{name} must be 1 to {max_length} characters." if required
-                              else f"{name} is too long (at most {max_length} characters).")
-        return value
-
 
 def parse_uuid(name: str, value: object) -> str:
     """A canonical lower-case UUID string; Azure ids compare without regard to case."""

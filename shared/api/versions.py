@@ -26,9 +26,7 @@ class ApiVersion:
     name: str
     capitalised_levels: bool  # v1.0 spells levels "Low", "GoodExposure", accessory "headWear"
     identify_default_candidates: int
-    liveness_delete_status: int
     legacy_attributes: tuple[str, ...]  # v1.0-only enum names (retired by Azure)
-    preview: bool
 
     def spell(self, value: str) -> str:
         """An attribute enum value in this version's spelling."""
@@ -43,17 +41,15 @@ class ApiVersion:
 
 
 V1_0 = ApiVersion("v1.0", capitalised_levels=True, identify_default_candidates=1,
-                  liveness_delete_status=200, legacy_attributes=_V1_0_LEGACY_ATTRIBUTES,
-                  preview=False)
+                  legacy_attributes=_V1_0_LEGACY_ATTRIBUTES)
 V1_1_PREVIEW_1 = ApiVersion("v1.1-preview.1", capitalised_levels=False, identify_default_candidates=10,
-                            liveness_delete_status=200, legacy_attributes=(), preview=True)
+                            legacy_attributes=())
 V1_2_PREVIEW_1 = ApiVersion("v1.2-preview.1", capitalised_levels=False, identify_default_candidates=10,
-                            liveness_delete_status=200, legacy_attributes=(), preview=True)
+                            legacy_attributes=())
 V1_2 = ApiVersion("v1.2", capitalised_levels=False, identify_default_candidates=10,
-                  liveness_delete_status=204, legacy_attributes=(), preview=False)
+                  legacy_attributes=())
 
 ALL = (V1_0, V1_1_PREVIEW_1, V1_2_PREVIEW_1, V1_2)
-PREVIEWS = tuple(v.name for v in ALL if v.preview)
 _BY_NAME = {v.name.lower(): v for v in ALL}
 
 
