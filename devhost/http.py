@@ -36,6 +36,7 @@ class HttpRouter:
 
 class FunctionsHttpServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # listen backlog; the stdlib default of 5 refuses bursts
 
     def __init__(self, address: tuple[str, int], router: HttpRouter, invoke_admin):
         super().__init__(address, _Handler)

@@ -75,7 +75,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          "--blobHost", "127.0.0.1", "--blobPort", str(ports[0]),
          "--queueHost", "127.0.0.1", "--queuePort", str(ports[1]),
          "--tableHost", "127.0.0.1", "--tablePort", str(ports[2])],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for port in ports:
             _wait_for_port(port, process)
