@@ -1,17 +1,20 @@
-"""Conformance with Azure's v1.2 OpenAPI document (reference/openapi/face-v1.2.json).
+"""Conformance with Azure's OpenAPI documents (reference/openapi/face-v1.2.json, face-v1.0.json).
 
-schemathesis generates requests for the operations this area serves (detect from bytes and
-from a URL, verify, find-similar, group): valid ones and deliberately invalid ones. Every
-answer must be a non-5xx response (a 4xx for the invalid ones) whose status, content type,
-headers and body match the document. Generated image URLs can only fail (tests resolve
-loopback names only and private URLs are refused). Generated ids are unknown, so the 200
-shapes are checked with real faceIds in a second test, against the same document.
+For each version, schemathesis generates requests for the operations this area serves
+(detect from bytes and from a URL, verify, find-similar, group): valid ones and deliberately
+invalid ones. Every answer must be a non-5xx response (a 4xx for the invalid ones) whose
+status, content type, headers and body match the document. Generated image URLs can only
+fail (tests resolve loopback names only and private URLs are refused). Generated ids are
+unknown, so the 200 shapes are checked with real faceIds in a second test, against the
+same documents (which also pins each version's attribute casing).
 """
 from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -26,9 +29,9 @@ from schemathesis.specs.openapi.checks import (
 
 from svc_support import SHARED_DIR, person_photos
 
-SPEC = SHARED_DIR / "reference" / "openapi" / "face-v1.2.json"
+OPENAPI = SHARED_DIR / "reference" / "openapi"
+COMMON_REF = "../../../Common/Parameters.json#/"  # face-v1.0.json's shared parameters file
 ROUTES = ("/detect", "/verify", "/findsimilars", "/group")
-BINARY_DETECT = "/detect?_overload=detect"  # the octet-stream overload (x-ms-paths)
 EXAMPLES = {GenerationMode.POSITIVE: 150, GenerationMode.NEGATIVE: 60}  # per operation
 MIN_REQUESTS = 1000
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -37,15 +40,41 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
 
 
-def _operations(binary_detect: bool) -> dict:
+@dataclass(frozen=True)
+class Document:
+    version: str
+    file: str
+    binary_detect: str  # the octet-stream overload of /detect in x-ms-paths
+    levels: tuple[str, ...]  # how this version spells blur levels
+
+
+DOCUMENTS = [Document("v1.2", "face-v1.2.json", "/detect?_overload=detect", ("low", "medium", "high")),
+             Document("v1.0", "face-v1.0.json", "/detect?overload=stream", ("Low", "Medium", "High"))]
+
+
+def _load(document: Document) -> dict:
+    """The document, with face-v1.0.json's external parameters file folded in."""
+    text = (OPENAPI / document.file).read_text(encoding="utf-8")
+    if COMMON_REF not in text:
+        return json.loads(text)
+    common = json.loads((OPENAPI / "cognitiveservices-common-parameters.json").read_text(encoding="utf-8"))
+    spec = json.loads(text.replace(COMMON_REF + "parameters/", "#/parameters/Common"))
+    common_text = json.dumps(common).replace('"#/definitions/', '"#/definitions/Common')
+    common = json.loads(common_text)
+    spec["parameters"].update({f"Common{name}": item for name, item in common["parameters"].items()})
+    spec["definitions"].update({f"Common{name}": item for name, item in common["definitions"].items()})
+    return spec
+
+
+def _operations(document: Document, binary_detect: bool) -> dict:
     """The served operations; /detect is either the JSON (URL) or the octet-stream overload."""
-    document = json.loads(SPEC.read_text(encoding="utf-8"))
-    paths = {path: item for path, item in document["paths"].items() if path in ROUTES}
+    spec = _load(document)
+    paths = {path: item for path, item in spec["paths"].items() if path in ROUTES}
     if binary_detect:
-        paths = {"/detect": document["x-ms-paths"][BINARY_DETECT]}
-    document["paths"] = paths
-    document.pop("x-ms-paths")
-    schema = schemathesis.openapi.from_dict(document)
+        paths = {"/detect": spec["x-ms-paths"][document.binary_detect]}
+    spec["paths"] = paths
+    spec.pop("x-ms-paths")
+    schema = schemathesis.openapi.from_dict(spec)
     return {op.path: op for op in (result.ok() for result in schema.get_all_operations())}
 
 
@@ -53,10 +82,12 @@ def _headers(service) -> dict:
     return {"Ocp-Apim-Subscription-Key": service.recognizer_key}
 
 
-def test_generated_requests_conform_to_the_v1_2_document(service):
-    base_url = f"{service.url}/face/v1.2"
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda d: d.version)
+def test_generated_requests_conform_to_the_document(service, document):
+    base_url = f"{service.url}/face/{document.version}"
     statuses: Counter = Counter()
-    operations = [*_operations(binary_detect=False).values(), _operations(binary_detect=True)["/detect"]]
+    operations = [*_operations(document, binary_detect=False).values(),
+                  _operations(document, binary_detect=True)["/detect"]]
     assert sorted(op.path for op in operations) == sorted([*ROUTES, "/detect"])
 
     for operation in operations:
@@ -76,12 +107,13 @@ def test_generated_requests_conform_to_the_v1_2_document(service):
     assert not [key for key in statuses if key[1] >= 500], statuses
 
 
-def test_successful_responses_match_the_document(service, privacy_probe):
-    base_url = f"{service.url}/face/v1.2"
-    json_ops, binary_detect = _operations(binary_detect=False), _operations(binary_detect=True)["/detect"]
-    query = {"detectionModel": "detection_03", "recognitionModel": "recognition_04", "returnFaceId": "true",
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda d: d.version)
+def test_successful_responses_match_the_document(service, privacy_probe, document):
+    base_url = f"{service.url}/face/{document.version}"
+    json_ops, binary_detect = _operations(document, False), _operations(document, True)["/detect"]
+    query = {"detectionModel": "detection_01", "recognitionModel": "recognition_04", "returnFaceId": "true",
              "returnFaceLandmarks": "true", "returnRecognitionModel": "true",
-             "returnFaceAttributes": "headPose,blur,qualityForRecognition"}
+             "returnFaceAttributes": "headPose,blur,exposure,noise,qualityForRecognition"}
 
     def call(case):
         response = case.call(base_url=base_url, headers=_headers(service), timeout=60)
@@ -91,9 +123,10 @@ def test_successful_responses_match_the_document(service, privacy_probe):
 
     face_ids = []
     for path in person_photos("deepface_person07")[:2] + person_photos("deepface_person08")[:1]:
-        image = privacy_probe.saw_image(path.read_bytes(), "detection_03", "recognition_04")
+        image = privacy_probe.saw_image(path.read_bytes(), "detection_01", "recognition_04")
         faces = call(binary_detect.Case(query=query, body=image, media_type="application/octet-stream"))
-        assert faces[0]["faceAttributes"]["qualityForRecognition"] in ("low", "medium", "high")
+        assert faces[0]["faceAttributes"]["blur"]["blurLevel"] in document.levels
+        assert faces[0]["faceAttributes"]["qualityForRecognition"] in document.levels
         face_ids.append(faces[0]["faceId"])
     assert call(json_ops["/verify"].Case(body={"faceId1": face_ids[0], "faceId2": face_ids[1]}))["isIdentical"]
     similar = call(json_ops["/findsimilars"].Case(body={"faceId": face_ids[0], "faceIds": face_ids[1:],
