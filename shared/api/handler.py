@@ -94,13 +94,13 @@ def _run(operation: Operation, role: Role, api_versions: Collection[str] | None,
         return render.error_response(err, headers)
     except Exception:  # a bug, not the caller's fault: log it and keep the details server-side
         logger.exception("%s failed (request %s)", operation.__name__, request_id)
-        return render.error_response(internal_error(request_id), headers)
+        return render.error_response(_internal_error(request_id), headers)
     response = _as_response(result)
     response.headers[REQUEST_ID_HEADER] = request_id
     return response
 
 
-def internal_error(request_id: str) -> FaceApiError:
+def _internal_error(request_id: str) -> FaceApiError:
     return FaceApiError(f"An internal error occurred. Request id: {request_id}.",
                         code="InternalServerError", status=500)
 
