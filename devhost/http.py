@@ -22,13 +22,14 @@ MAX_BODY_BYTES = 100 * 1024 * 1024  # the Functions host's request size limit
 
 class HttpRouter:
     def __init__(self, functions: list[HostedFunction]):
-        self._routes = sorted(functions, key=lambda f: f.route.precedence)
+        routes = [(function.route, function.methods, function) for function in functions]
+        self._routes = sorted(routes, key=lambda route: route[0].precedence)
 
     def find(self, method: str, path: str) -> tuple[HostedFunction, dict[str, str]] | None:
-        for function in self._routes:
-            if function.methods is not None and method not in function.methods:
+        for template, methods, function in self._routes:
+            if methods is not None and method not in methods:
                 continue
-            values = function.route.match(path)
+            values = template.match(path)
             if values is not None:
                 return function, values
         return None
