@@ -1,8 +1,12 @@
 """Group: split faces into same-person groups (face-api.md §5.4).
 
-Two faces are linked when verify would call them identical (the calibrated same-person
-threshold); groups are the connected components of that graph. Components of one face go to
-messyGroup. Groups are ordered largest first, each keeping the caller's order of faceIds.
+Complete-linkage clustering on verify's own decision: two groups merge only when every pair
+of faces across them would verify as the same person (confidence >= 0.5), best-scoring
+merge first. So no group ever holds two faces that verify would call different people,
+and a chain of look-alikes cannot glue two people together (as single linkage would).
+Faces left alone go to messyGroup. Groups are ordered largest first; each keeps the
+caller's order of faceIds. Clustering runs per connected component of the same-person
+graph, which keeps it fast when the faces belong to many people.
 """
 from __future__ import annotations
 
@@ -34,37 +38,50 @@ def group_faces(face_ids: Sequence[str]) -> Grouping:
 def group_templates(ids: Sequence[str], templates: Sequence[Template]) -> Grouping:
     for template in templates[1:]:
         check_compatible(templates[0], template)
-    labels = _components(len(templates), _same_person_links(templates))
-    members: dict[int, list[str]] = {}
-    for face_id, label in zip(ids, labels):
-        members.setdefault(label, []).append(face_id)
-    groups = sorted((m for m in members.values() if len(m) > 1), key=len, reverse=True)
-    messy = [m[0] for m in members.values() if len(m) == 1]
-    return Grouping(groups, messy)
+    scores = _confidence_matrix(templates)
+    clusters = [cluster for component in _components(scores >= SAME_PERSON_CONFIDENCE)
+                for cluster in _complete_linkage(scores, component)]
+    clusters = [sorted(cluster) for cluster in clusters]  # caller's order inside each group
+    groups = sorted((c for c in clusters if len(c) > 1), key=lambda c: (-len(c), c[0]))
+    messy = sorted(c[0] for c in clusters if len(c) == 1)
+    return Grouping([[ids[i] for i in c] for c in groups], [ids[i] for i in messy])
 
 
-def _same_person_links(templates: Sequence[Template]) -> list[tuple[int, int]]:
-    """Pairs (i, j), i < j, that verify would call the same person; one row at a time,
-    so memory stays O(n) per step even for 1000 faces."""
+def _confidence_matrix(templates: Sequence[Template]) -> np.ndarray:
+    """Pairwise verify confidences, one row at a time (O(n) extra memory per row)."""
     matrix = np.stack([template.vector for template in templates])
     embedder = templates[0].embedder
-    links = []
-    for i in range(len(templates) - 1):
-        scores = np.atleast_1d(confidence(distances(matrix[i], matrix[i + 1:]), embedder))
-        links.extend((i, i + 1 + int(j)) for j in np.flatnonzero(scores >= SAME_PERSON_CONFIDENCE))
-    return links
+    return np.vstack([np.atleast_1d(confidence(distances(row, matrix), embedder)) for row in matrix])
 
 
-def _components(count: int, links: list[tuple[int, int]]) -> list[int]:
-    """Union-find over the links; one component label per node."""
-    parent = list(range(count))
+def _components(linked: np.ndarray) -> list[list[int]]:
+    """Connected components of the same-person graph (breadth-first)."""
+    unseen, components = set(range(len(linked))), []
+    while unseen:
+        frontier = [unseen.pop()]
+        component = list(frontier)
+        while frontier:
+            neighbours = {int(j) for i in frontier for j in np.flatnonzero(linked[i])} & unseen
+            unseen -= neighbours
+            component += neighbours
+            frontier = list(neighbours)
+        components.append(component)
+    return components
 
-    def root(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]  # path halving
-            node = parent[node]
-        return node
 
-    for a, b in links:
-        parent[root(a)] = root(b)
-    return [root(node) for node in range(count)]
+def _complete_linkage(scores: np.ndarray, members: list[int]) -> list[list[int]]:
+    """Merge the pair of clusters with the highest worst-pair confidence while it is >= 0.5."""
+    if len(members) == 1:
+        return [members]
+    linkage = scores[np.ix_(members, members)].astype(np.float64)
+    np.fill_diagonal(linkage, -np.inf)
+    clusters = {index: [member] for index, member in enumerate(members)}
+    while True:
+        a, b = divmod(int(np.argmax(linkage)), len(members))
+        if linkage[a, b] < SAME_PERSON_CONFIDENCE:
+            return list(clusters.values())
+        merged = np.minimum(linkage[a], linkage[b])  # complete linkage: the worst pair decides
+        linkage[a], linkage[:, a] = merged, merged
+        linkage[a, a] = -np.inf
+        linkage[b], linkage[:, b] = -np.inf, -np.inf
+        clusters[a] += clusters.pop(b)

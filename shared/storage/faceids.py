@@ -23,6 +23,8 @@ from shared.storage.templates import row_location, template_columns, template_fr
 TABLE = "faceids"
 EXPIRES_AT = "ExpiresAt"
 _READ_WORKERS = 16
+# Azure Tables allow 15 comparisons in one filter: the partition key plus 14 row keys.
+_KEYS_PER_QUERY = 14
 _readers = ThreadPoolExecutor(max_workers=_READ_WORKERS, thread_name_prefix="faceid-read")
 
 
@@ -50,16 +52,38 @@ class FaceIdStore:
 
     def get(self, face_id: str) -> Template:
         """The template of a live faceId; 404 FaceNotFound when unknown or expired."""
-        key = face_id.lower()
-        row = self._table.get(key[:2], key)
-        if row is None or row[EXPIRES_AT] <= clock.now():
-            raise face_not_found()
-        return template_from_columns(row, row_location(self._table.name, key[:2], key))
+        return self.get_many([face_id])[face_id]
 
     def get_many(self, face_ids: Sequence[str]) -> dict[str, Template]:
-        """Templates keyed by the ids as given; 404 FaceNotFound if any one is missing."""
+        """Templates keyed by the ids as given; 404 FaceNotFound if any one is missing or
+        expired. Reads one query per partition and 14 ids, in parallel: for 1,000 faceIds
+        that is a few hundred round trips instead of a thousand point reads."""
         unique = list(dict.fromkeys(face_ids))
-        return dict(zip(unique, _readers.map(self.get, unique)))
+        by_partition: dict[str, list[str]] = {}
+        for key in dict.fromkeys(face_id.lower() for face_id in unique):
+            by_partition.setdefault(key[:2], []).append(key)
+        chunks = [(partition, keys[start:start + _KEYS_PER_QUERY])
+                  for partition, keys in by_partition.items() for start in range(0, len(keys), _KEYS_PER_QUERY)]
+        rows: dict[str, dict] = {}
+        for found in _readers.map(self._read_rows, chunks):
+            rows.update(found)
+        now = clock.now()
+        templates = {}
+        for face_id in unique:
+            key = face_id.lower()
+            row = rows.get(key)
+            if row is None or row[EXPIRES_AT] <= now:
+                raise face_not_found()
+            templates[face_id] = template_from_columns(row, row_location(self._table.name, key[:2], key))
+        return templates
+
+    def _read_rows(self, chunk: tuple[str, list[str]]) -> dict[str, dict]:
+        partition, keys = chunk
+        parameters = {"pk": partition, **{f"k{index}": key for index, key in enumerate(keys)}}
+        row_filter = " or ".join(f"RowKey eq @k{index}" for index in range(len(keys)))
+        # The SDK substitutes @names between spaces, hence the spaced parentheses.
+        rows = self._table.query(f"PartitionKey eq @pk and ( {row_filter} )", parameters)
+        return {row["RowKey"]: row for row in rows}
 
     def sweep_expired(self) -> int:
         """Delete every expired row, in per-partition transactions of up to 100 as the scan
