@@ -15,7 +15,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from shared.engine.imaging import MAX_BYTES
 from shared.errors import InvalidImageSize, InvalidURL
@@ -61,7 +61,7 @@ def _get_once(url: str, deadline: float) -> tuple[int, str | None, bytes]:
         if response.status != 200:
             return response.status, None, b""
         return 200, None, _read_capped(response, deadline)
-    except (OSError, http.client.HTTPException) as err:
+    except (OSError, http.client.HTTPException, UnicodeError) as err:
         raise InvalidURL("Failed to download image from the specified URL.") from err
     finally:
         connection.close()
@@ -82,15 +82,22 @@ def _parse(url: str) -> _Target:
     try:
         parts = urlsplit(url.strip())
         port = parts.port
-    except ValueError as err:
+        host_header = _host_header(parts.hostname or "", parts.port)
+    except ValueError as err:  # includes UnicodeError from IDNA encoding
         raise InvalidURL("Invalid image URL.") from err
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise InvalidURL("Invalid image URL: only http and https URLs are supported.")
     scheme = parts.scheme.lower()
     port = port or (443 if scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host_header = parts.netloc.rsplit("@", 1)[-1]
+    path = quote(path, safe="/?&=%:@!$'()*+,;~-._")  # non-ASCII and spaces, percent-encoded
     return _Target(scheme, parts.hostname, port, host_header, path)
+
+
+def _host_header(hostname: str, port: int | None) -> str:
+    """The Host header: IDNA-encoded names, bracketed IPv6 literals, the port if given."""
+    host = f"[{hostname}]" if ":" in hostname else hostname.encode("idna").decode("ascii")
+    return f"{host}:{port}" if port else host
 
 
 def _resolve_checked(host: str, port: int) -> str:

@@ -83,6 +83,13 @@ def test_private_setting_allows_loopback_but_never_unspecified_or_multicast(monk
     assert not address_allowed("0.0.0.0") and not address_allowed("224.0.0.1")
 
 
+def test_non_ascii_paths_are_percent_encoded(service, origin, private_urls_allowed):
+    _Handler.hits.clear()
+    response = _detect_url(service, f"{origin}/bild ü.jpg")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "InvalidURL"
+    assert _Handler.hits == ["/bild%20%C3%BC.jpg"]
+
+
 def test_download_follows_redirects(service, origin, private_urls_allowed):
     response = _detect_url(service, f"{origin}/redirect")
     assert response.status_code == 200 and len(response.json()) == 1
@@ -97,7 +104,8 @@ def test_download_failures(service, origin, private_urls_allowed, path, code):
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/a.jpg", "gopher://x", "http://",
-                                 "not a url", "http://[::1", "http://no-such-host.invalid/a.jpg"])
+                                 "not a url", "http://[::1", "http://no-such-host.invalid/a.jpg",
+                                 "http://a..b/x.jpg", "http://" + "x" * 70 + ".com/a.jpg", "http://bücher.example/a.jpg"])
 def test_malformed_or_unsupported_urls(service, private_urls_allowed, url):
     response = _detect_url(service, url)
     assert response.status_code == 400
