@@ -25,26 +25,29 @@ def _free_port() -> int:
 def test_devhost_process_serves_the_app_and_stops_on_ctrl_c(service, tmp_path):
     port = _free_port()
     env = {**{name: os.environ[name] for name in SETTINGS}, "PATH": os.environ["PATH"], "PORT": str(port),
-           "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *", "HOME": str(tmp_path)}
+           "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *", "HOME": str(tmp_path),
+           # its own tables and queues: its queue listeners must not take the in-process host's work
+           "FACE_STORAGE_PREFIX": service.storage_prefix + "cli"}
     log = tmp_path / "devhost.log"
-    process = subprocess.Popen([sys.executable, "-m", "devhost"], cwd=REPO_ROOT, env=env,
-                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = requests.get(f"{base}/health", timeout=30)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-        assert health.status_code == 200, health.text
-        unknown = requests.get(f"{base}/face/v1.2/nothing", timeout=10)
-        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "404"
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "devhost"], cwd=REPO_ROOT, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    health = requests.get(f"{base}/health", timeout=30)
+                    break
+                except requests.ConnectionError:
+                    assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+            assert health.status_code == 200, health.text
+            unknown = requests.get(f"{base}/face/v1.2/nothing", timeout=10)
+            assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "404"
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
