@@ -33,8 +33,12 @@ run: setup
 	$(PYTHON) -m devhost
 
 # Tests start their own Azurite and devhost on free ports and stop them.
+# Test folders are not packages and two areas share a module name (test_search.py), so
+# modules are imported by path (importlib mode); the folders whose tests import helper
+# modules by name (galleries: conftest helpers, service: svc_support) go on pythonpath.
+PYTEST_OPTS ?= --import-mode=importlib -o pythonpath="tests/galleries tests/service"
 test: setup
-	$(PYTHON) -m pytest tests
+	$(PYTHON) -m pytest $(PYTEST_OPTS) tests
 
 # Azurite alone, in the foreground, for `func start` or a debugger.
 azurite: node_modules/.setup-done
