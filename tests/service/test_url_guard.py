@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 
 import pytest
@@ -22,9 +23,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         "/missing": (404, {}, b"nope"),
     }
     hits: list[str] = []
+    hosts: list[str] = []
 
     def do_GET(self) -> None:
         self.hits.append(self.path)
+        self.hosts.append(self.headers.get("Host", ""))
         status, headers, body = self.routes.get(self.path, (404, {}, b""))
         self.send_response(status)
         for name, value in headers.items():
@@ -110,3 +113,40 @@ def test_malformed_or_unsupported_urls(service, private_urls_allowed, url):
     response = _detect_url(service, url)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "InvalidURL"
+
+
+def _fake_resolution(monkeypatch, name: str, answers: list[str]) -> list[str]:
+    """Resolve ``name`` to ``answers`` without DNS (other names as before); returns how
+    many times ``name`` was looked up, as a list."""
+    asked: list[str] = []
+    original = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host != name:
+            return original(host, port, *args, **kwargs)
+        asked.append(host)
+        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+                for a in answers]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return asked
+
+
+def test_the_checked_address_is_the_one_connected_to_with_the_name_kept(service, origin, monkeypatch,
+                                                                        private_urls_allowed):
+    port = origin.rsplit(":", 1)[1]
+    asked = _fake_resolution(monkeypatch, "images.example", ["127.0.0.1"])
+    _Handler.hits.clear()
+    _Handler.hosts.clear()
+    response = _detect_url(service, f"http://images.example:{port}/image")
+    assert response.status_code == 200 and len(response.json()) == 1
+    assert asked == ["images.example"]  # one resolution: no second lookup to rebind
+    assert _Handler.hosts == [f"images.example:{port}"]
+
+
+def test_a_mixed_public_and_private_answer_is_refused_before_connecting(service, monkeypatch):
+    # Loopback first: even a broken guard would connect there, never to the public address.
+    asked = _fake_resolution(monkeypatch, "mixed.example", ["127.0.0.1", "8.8.8.8"])
+    response = _detect_url(service, "http://mixed.example/a.jpg")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "InvalidURL"
+    assert asked == ["mixed.example"]
