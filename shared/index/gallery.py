@@ -105,14 +105,9 @@ class GalleryIndex:
         is enough for k distinct persons even if the best persons fill the list with all
         their faces; faces without a person are ignored.
         """
-        per = faces_per_person or self.max_faces_per_person
+        per = faces_per_person or self.labels.max_faces_per_person
         rows, dist = self._neighbours(query, max(1, k * per), ef, exclude)
         return [self._group(rr, dd, k) for rr, dd in zip(rows, dist)]
-
-    @property
-    def max_faces_per_person(self) -> int:
-        counts = self.labels.faces_per_person
-        return int(counts.max()) if counts.size else 1
 
     def _group(self, rows: np.ndarray, dist: np.ndarray, k: int) -> list[PersonMatch]:
         # Rows arrive nearest first, so a person's first row is its best face.

@@ -122,3 +122,7 @@ class LabelMap:
     @cached_property
     def faces_per_person(self) -> np.ndarray:
         return np.bincount(self.person_codes[self.person_codes >= 0], minlength=self.persons.size)
+
+    @cached_property
+    def max_faces_per_person(self) -> int:
+        return int(self.faces_per_person.max()) if self.persons.size else 1
