@@ -32,13 +32,9 @@ run: setup
 	AZURITE_PID=$$!; trap 'kill $$AZURITE_PID' EXIT; \
 	$(PYTHON) -m devhost
 
-# Tests start their own Azurite and devhost on free ports and stop them.
-# Test folders are not packages and two areas share a module name (test_search.py), so
-# modules are imported by path (importlib mode); the folders whose tests import helper
-# modules by name (galleries: conftest helpers, service: svc_support) go on pythonpath.
-PYTEST_OPTS ?= --import-mode=importlib -o pythonpath="tests/galleries tests/service"
+# Tests start their own Azurite and devhost on free ports and stop them (pytest.ini: paths).
 test: setup
-	$(PYTHON) -m pytest $(PYTEST_OPTS) tests
+	$(PYTHON) -m pytest $(PYTEST_OPTS)
 
 # Azurite alone, in the foreground, for `func start` or a debugger.
 azurite: node_modules/.setup-done

@@ -47,6 +47,9 @@ class FunctionsHttpServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms per response on keep-alive connections).
+    disable_nagle_algorithm = True
     server: FunctionsHttpServer
 
     def _handle(self) -> None:

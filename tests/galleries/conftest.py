@@ -1,9 +1,7 @@
-"""Gallery test helpers: SDK clients on the shared devhost, and the enrolment photos."""
+"""Gallery test fixtures: SDK clients on the shared devhost, isolated storage, a photo server."""
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 import pytest
 from azure.ai.vision.face import FaceAdministrationClient, FaceClient
@@ -11,14 +9,7 @@ from azure.cognitiveservices.vision.face import FaceClient as FaceClientV1
 from azure.core.credentials import AzureKeyCredential
 from msrest.authentication import CognitiveServicesCredentials
 
-SHARED_DIR = Path(os.environ.get("FACE_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
-PERSONS_DIR = SHARED_DIR / "data" / "faces" / "persons"
-MULTI_DIR = SHARED_DIR / "data" / "faces" / "multi"
-NOFACE_DIR = SHARED_DIR / "data" / "faces" / "noface"
-
-
-def photos(person: str) -> list[Path]:
-    return sorted((PERSONS_DIR / person).glob("*.jpg"))
+from gallery_support import PERSONS_DIR
 
 
 @pytest.fixture
@@ -53,36 +44,11 @@ def detect_id(face_client):
     return detect
 
 
-def error_code(exc_info) -> str:
-    """error.code of an old-SDK APIErrorException or a new-SDK HttpResponseError."""
-    from azure.cognitiveservices.vision.face.models import APIErrorException
-
-    err = exc_info.value
-    return err.error.error.code if isinstance(err, APIErrorException) else err.error.code
-
-
 @pytest.fixture
 def isolated(monkeypatch):
     """A fresh storage prefix: empty counters, and a training queue no listener polls, so a
     test sees each training state and runs the worker itself with ``drain_training``."""
     monkeypatch.setenv("FACE_STORAGE_PREFIX", "i" + uuid.uuid4().hex[:8])
-
-
-def drain_training() -> int:
-    """Run the training worker on every queued message (for tests using ``isolated``)."""
-    import json
-
-    from shared.galleries import training
-    from shared.storage.naming import queue_name
-    from shared.storage.queues import queue_client
-
-    queue = queue_client(queue_name(training.QUEUE))
-    handled = 0
-    for message in queue.receive_messages(max_messages=32):
-        training.run(json.loads(bytes(message.content).decode("utf-8")))
-        queue.delete_message(message)
-        handled += 1
-    return handled
 
 
 @pytest.fixture

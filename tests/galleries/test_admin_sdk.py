@@ -7,7 +7,7 @@ from azure.ai.vision.face import FaceAdministrationClient, FaceClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import ResourceNotFoundError
 
-from conftest import photos
+from gallery_support import photos
 
 
 @pytest.fixture(scope="module", params=["v1.2-preview.1", "v1.2"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from azure.cognitiveservices.vision.face.models import APIErrorException
 
-from conftest import MULTI_DIR, NOFACE_DIR, drain_training, error_code, photos
+from gallery_support import MULTI_DIR, NOFACE_DIR, drain_training, error_code, photos
 
 
 def _open(path):

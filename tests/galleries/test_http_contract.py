@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from conftest import drain_training, photos
+from gallery_support import drain_training, photos
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 and identify each person's held-out photo."""
 from __future__ import annotations
 
-from conftest import PERSONS_DIR, photos
+from gallery_support import PERSONS_DIR, photos
 
 PERSONS = sorted(p.name for p in PERSONS_DIR.iterdir() if p.is_dir())
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import photos
+from gallery_support import photos
 
 PARALLEL = 8
 

@@ -6,7 +6,7 @@ import pytest
 from azure.cognitiveservices.vision.face.models import APIErrorException
 from azure.core.exceptions import HttpResponseError
 
-from conftest import drain_training, error_code, photos
+from gallery_support import drain_training, error_code, photos
 
 ENROLLED, OTHER = "deepface_person01", "deepface_person02"
 
