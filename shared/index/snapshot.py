@@ -146,7 +146,10 @@ def _check(section: dict, digest) -> None:
 
 def _read_array(src: BinaryIO, section: dict) -> np.ndarray:
     # Read straight into the array's own memory: no second copy of the bytes.
-    array = np.empty(section["shape"], dtype=np.dtype(section["dtype"]))
+    dtype = np.dtype(section["dtype"])
+    if dtype.kind not in "iufS":  # never object arrays from a file
+        raise SnapshotError(f"snapshot section {section['name']!r} has unsupported dtype {dtype.str}")
+    array = np.empty(section["shape"], dtype=dtype)
     view = memoryview(array).cast("B")
     if array.nbytes != section["length"]:
         raise SnapshotError(f"snapshot section {section['name']!r} has an inconsistent size")
@@ -190,5 +193,7 @@ def load_snapshot(
         arrays = {s["name"]: _read_array(src, s) for s in header["sections"][1:]}
         if src.read(1):
             raise SnapshotError("snapshot has trailing bytes")
+    if any(len(a) != header["count"] for a in (arrays["labels"], arrays["face_ids"], arrays["person_codes"])):
+        raise SnapshotError("snapshot label arrays do not match its vector count")
     embedder = EmbedderInfo(**header["embedder"])
     return GalleryIndex(backend, LabelMap(**arrays), header["dims"], params, embedder)

@@ -34,7 +34,8 @@ def _open(aead, sealed: bytes, aad: bytes = AAD) -> bytes:
 def test_round_trip(aead, size):
     plain = os.urandom(size)
     sealed = _seal(aead, plain)
-    assert plain not in sealed or size == 0
+    if size >= 16:  # shorter strings can occur in ciphertext by chance
+        assert plain[:16] not in sealed
     assert _open(aead, sealed) == plain
 
 
