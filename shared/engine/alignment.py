@@ -1,18 +1,22 @@
 """Face chips: warp a face so its five points land on a fixed template.
 
-Points are YuNet's five, in its order: right eye, left eye, nose tip, right mouth corner,
-left mouth corner ("right" = the subject's right = image-left). Both templates below use
-the same order.
+Unless said otherwise, points are YuNet's five, in its order: right eye, left eye, nose tip,
+right mouth corner, left mouth corner ("right" = the subject's right = image-left).
 
-* ``DLIB_TEMPLATE`` (150x150): where YuNet's points fall, on average, in the chip that
-  dlib's own pipeline cuts (``shape_predictor_5_face_landmarks`` +
-  ``get_face_chip_details(shape, 150, padding=0.25)``), measured on the 62 dev photos by
+* dlib's chip (150x150) is what dlib's own pipeline cuts (``shape_predictor_5_face_landmarks``
+  + ``get_face_chip_details(shape, 150, padding=0.25)``): a similarity transform of the image
+  fixed by dlib's five landmarks, the four eye corners and the base of the nose. YuNet's
+  mouth corners move with a smile and dlib's points include no mouth, so we take dlib's five
+  from one MediaPipe face-mesh pass (``DLIB_MESH_POINTS``) and fit them to
+  ``DLIB_MESH_TEMPLATE``, where they fall on average in dlib's chip. The mesh crop is placed
+  from YuNet's points alone (``mesh_crop``): a fixed square in the frame of ``DLIB_TEMPLATE``
+  (where YuNet's points fall in dlib's chip), framed like MediaPipe's tracker frames its
+  second pass. Both templates and the framing are measured on the 62 dev photos by
   ``benchmarks/chip_template.py``; see docs/recognition.md for the derivation and numbers.
-  dlib's chip is a similarity transform of the image, so a least-squares similarity from
-  YuNet's points to this template reproduces it without running dlib's landmark model.
 * ``ARCFACE_TEMPLATE`` (112x112): the public five-point reference of InsightFace's
   ``arcface_dst`` (deepinsight/insightface, ``python-package/insightface/utils/face_align.py``;
-  OpenCV's SFace ``alignCrop`` uses the same numbers), shared by ArcFace-family models.
+  OpenCV's SFace ``alignCrop`` uses the same numbers), in YuNet's order, shared by
+  ArcFace-family models.
 
 Like dlib's ``extract_image_chips``, we halve the image (Gaussian pyramid) while the chip
 would otherwise sample it more than 2x sparser than its pixels; plain bilinear sampling at
@@ -22,6 +26,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from shared.engine.landmarks import Roi
 
 DLIB_CHIP_SIZE = 150
 DLIB_TEMPLATE = np.array(
@@ -34,6 +40,23 @@ DLIB_TEMPLATE = np.array(
     ],
     dtype=np.float64,
 )
+
+# dlib's five landmarks as face-mesh indices: image-left eye outer and inner corner,
+# image-right eye inner and outer corner, subnasale (the base of the nose between the nostrils).
+DLIB_MESH_POINTS = (33, 133, 362, 263, 2)
+DLIB_MESH_TEMPLATE = np.array(
+    [
+        [33.39, 45.39],
+        [57.81, 46.55],
+        [87.96, 46.29],
+        [112.62, 44.75],
+        [73.04, 84.79],
+    ],
+    dtype=np.float64,
+)
+# The face-mesh crop in DLIB_TEMPLATE's frame: centre and side in chip pixels, axis-aligned.
+MESH_CROP_CENTER = (73.56, 70.59)
+MESH_CROP_SIZE = 216.61
 
 ARCFACE_CHIP_SIZE = 112
 ARCFACE_TEMPLATE = np.array(
@@ -86,8 +109,23 @@ def warp_chip(image: np.ndarray, points5: np.ndarray, template: np.ndarray, size
 
 
 def dlib_chip(image: np.ndarray, points5: np.ndarray) -> np.ndarray:
-    """The 150x150 chip dlib's face recognition ResNet expects (same channel order as input)."""
+    """dlib's 150x150 chip from YuNet's points alone (same channel order as input); the
+    embedder refines it with the face mesh (``dlib_chip_from_mesh``)."""
     return warp_chip(image, points5, DLIB_TEMPLATE, DLIB_CHIP_SIZE)
+
+
+def mesh_crop(points5: np.ndarray) -> Roi:
+    """Where to run the face mesh for a face known only by YuNet's five points."""
+    to_image = cv2.invertAffineTransform(similarity_transform(points5, DLIB_TEMPLATE))
+    center = to_image[:, :2] @ np.asarray(MESH_CROP_CENTER) + to_image[:, 2]
+    scale = float(np.hypot(to_image[0, 0], to_image[1, 0]))
+    angle = float(np.arctan2(to_image[1, 0], to_image[0, 0]))
+    return Roi((float(center[0]), float(center[1])), MESH_CROP_SIZE * scale, angle)
+
+
+def dlib_chip_from_mesh(image: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+    """dlib's 150x150 chip from a (468, 2+) face mesh in image pixels."""
+    return warp_chip(image, mesh[list(DLIB_MESH_POINTS), :2], DLIB_MESH_TEMPLATE, DLIB_CHIP_SIZE)
 
 
 def arcface_template(size: int) -> np.ndarray:

@@ -4,8 +4,9 @@ Two kinds:
 
 * ``DlibResNetEmbedder`` ("dlib_resnet_v1"): dlib's face recognition ResNet, converted to
   ONNX from the .dat in the face_recognition_models package (catalog model
-  "dlib_resnet_v1", built by dlib_onnx.py). Vectors are dlib's raw 128-d descriptors; the
-  same-person decision is at Euclidean distance ~0.6, as with dlib itself.
+  "dlib_resnet_v1", built by dlib_onnx.py), on dlib's chip aligned from one face-mesh pass
+  (alignment.py). Vectors are dlib's raw 128-d descriptors; the same-person decision is at
+  Euclidean distance ~0.6, as with dlib itself.
 * ``ArcFaceEmbedder``: any ArcFace-style ONNX model the owner brings (SFace, InsightFace
   recognition models, ...): five-point 112x112 ArcFace alignment, output L2-normalised.
   Declared by the setting FACE_ARCFACE_MODELS, a comma-separated list of
@@ -36,6 +37,7 @@ import onnxruntime as ort
 from shared.engine import alignment
 from shared.engine.catalog import CATALOG
 from shared.engine.dlib_onnx import INPUT_NAME as DLIB_INPUT_NAME
+from shared.engine.landmarks import FaceMeshModel
 from shared.engine.modelstore import ModelUnavailable, sha256_of
 from shared.engine.onnx_model import OnnxModel, session_options
 from shared.settings import env_str
@@ -61,7 +63,7 @@ class Calibration:
 
 
 # Measured on all pairs of the dev persons by benchmarks/calibrate.py (docs/recognition.md).
-DLIB_CALIBRATION = Calibration(threshold=0.6, scale_same=0.095, scale_different=0.1319, calibrated=True)
+DLIB_CALIBRATION = Calibration(threshold=0.6, scale_same=0.0987, scale_different=0.1328, calibrated=True)
 # Generic ArcFace default on L2-normalised vectors, d = sqrt(2 - 2 cos): threshold cos 0.36
 # (d 1.13); typical same-person cos 0.6 (d 0.89) -> 0.9, different cos 0.05 (d 1.38) -> 0.1.
 ARCFACE_DEFAULT_CALIBRATION = Calibration(threshold=1.13, scale_same=0.11, scale_different=0.11, calibrated=False)
@@ -103,8 +105,15 @@ class DlibResNetEmbedder(Embedder, OnnxModel):
     name = DLIB_EMBEDDER
     version = CATALOG[DLIB_EMBEDDER].version
     chip_size = alignment.DLIB_CHIP_SIZE
-    template = alignment.DLIB_TEMPLATE
+    template = alignment.DLIB_MESH_TEMPLATE  # of the mesh's five points, not YuNet's
     calibration = DLIB_CALIBRATION
+    mesh_model = FaceMeshModel()  # stateless; its session is shared process-wide
+
+    def align(self, image_bgr: np.ndarray, points5: np.ndarray) -> np.ndarray:
+        # dlib's chip is fixed by eye corners and the nose base; YuNet has eye centres and
+        # mouth corners that move with a smile, so one mesh pass finds dlib's points instead.
+        mesh = self.mesh_model.mesh(image_bgr, alignment.mesh_crop(np.asarray(points5, np.float64)))
+        return alignment.dlib_chip_from_mesh(image_bgr, mesh)
 
     def _infer(self, chips_bgr: np.ndarray) -> np.ndarray:
         # The graph does dlib's mean/256 normalisation itself; it wants RGB 0..255.
@@ -116,6 +125,7 @@ class DlibResNetEmbedder(Embedder, OnnxModel):
 
     def warm_up(self) -> None:
         self.session()
+        self.mesh_model.session()
 
 
 # ----------------------------------------------------------------------------------------
