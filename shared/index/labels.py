@@ -124,5 +124,9 @@ class LabelMap:
         return np.bincount(self.person_codes[self.person_codes >= 0], minlength=self.persons.size)
 
     @cached_property
+    def faces_without_person(self) -> int:
+        return int(np.count_nonzero(self.person_codes < 0))
+
+    @cached_property
     def max_faces_per_person(self) -> int:
         return int(self.faces_per_person.max()) if self.persons.size else 1

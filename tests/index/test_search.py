@@ -68,3 +68,10 @@ def test_inconsistent_inputs_are_rejected(gallery):
         build_index(gallery.vectors[:2], [1], ["a", "b"], [None, None])
     with pytest.raises(ValueError, match="NaN"):
         build_index(np.full((2, 4), np.nan, np.float32), [1, 2], ["a", "b"], [None, None])
+
+
+def test_non_positive_k_is_rejected(gallery):
+    index = _build(gallery, None)
+    for search in (index.search, index.search_persons):
+        with pytest.raises(ValueError, match="k must be positive"):
+            search(gallery.queries[0], k=0)
