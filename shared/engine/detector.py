@@ -1,10 +1,13 @@
 """YuNet face detector (libfacedetection) on onnxruntime, decoded and NMS'd in numpy.
 
 Input scale: Azure finds faces down to 36 px in images up to 1920x1080, and bigger images
-need proportionally bigger faces. We reproduce that by shrinking every image so its longer
-side is at most FACE_DETECT_MAX_SIDE (default 960) before detection: a 36 px face in a
-1920x1080 photo reaches YuNet as 18 px, which its stride-8 head still finds, and the cost of
-detection stays bounded for any input size. Smaller images are used as they are.
+need proportionally bigger faces. YuNet's stride-8 head still finds an 18 px face, so every
+image is shrunk so that Azure's smallest face (36 px) reaches the model at
+FACE_DETECT_MIN_FACE_PX (default 18): a scale of 0.5 for any image up to 1920x1080. Larger
+images are shrunk further, to a longer side of FACE_DETECT_MAX_SIDE (default 960), so
+detection cost stays bounded. Measured on the shared photos: the same face counts as at full
+size (persons, multi, noface), every 36 px face pasted into a 1920x1080 canvas found, and
+detection 3.7x faster than with only the 960 px cap (5.0 vs 18.6 ms per photo, 1 thread).
 
 Score threshold FACE_DETECT_SCORE (default 0.8): the level at which the test photos give
 exactly the expected counts (one face per portrait, none on the no-face set, the MANIFEST
@@ -29,8 +32,11 @@ CLOSE_UP_PADDING = 0.25
 PAD_GREY = (127, 127, 127)
 
 
-def detection_scale(width: int, height: int, max_side: int) -> float:
-    return min(1.0, max_side / max(width, height))
+AZURE_MIN_FACE_PX = 36
+
+
+def detection_scale(width: int, height: int, max_side: int, min_face_px: float) -> float:
+    return min(1.0, min_face_px / AZURE_MIN_FACE_PX, max_side / max(width, height))
 
 
 def to_input_tensor(image_bgr: np.ndarray, scale: float) -> np.ndarray:
@@ -135,7 +141,9 @@ class YuNetDetector(OnnxModel):
     def detect_rows(self, image_bgr: np.ndarray) -> np.ndarray:
         """(n, 15) rows after NMS, in pixels of ``image_bgr``: x, y, w, h, 5 points, score."""
         height, width = image_bgr.shape[:2]
-        scale = detection_scale(width, height, env_int("FACE_DETECT_MAX_SIDE", 960))
+        scale = detection_scale(
+            width, height, env_int("FACE_DETECT_MAX_SIDE", 960), env_float("FACE_DETECT_MIN_FACE_PX", 18.0)
+        )
         tensor = to_input_tensor(image_bgr, scale)
         names = [output.name for output in self.session().get_outputs()]
         outputs = dict(zip(names, self.run({self.input_name: tensor})))
