@@ -54,9 +54,11 @@ def update(kind: ContainerKind, container_id: str, body: dict) -> None:
 
 def delete(kind: ContainerKind, container_id: str) -> None:
     """Remove the container row first: from then on it is 404 everywhere and its queued
-    training work is discarded; then its rows and snapshot blobs go."""
-    container = repository.get_container(kind, container_id)
-    repository.containers().delete(kind.key, container_id)
+    training work is discarded; then its rows and snapshot blobs go. A write racing with
+    this either lands before the row scan (and goes with it) or finds the container gone
+    afterwards and undoes itself (``repository.confirm_container``); rows a crash leaves
+    behind are removed by ``orphans.sweep``."""
+    container = repository.delete_container(kind, container_id)
     repository.drop_partitions(container)
     snapshots.delete_all(container)
     snapshots.forget(container)

@@ -5,6 +5,9 @@ Adds count against the limit before the face becomes visible:
 - persons: the face row is written first (invisible until listed), then appended to the
   person's FaceIds under an ETag match that enforces the per-person limit.
 Either way a failure undoes the first step, so no partial write survives a refused add.
+After the face row is written the container is read again (same incarnation?): an add that
+raced with the container's delete removes its own row, which the delete's scan may have
+missed. A row a crash leaves unlinked is removed by ``orphans.sweep``.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 
 from shared.engine.engine import get_engine
 from shared.engine.types import DETECTION_MODELS, DetectOptions, Rectangle, Template
-from shared.errors import BadArgument, InvalidImage
+from shared.errors import BadArgument, InvalidImage, NotFound
 from shared.galleries import quotas, repository, validation
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
@@ -68,16 +71,20 @@ def add_to_list(kind: ContainerKind, container_id: str, face: FaceInput) -> str:
     container = repository.get_container(kind, container_id)
     template = embed_single_face(face, container.recognition_model)
     record = PersistedFace(face_id=str(uuid.uuid4()), person_id="", user_data=face.user_data)
-    _count_list_faces(kind, container_id, 1, quotas.limit(kind, "faces"))
+    _count_list_faces(container, 1, quotas.limit(kind, "faces"))
     try:
         repository.insert_face(container.incarnation, record, template)
+        if kind.trained:
+            repository.confirm_container(container)
+        else:
+            # Touch the row once more: its new ETag tells the FaceList search cache that the face
+            # set changed (the reservation above changed it before this face row existed). Being
+            # guarded by the incarnation, the touch is also the confirm_container check.
+            repository.update_same_container(container, lambda c: c)
     except Exception:
-        _count_list_faces(kind, container_id, -1, None)
+        repository.delete_faces(container.incarnation, [record.face_id])
+        _release_list_face(container)
         raise
-    if not kind.trained:
-        # Touch the row once more: its new ETag tells the FaceList search cache that the face
-        # set changed (the reservation above changed it before this face row existed).
-        repository.update_container(kind, container_id, lambda c: c)
     return record.face_id
 
 
@@ -87,25 +94,34 @@ def delete_from_list(kind: ContainerKind, container_id: str, face_id: str) -> No
     if kind.trained:
         repository.add_tombstones(kind, container_id, [face_id])
     repository.delete_faces(container.incarnation, [face_id])
-    _count_list_faces(kind, container_id, -1, None)
+    _release_list_face(container)
 
 
-def _count_list_faces(kind: ContainerKind, container_id: str, delta: int, maximum: int | None) -> None:
-    def change(container: Container) -> Container:
-        container.face_count = bounded(container.face_count, delta, maximum, f"faces in the {kind.display}")
-        return container
+def _count_list_faces(container: Container, delta: int, maximum: int | None) -> None:
+    def change(current: Container) -> Container:
+        current.face_count = bounded(current.face_count, delta, maximum, f"faces in the {container.kind.display}")
+        return current
 
-    repository.update_container(kind, container_id, change)
+    repository.update_same_container(container, change)
+
+
+def _release_list_face(container: Container) -> None:
+    try:
+        _count_list_faces(container, -1, None)
+    except NotFound:
+        pass  # the container was deleted, and its count with it
 
 
 # ---------------------------------------------------------------- person faces
 
 def add_to_person(kind: ContainerKind, container_id: str, person_id: str, face: FaceInput) -> str:
+    """Face row, then the container check, then the link to the person (ETag-matched, so it
+    fails if the person was deleted meanwhile): every race with a delete either leaves the
+    row where the delete's scan finds it or makes this add remove it."""
     container = repository.get_container(kind, container_id)
     repository.get_person(container.incarnation, person_id)  # 404 before spending a detection
     template = embed_single_face(face, container.recognition_model)
     record = PersistedFace(face_id=str(uuid.uuid4()), person_id=person_id, user_data=face.user_data)
-    repository.insert_face(container.incarnation, record, template)
     limit = quotas.faces_per_person()
 
     def append(person: Person) -> Person:
@@ -114,6 +130,8 @@ def add_to_person(kind: ContainerKind, container_id: str, person_id: str, face: 
         return person
 
     try:
+        repository.insert_face(container.incarnation, record, template)
+        repository.confirm_container(container)
         repository.update_person(container.incarnation, person_id, append)
     except Exception:
         repository.delete_faces(container.incarnation, [record.face_id])

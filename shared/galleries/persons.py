@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 
+from shared.errors import NotFound
 from shared.galleries import quotas, repository, validation
 from shared.galleries.containers import persons_counter
 from shared.galleries.kinds import ContainerKind
@@ -18,7 +19,14 @@ def create(kind: ContainerKind, container_id: str, body: dict) -> str:
     try:
         repository.persons().insert(repository.person_to_row(container.incarnation, person))
     except Exception:
-        _release_persons(kind, container_id, 1)
+        _release_person(container)
+        raise
+    try:
+        repository.confirm_container(container)
+    except NotFound:
+        # Deleted while the row was written: the delete's scan may have missed the row, and it
+        # released the reserved count already (it deletes the row as it last read it).
+        repository.persons().delete(container.incarnation, person.person_id)
         raise
     return person.person_id
 
@@ -56,7 +64,7 @@ def delete(kind: ContainerKind, container_id: str, person_id: str) -> None:
     repository.persons().delete(container.incarnation, person_id)
     owned = [face.face_id for face in repository.list_person_faces(container.incarnation, person_id)]
     repository.delete_faces(container.incarnation, owned)
-    _release_persons(kind, container_id, 1)
+    _release_person(container)
 
 
 def _reserve_person(kind: ContainerKind, container_id: str) -> Container:
@@ -72,10 +80,14 @@ def _reserve_person(kind: ContainerKind, container_id: str) -> Container:
     return container
 
 
-def _release_persons(kind: ContainerKind, container_id: str, count: int) -> None:
-    repository.counters().add(persons_counter(kind), -count, None, "persons")
-    if repository.find_container(kind, container_id) is not None:
-        repository.update_container(kind, container_id, lambda c: _with_person_count(c, -count, None))
+def _release_person(container: Container) -> None:
+    """Group count first: if the container is gone (or was re-created), its delete released
+    both counts already, the subscription's included."""
+    try:
+        repository.update_same_container(container, lambda c: _with_person_count(c, -1, None))
+    except NotFound:
+        return
+    repository.counters().add(persons_counter(container.kind), -1, None, "persons")
 
 
 def _with_person_count(container: Container, delta: int, maximum: int | None) -> Container:

@@ -15,7 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from shared.errors import FaceApiError, NotFound
+from azure.core import MatchConditions
+from azure.data.tables import TableTransactionError
+
+from shared.errors import Conflict, FaceApiError, NotFound
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
 from shared.galleries.rows import Counters, mutate
@@ -101,6 +104,49 @@ def update_container(kind: ContainerKind, container_id: str, change) -> Containe
                  lambda row: container_to_row(change(container_from_row(kind, row))),
                  lambda: container_not_found(kind, container_id))
     return container_from_row(kind, row)
+
+
+def update_same_container(container: Container, change) -> Container:
+    """``update_container``, but 404 if the container was deleted (and maybe created again
+    under the same id) since ``container`` was read: a count reserved for a write into its
+    incarnation must not land on a successor."""
+    def guarded(current: Container) -> Container:
+        if current.incarnation != container.incarnation:
+            raise container_not_found(container.kind, container.container_id)
+        return change(current)
+
+    return update_container(container.kind, container.container_id, guarded)
+
+
+def confirm_container(container: Container) -> None:
+    """404 unless ``container`` still exists as the same incarnation.
+
+    Called right after writing a row under the incarnation. A container delete removes the
+    container row before it scans the incarnation's rows, so if this read still sees the
+    container, the delete's scan will see (and remove) the row just written; if it does not,
+    the writer must remove the row itself, as nothing else will.
+    """
+    current = find_container(container.kind, container.container_id)
+    if current is None or current.incarnation != container.incarnation:
+        raise container_not_found(container.kind, container.container_id)
+
+
+_DELETE_ATTEMPTS = 60
+
+
+def delete_container(kind: ContainerKind, container_id: str) -> Container:
+    """Delete the container row as last read (ETag match) and return that record, so the
+    counts the caller releases are the final ones even if a person was added meanwhile, and
+    two racing deletes cannot both release them."""
+    for _ in range(_DELETE_ATTEMPTS):
+        container = get_container(kind, container_id)
+        condition = {"etag": container.version, "match_condition": MatchConditions.IfNotModified}
+        try:
+            containers().transact([("delete", {"PartitionKey": kind.key, "RowKey": container_id}, condition)])
+            return container
+        except TableTransactionError:
+            continue  # changed or deleted since the read: read again (a 404 ends the loop)
+    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
 
 
 def list_containers(kind: ContainerKind, start: str, top: int) -> list[Container]:

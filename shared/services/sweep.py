@@ -1,6 +1,8 @@
-"""Removal of expired short-lived data.
+"""Removal of expired short-lived data and of gallery data nothing owns any more.
 
-Reads already refuse expired items; the sweep reclaims their storage. Each sweeper is
+Reads already refuse expired items; the sweep reclaims their storage. Gallery rows and
+snapshot blobs left behind by a process that died mid-delete or mid-add are unreachable
+through the API; the sweep deletes them (shared.galleries.orphans). Each sweeper is
 idempotent and safe to run concurrently with another instance's sweep. Later kinds of
 short-lived data (liveness sessions) add their sweeper to SWEEPERS.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from shared.galleries import orphans
 from shared.storage.faceids import FaceIdStore
 
 logger = logging.getLogger(__name__)
@@ -20,6 +23,8 @@ def _sweep_face_ids() -> int:
 
 SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("faceIds", _sweep_face_ids),
+    ("orphanedGalleryRows", orphans.sweep_rows),
+    ("orphanedSnapshots", orphans.sweep_snapshots),
 )
 
 
@@ -28,5 +33,5 @@ def sweep_expired() -> dict[str, int]:
     removed = {}
     for name, sweeper in SWEEPERS:
         removed[name] = sweeper()
-        logger.info("sweep: removed %d expired %s", removed[name], name)
+        logger.info("sweep: removed %d %s", removed[name], name)
     return removed
