@@ -23,8 +23,8 @@ def _sweep_face_ids() -> int:
 
 SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("faceIds", _sweep_face_ids),
-    ("orphanedGalleryRows", orphans.sweep_rows),
-    ("orphanedSnapshots", orphans.sweep_snapshots),
+    ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
+    ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
 )
 
 

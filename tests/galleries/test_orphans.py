@@ -199,6 +199,21 @@ def test_sweep_removes_orphaned_rows_and_keeps_live_ones(service, clock, monkeyp
     assert orphans.sweep_rows() == 0  # idempotent
 
 
+def test_sweep_timer_runs_the_orphan_scans_once_per_interval(clock):
+    from shared.services.sweep import sweep_expired
+
+    first = _dead_incarnation_rows()
+    clock.advance(601)
+    assert sweep_expired()["orphanedGalleryRows"] == 3
+    second = _dead_incarnation_rows()
+    clock.advance(601)
+    assert sweep_expired()["orphanedGalleryRows"] == 0  # ran 601 s ago (any instance's run counts)
+    assert _rows(repository.faces(), second) != []
+    clock.advance(3600 - 601)
+    assert sweep_expired()["orphanedGalleryRows"] == 3
+    assert _rows(repository.faces(), first) == [] and _rows(repository.faces(), second) == []
+
+
 def test_sweep_min_age_is_a_setting(clock, monkeypatch):
     dead = _dead_incarnation_rows()
     monkeypatch.setenv(orphans.MIN_AGE_SETTING, "60")
