@@ -13,7 +13,7 @@ from shared.settings import env_int
 @dataclass(frozen=True)
 class IndexParams:
     m: int = 32  # hnswlib M: graph degree; high-dimensional face vectors need more than 16
-    ef_construction: int = 64
+    ef_construction: int = 48
     ef_search: int = 64  # default ef for galleries up to ef_reference_size
     ef_reference_size: int = 100_000  # ef grows with the square root of size above this
     ef_max: int = 512
