@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import io
+import json
+import zlib
 
 import pytest
 
 from shared.index import EmbedderInfo, SnapshotError, build_index, load_snapshot, write_snapshot
-from shared.index.snapshot import HEADER_SPACE
+from shared.index.snapshot import _FIXED, HEADER_SPACE
 
 
 @pytest.fixture
@@ -72,3 +74,29 @@ def test_header_damage_and_trailing_bytes_are_detected(index, params):
     newer[8] = 99
     with pytest.raises(SnapshotError, match="version"):
         load_snapshot(io.BytesIO(bytes(newer)), params)
+
+
+def _rewrite_header(data: bytes, edit) -> bytes:
+    """Re-sign a modified header, as a bug or a crafted file would present it."""
+    magic, version, length, _ = _FIXED.unpack_from(data)
+    header = json.loads(data[_FIXED.size:_FIXED.size + length])
+    edit(header)
+    blob = json.dumps(header).encode()
+    area = (_FIXED.pack(magic, version, len(blob), zlib.crc32(blob)) + blob).ljust(HEADER_SPACE, b"\0")
+    return area + data[HEADER_SPACE:]
+
+
+def test_object_dtype_is_refused(index, params):
+    def to_object(header):
+        header["sections"][1]["dtype"] = "|O"
+
+    with pytest.raises(SnapshotError, match="dtype"):
+        load_snapshot(io.BytesIO(_rewrite_header(_snapshot(index), to_object)), params)
+
+
+def test_count_mismatch_is_refused(index, params):
+    def recount(header):
+        header["count"] += 1
+
+    with pytest.raises(SnapshotError):
+        load_snapshot(io.BytesIO(_rewrite_header(_snapshot(index), recount)), params)
