@@ -11,7 +11,6 @@ Blob layout: u32 length of the sealed data key | sealed data key | framed stream
 """
 from __future__ import annotations
 
-import io
 import os
 import struct
 import tempfile
@@ -48,12 +47,14 @@ def write(container: Container, index: GalleryIndex) -> str:
     blob = f"{_prefix(container)}{container.generation:010d}"
     data_key = os.urandom(32)
     sealed_key = crypto.encrypt(data_key, _aad(blob))
-    with tempfile.TemporaryFile() as plain, io.BytesIO() as sealed:
+    # Temporary files, not memory: a 1M-face snapshot is ~0.8 GB and must not exist twice in RAM.
+    with tempfile.TemporaryFile() as plain, tempfile.TemporaryFile() as sealed:
         write_snapshot(index, plain)
         plain.seek(0)
         sealed.write(_KEY_LENGTH.pack(len(sealed_key)) + sealed_key)
         encrypt_stream(AESGCM(data_key), plain, sealed, _aad(blob))
-        store().put(blob, sealed.getvalue())
+        sealed.seek(0)
+        store().put(blob, sealed)
     return blob
 
 
@@ -88,14 +89,14 @@ def _cache_key(container: Container) -> str:
 
 
 def _load(blob: str) -> GalleryIndex:
-    sealed = store().get(blob)
-    if sealed is None:
-        raise FileNotFoundError(blob)
-    source = io.BytesIO(sealed)
-    (key_length,) = _KEY_LENGTH.unpack(source.read(_KEY_LENGTH.size))
-    data_key = crypto.decrypt(source.read(key_length), _aad(blob))
-    with tempfile.TemporaryFile() as plain:
-        decrypt_stream(AESGCM(data_key), source, plain, _aad(blob))
+    # Streamed through temporary files so that only the loaded index itself sits in memory.
+    with tempfile.TemporaryFile() as sealed, tempfile.TemporaryFile() as plain:
+        if not store().get_into(blob, sealed):
+            raise FileNotFoundError(blob)
+        sealed.seek(0)
+        (key_length,) = _KEY_LENGTH.unpack(sealed.read(_KEY_LENGTH.size))
+        data_key = crypto.decrypt(sealed.read(key_length), _aad(blob))
+        decrypt_stream(AESGCM(data_key), sealed, plain, _aad(blob))
         plain.seek(0)
         return load_snapshot(plain)
 

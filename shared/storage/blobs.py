@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import ContainerClient
@@ -19,14 +20,17 @@ class BlobStore:
         self.name = container_name(base_name)
         self._container = _ensure_container(self.name)
 
-    def put(self, blob_name: str, data: bytes) -> None:
-        self._container.upload_blob(blob_name, data, overwrite=True)
+    def put(self, blob_name: str, source: bytes | BinaryIO) -> None:
+        """Upload bytes, or a file object streamed in blocks (snapshots can be gigabytes)."""
+        self._container.upload_blob(blob_name, source, overwrite=True)
 
-    def get(self, blob_name: str) -> bytes | None:
+    def get_into(self, blob_name: str, target: BinaryIO) -> bool:
+        """Stream the blob into ``target``; False when there is no such blob."""
         try:
-            return self._container.download_blob(blob_name).readall()
+            self._container.download_blob(blob_name).readinto(target)
         except ResourceNotFoundError:
-            return None
+            return False
+        return True
 
     def delete(self, blob_name: str) -> None:
         """Idempotent: deleting a missing blob is not an error."""

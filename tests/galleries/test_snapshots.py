@@ -1,6 +1,8 @@
 """Snapshot blobs: encrypted, bound to their name, and loaded once per process."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -21,7 +23,9 @@ def test_snapshot_round_trip_and_binding(service):  # service: storage settings 
     index = build_index(vectors, np.arange(50), [f"f{i}" for i in range(50)], [None] * 50)
     container = _container(1)
     blob = snapshots.write(container, index)
-    raw = snapshots.store().get(blob)
+    downloaded = io.BytesIO()
+    assert snapshots.store().get_into(blob, downloaded)
+    raw = downloaded.getvalue()
     assert vectors[0].tobytes() not in raw  # nothing readable in the blob
     container.snapshot = blob
     loaded = snapshots.index(container)
