@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Callable
 
-from shared.errors import Conflict, FaceApiError, QuotaExceeded
+from shared.errors import Conflict, QuotaExceeded
 from shared.storage.tables import ConcurrentUpdate, EntityExists, Table
 
 _MAX_ATTEMPTS = 60
@@ -21,7 +21,7 @@ def etag_of(row: dict) -> str:
 
 
 def mutate(table: Table, partition_key: str, row_key: str,
-           change: Callable[[dict], dict], missing: Callable[[], FaceApiError]) -> dict:
+           change: Callable[[dict], dict], missing: Callable[[], Exception]) -> dict:
     """Apply ``change`` to the current row until the ETag-matched replace wins.
 
     ``change`` gets a copy of the row and returns the new row, or raises a FaceApiError
@@ -58,14 +58,21 @@ class Counters:
         self._table = table
 
     def add(self, name: str, delta: int, maximum: int | None, what: str) -> None:
-        self._ensure(name)
-        mutate(self._table, self.PARTITION, name,
-               lambda row: {**row, "Value": bounded(int(row["Value"]), delta, maximum, what)},
-               lambda: Conflict("Counter row vanished."))
+        def change(row: dict) -> dict:
+            return {**row, "Value": bounded(int(row["Value"]), delta, maximum, what)}
 
-    def _ensure(self, name: str) -> None:
-        if self._table.get(self.PARTITION, name) is None:
-            try:
-                self._table.insert({"PartitionKey": self.PARTITION, "RowKey": name, "Value": 0})
-            except EntityExists:
-                pass
+        try:
+            mutate(self._table, self.PARTITION, name, change, _NoCounter)
+        except _NoCounter:  # first use of this counter: one extra round trip, once ever
+            self._create(name)
+            mutate(self._table, self.PARTITION, name, change, lambda: Conflict("Counter row vanished."))
+
+    def _create(self, name: str) -> None:
+        try:
+            self._table.insert({"PartitionKey": self.PARTITION, "RowKey": name, "Value": 0})
+        except EntityExists:
+            pass  # another request created it first
+
+
+class _NoCounter(Exception):
+    """The counter row does not exist yet."""
