@@ -82,9 +82,12 @@ def compute_attributes(
     names: tuple[str, ...],
     detection_model: str,
     recognition_model: str | None,
+    mesh: np.ndarray | None = None,
 ) -> dict:
     """Azure's faceAttributes object for one face, with exactly the names asked for.
 
+    ``mesh``: the face's mesh from ``FaceMeshLandmarker.mesh`` when the caller has it
+    already (for landmarks); headPose then costs no model run.
     The engine validates the names once per request; checking again here is a few set
     lookups and guarantees no code path can return a value we did not measure.
     """
@@ -94,7 +97,9 @@ def compute_attributes(
         wanted |= {"headPose", "blur", "exposure", "noise"}
     measured: dict = {}
     if "headPose" in wanted:
-        measured["headPose"] = head_pose(FaceMeshLandmarker().mesh(image_bgr, face.points5, face.rectangle))
+        if mesh is None:
+            mesh = FaceMeshLandmarker().mesh(image_bgr, face.points5, face.rectangle)
+        measured["headPose"] = head_pose(mesh)
     quality_measures = {"blur": image_quality.blur, "exposure": image_quality.exposure, "noise": image_quality.noise}
     if wanted & quality_measures.keys():
         gray = image_quality.face_gray(image_bgr, face.rectangle)

@@ -14,7 +14,7 @@ from shared.engine.attributes import compute_attributes, validate_attribute_name
 from shared.engine.detector import YuNetDetector, iou_matrix
 from shared.engine.embedders import get_embedder
 from shared.engine.imaging import decode_image
-from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel, IrisModel
+from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel, IrisModel, azure_landmarks
 from shared.engine.liveness import LivenessChecker, MiniFasNetV1SE, MiniFasNetV2
 from shared.engine.types import (
     DETECTION_MODELS,
@@ -100,14 +100,16 @@ class Engine:
             height, width = image_bgr.shape[:2]
             check_target_face(options.target_face, width, height)
             faces = [pick_target_face(self.detector.detect(image_bgr), options.target_face)]
-        if options.return_landmarks:
-            for face in faces:
-                face.landmarks = self.landmarker.landmarks27(image_bgr, face.points5, face.rectangle)
-        if options.attributes:
-            recognition_model = attribute_recognition_model(options)
-            for face in faces:
+        recognition_model = attribute_recognition_model(options)
+        for face in faces:
+            # Landmarks and headPose read the same face mesh: run it once for both.
+            mesh = None
+            if options.return_landmarks:
+                mesh = self.landmarker.mesh(image_bgr, face.points5, face.rectangle)
+                face.landmarks = azure_landmarks(self.landmarker.geometry(image_bgr, mesh))
+            if options.attributes:
                 face.attributes = compute_attributes(
-                    image_bgr, face, options.attributes, options.detection_model, recognition_model
+                    image_bgr, face, options.attributes, options.detection_model, recognition_model, mesh
                 )
         if faces and options.recognition_models:
             self._add_templates(image_bgr, faces, options.recognition_models)

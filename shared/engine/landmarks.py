@@ -205,8 +205,10 @@ class FaceMeshLandmarker:
         first = self._mesh_model.mesh(image_bgr, face_roi(np.asarray(points5, np.float64), rectangle))
         return self._mesh_model.mesh(image_bgr, mesh_roi(first))
 
-    def geometry(self, image_bgr: np.ndarray, points5: np.ndarray, rectangle: types.Rectangle) -> FaceGeometry:
-        mesh = self.mesh(image_bgr, points5, rectangle)
+    def geometry(self, image_bgr: np.ndarray, mesh: np.ndarray) -> FaceGeometry:
+        """Pupils and iris-refined eyelids for a ``mesh`` from ``self.mesh`` (left unchanged,
+        so the caller can still read head pose off the unrefined mesh)."""
+        mesh = mesh.copy()
         left = self._refine_eye(image_bgr, mesh, IMAGE_LEFT_EYE, mirrored=False)
         right = self._refine_eye(image_bgr, mesh, IMAGE_RIGHT_EYE, mirrored=True)
         return FaceGeometry(mesh, left, right)
@@ -221,7 +223,7 @@ class FaceMeshLandmarker:
     def landmarks27(
         self, image_bgr: np.ndarray, points5: np.ndarray, rectangle: types.Rectangle
     ) -> dict[str, tuple[float, float]]:
-        return azure_landmarks(self.geometry(image_bgr, points5, rectangle))
+        return azure_landmarks(self.geometry(image_bgr, self.mesh(image_bgr, points5, rectangle)))
 
 
 def azure_landmarks(geometry: FaceGeometry) -> dict[str, tuple[float, float]]:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from shared.engine.engine import get_engine, recognition_embedders, validate_options
+from shared.engine.landmarks import FaceMeshModel
 from shared.engine.types import DetectOptions, Rectangle
 from shared.errors import BadArgument, InvalidImage
 from tests.engine.conftest import read_bytes
@@ -72,6 +73,18 @@ def test_detect_with_everything(engine, person_photos):
     assert first.embedder == fourth.embedder == "dlib_resnet_v1"
     assert first.vector.dtype == np.float32 and first.vector.ndim == 1
     assert np.array_equal(first.vector, fourth.vector)  # one embedding shared by both names
+
+
+def test_landmarks_and_head_pose_share_one_face_mesh(engine, person_photos, monkeypatch):
+    data = read_bytes(person_photos[0])
+    (pose_only,) = engine.detect(data, DetectOptions(attributes=("headPose",)))
+    (landmarks_only,) = engine.detect(data, DetectOptions(return_landmarks=True))
+    runs = []
+    run_mesh = FaceMeshModel.mesh
+    monkeypatch.setattr(FaceMeshModel, "mesh", lambda self, *args: runs.append(1) or run_mesh(self, *args))
+    (both,) = engine.detect(data, DetectOptions(return_landmarks=True, attributes=("headPose",)))
+    assert len(runs) == 2  # the landmarker's two passes; headPose reads the unrefined mesh they give
+    assert both.attributes == pose_only.attributes and both.landmarks == landmarks_only.landmarks
 
 
 def test_nothing_extra_is_computed_unless_asked(engine, person_photos):
