@@ -46,9 +46,6 @@ class Table:
         except ResourceExistsError as err:
             raise EntityExists(f"{entity['PartitionKey']}/{entity['RowKey']}") from err
 
-    def upsert(self, entity: dict) -> None:
-        self._client.upsert_entity(entity, mode=UpdateMode.REPLACE)
-
     def replace(self, entity: dict, etag: str) -> None:
         """Replace a row only if it still has ``etag`` (optimistic concurrency)."""
         try:

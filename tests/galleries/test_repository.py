@@ -33,6 +33,13 @@ def _count_gets(monkeypatch) -> list[tuple[str, str]]:
     return reads
 
 
+def test_tombstones_of_a_big_person_are_all_written_once_each():
+    ids = [str(uuid.uuid4()) for _ in range(249)]
+    repository.add_tombstones(LARGE_PERSON_GROUP, "t-1", ids + ids[:5])  # over 2 batches, with repeats
+    assert repository.tombstones(LARGE_PERSON_GROUP, "t-1") == set(ids)
+    assert repository.tombstones(LARGE_PERSON_GROUP, "t-2") == set()
+
+
 def test_a_counter_is_created_on_first_use_and_read_once_per_change(monkeypatch):
     counters = repository.counters()
     counters.add("c-test", 1, 5, "things")
