@@ -96,8 +96,8 @@ def verify_to_person(kind: ContainerKind, container_id: str, person_id: str, que
     """Compare with the person's current faces (no training needed); the best face decides."""
     container = repository.get_container(kind, container_id)
     _check_model(container, [query])
-    live = set(repository.get_person(container.incarnation, person_id).face_ids)
-    templates = [t for face, t in repository.face_templates(container.incarnation, person_id) if face.face_id in live]
+    templates = repository.templates_of(container.incarnation,
+                                        repository.get_person(container.incarnation, person_id).face_ids)
     if not templates:
         return {"isIdentical": False, "confidence": 0.0}
     for template in templates:

@@ -47,3 +47,28 @@ def test_a_counter_is_created_on_first_use_and_read_once_per_change(monkeypatch)
     counters.add("c-test", 2, 5, "things")
     assert reads == [("counters", "c-test")]
     assert int(repository.containers().get("counters", "c-test")["Value"]) == 3
+
+
+def test_verify_to_person_reads_only_the_persons_listed_faces(monkeypatch):
+    """A face row naming the person but not listed by it (an add in flight) does not count."""
+    container = containers.create(PERSON_GROUP, "v-" + uuid.uuid4().hex[:10], {"name": "n"})
+    person_id = persons.create(PERSON_GROUP, container.container_id, {"name": "p"})
+    monkeypatch.setattr(faces, "embed_single_face", lambda face, model: _template(1))
+    faces.add_to_person(PERSON_GROUP, container.container_id, person_id, IMAGE)
+    unlinked = PersistedFace(face_id=str(uuid.uuid4()), person_id=person_id, user_data=None)
+    repository.insert_face(container.incarnation, unlinked, _template(2))
+
+    same = search.verify_to_person(PERSON_GROUP, container.container_id, person_id, _template(1))
+    assert same["isIdentical"] and same["confidence"] > 0.9
+    other = search.verify_to_person(PERSON_GROUP, container.container_id, person_id, _template(2))
+    assert not other["isIdentical"]
+
+
+def test_templates_of_skips_faces_whose_row_is_gone():
+    incarnation = uuid.uuid4().hex
+    face_ids = [str(uuid.uuid4()) for _ in range(3)]
+    for seed, face_id in enumerate(face_ids[:2]):
+        repository.insert_face(incarnation, PersistedFace(face_id, "p", None), _template(seed))
+    found = repository.templates_of(incarnation, face_ids)
+    assert len(found) == 2
+    np.testing.assert_array_equal(found[1].vector, _template(1).vector)
