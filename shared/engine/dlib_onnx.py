@@ -398,14 +398,14 @@ def _finish(g: _GraphBuilder) -> onnx.ModelProto:
 
 
 def build_onnx(source_path: Path, out_path: Path) -> None:
-    """Read dlib's .dat at ``source_path`` and write the equivalent ONNX model to ``out_path``."""
-    parsed = parse_dat(Path(source_path).read_bytes())
-    model = _build_graph(parsed)
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    tmp.write_bytes(model.SerializeToString())
-    tmp.replace(out_path)  # atomic: a half-written model is never visible
+    """Read dlib's .dat at ``source_path`` and write the equivalent ONNX model to ``out_path``.
+
+    The model store passes a path in a scratch folder and moves the file into the cache only
+    when this returns (``modelstore._install_atomically``), so a half-written or failed build
+    is never a cached model.
+    """
+    model = _build_graph(parse_dat(Path(source_path).read_bytes()))
+    Path(out_path).write_bytes(model.SerializeToString())
 
 
 __all__ = ["build_onnx", "parse_dat", "ARCHITECTURE", "CHIP_SIZE", "INPUT_NAME", "OUTPUT_NAME"]
