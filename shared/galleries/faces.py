@@ -93,7 +93,8 @@ def delete_from_list(kind: ContainerKind, container_id: str, face_id: str) -> No
     repository.get_face(container.incarnation, face_id)
     if kind.trained:
         repository.add_tombstones(kind, container_id, [face_id])
-    repository.delete_faces(container.incarnation, [face_id])
+    if not repository.faces().delete_existing(container.incarnation, face_id):
+        raise repository.face_not_found(face_id)  # a racing delete won and releases the count
     _release_list_face(container)
 
 

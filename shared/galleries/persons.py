@@ -61,7 +61,8 @@ def delete(kind: ContainerKind, container_id: str, person_id: str) -> None:
     container = repository.get_container(kind, container_id)
     person = repository.get_person(container.incarnation, person_id)
     repository.add_tombstones(kind, container_id, [person_id, *person.face_ids])
-    repository.persons().delete(container.incarnation, person_id)
+    if not repository.persons().delete_existing(container.incarnation, person_id):
+        raise repository.person_not_found(person_id)  # a racing delete won and releases the count
     owned = [face.face_id for face in repository.list_person_faces(container.incarnation, person_id)]
     repository.delete_faces(container.incarnation, owned)
     _release_person(container)

@@ -66,6 +66,15 @@ class Table:
         """Idempotent: deleting a missing row is not an error."""
         self._client.delete_entity(partition_key, row_key)
 
+    def delete_existing(self, partition_key: str, row_key: str) -> bool:
+        """Delete a row; False when it was already gone, so of two racing deletes exactly one
+        gets True (and may release what the row held, such as a count)."""
+        try:
+            self._client.submit_transaction([("delete", {"PartitionKey": partition_key, "RowKey": row_key})])
+        except TableTransactionError:
+            return False
+        return True
+
     def query(self, query_filter: str, parameters: dict | None = None,
               select: list[str] | None = None) -> Iterator[dict]:
         """Rows matching an OData filter; use @name placeholders with ``parameters``."""

@@ -1,4 +1,5 @@
-"""Repository building blocks against Azurite: batched tombstones, counters, per-person reads."""
+"""Repository building blocks against Azurite: batched tombstones, counters, per-person reads,
+and deletes that release a count exactly once when two race."""
 from __future__ import annotations
 
 import uuid
@@ -7,8 +8,9 @@ import numpy as np
 import pytest
 
 from shared.engine.types import Template
+from shared.errors import NotFound
 from shared.galleries import containers, faces, persons, repository, search
-from shared.galleries.kinds import LARGE_PERSON_GROUP, PERSON_GROUP
+from shared.galleries.kinds import FACE_LIST, LARGE_FACE_LIST, LARGE_PERSON_GROUP, PERSON_GROUP
 from shared.galleries.records import PersistedFace
 from shared.storage.tables import Table
 
@@ -72,3 +74,45 @@ def test_templates_of_skips_faces_whose_row_is_gone():
     found = repository.templates_of(incarnation, face_ids)
     assert len(found) == 2
     np.testing.assert_array_equal(found[1].vector, _template(1).vector)
+
+
+def _racing_once(monkeypatch, module, name: str, action) -> None:
+    """Run ``action`` (a competing delete) once, right after ``module.name`` returns."""
+    original, fired = getattr(module, name), []
+
+    def raced(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if not fired:
+            fired.append(True)
+            action()
+        return result
+
+    monkeypatch.setattr(module, name, raced)
+
+
+@pytest.mark.parametrize("kind", [PERSON_GROUP, LARGE_PERSON_GROUP], ids=lambda k: k.key)
+def test_two_racing_person_deletes_release_the_person_once(monkeypatch, kind):
+    container = containers.create(kind, "r-" + uuid.uuid4().hex[:10], {"name": "n"})
+    person_id = persons.create(kind, container.container_id, {"name": "gone"})
+    persons.create(kind, container.container_id, {"name": "kept"})
+    _racing_once(monkeypatch, repository, "get_person",
+                 lambda: persons.delete(kind, container.container_id, person_id))
+    with pytest.raises(NotFound) as err:
+        persons.delete(kind, container.container_id, person_id)
+    assert err.value.code == "PersonNotFound"
+    assert repository.get_container(kind, container.container_id).person_count == 1
+    assert int(repository.containers().get("counters", containers.persons_counter(kind))["Value"]) == 1
+
+
+@pytest.mark.parametrize("kind", [FACE_LIST, LARGE_FACE_LIST], ids=lambda k: k.key)
+def test_two_racing_list_face_deletes_release_the_face_once(monkeypatch, kind):
+    container = containers.create(kind, "r-" + uuid.uuid4().hex[:10], {"name": "n"})
+    monkeypatch.setattr(faces, "embed_single_face", lambda face, model: _template(1))
+    face_id = faces.add_to_list(kind, container.container_id, IMAGE)
+    faces.add_to_list(kind, container.container_id, IMAGE)
+    _racing_once(monkeypatch, repository, "get_face",
+                 lambda: faces.delete_from_list(kind, container.container_id, face_id))
+    with pytest.raises(NotFound) as err:
+        faces.delete_from_list(kind, container.container_id, face_id)
+    assert err.value.code == "PersistedFaceNotFound"
+    assert repository.get_container(kind, container.container_id).face_count == 1
