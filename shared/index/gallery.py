@@ -97,21 +97,20 @@ class GalleryIndex:
         k: int = 1,
         ef: int | None = None,
         exclude: Exclusions = NO_EXCLUSIONS,
-        faces_per_person: int | None = None,
     ) -> list[list[PersonMatch]]:
         """The k nearest persons per query row, each scored by its nearest face.
 
-        Fetches (k - 1) * faces_per_person + 1 faces (default: the most faces any person
-        has): even if the k - 1 best persons fill the list with all their faces, the k-th
-        person's best face still makes it. Faces without a person are ignored (and the
-        fetch grows by their number, as they could fill it too).
+        Fetches (k - 1) * (the most faces any person has) + 1 faces: even if the k - 1 best
+        persons fill the list with all their faces, the k-th person's best face still makes
+        it. Faces without a person are ignored (and the fetch grows by their number, as
+        they could fill it too).
         """
         if k < 1:
             raise ValueError(f"k must be positive, got {k}")
         if self.labels.persons.size == 0:
             return [[] for _ in self._queries(query)]
-        per = faces_per_person or self.labels.max_faces_per_person
-        rows, dist = self._neighbours(query, (k - 1) * per + 1 + self.labels.faces_without_person, ef, exclude)
+        fetch = (k - 1) * self.labels.max_faces_per_person + 1 + self.labels.faces_without_person
+        rows, dist = self._neighbours(query, fetch, ef, exclude)
         return [self._group(rr, dd, k) for rr, dd in zip(rows, dist)]
 
     def _group(self, rows: np.ndarray, dist: np.ndarray, k: int) -> list[PersonMatch]:
