@@ -78,7 +78,7 @@ def configure(connection_string: str) -> str:
     return key
 
 
-def real_templates(session, url: str) -> tuple[dict[str, list], dict[str, bytes]]:
+def real_templates() -> tuple[dict[str, list], dict[str, bytes]]:
     """Per dev identity: templates of all photos but the last (via the engine); and the held-out photo."""
     from shared.engine.engine import get_engine
     from shared.engine.types import DetectOptions
@@ -169,7 +169,7 @@ def run(args, key: str) -> None:
     api = f"{host.url}/face/v1.2"
     try:
         session.put(f"{api}/largepersongroups/{GROUP}", json={"name": "bench"}).raise_for_status()
-        real, held_out = real_templates(session, api)
+        real, held_out = real_templates()
         synthetic_count = max(0, args.persons - len(real))
         dims = next(iter(real.values()))[0].vector.size
         synthetic = synthetic_vectors(synthetic_count, args.faces_per_person, dims, np.random.default_rng(7))

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -143,9 +144,7 @@ def run(size: int, args: argparse.Namespace) -> dict:
     truth = exact_top1(vectors, queries)
     print(f"brute force numpy float32 single query: p50 {brute_force_ms(vectors, queries):.2f} ms", flush=True)
     base = IndexParams.from_env()
-    params = IndexParams(m=args.m or base.m, ef_construction=args.ef_construction or base.ef_construction,
-                         ef_search=base.ef_search, ef_reference_size=base.ef_reference_size, ef_max=base.ef_max,
-                         exact_threshold=base.exact_threshold, threads=base.threads)
+    params = replace(base, m=args.m or base.m, ef_construction=args.ef_construction or base.ef_construction)
     face_ids = [_face_id(i) for i in range(size)]
     person_ids = [_person_id(int(i)) for i in identities]
     start, cpu_start = time.perf_counter(), time.process_time()
