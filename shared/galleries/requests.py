@@ -1,5 +1,6 @@
-"""The gallery branches of D's /verify and /findsimilars: parse the target, fetch the query
-faceId's template, and run the search (functions/recognition.py calls these)."""
+"""The gallery requests of the recognition routes: /identify, and the gallery branches of D's
+/verify and /findsimilars. Each parses its target, fetches the query faceIds' templates and
+runs the search (functions/identification.py and functions/recognition.py call these)."""
 from __future__ import annotations
 
 from shared.api.params import Fields
@@ -15,6 +16,16 @@ def _target(body: Fields, kinds: tuple[ContainerKind, ...]) -> tuple[ContainerKi
         raise BadArgument(f"Exactly one of {' and '.join(k.id_field for k in kinds)} is required.")
     kind = given[0]
     return kind, validation.container_id(body.get(kind.id_field), kind.id_field)
+
+
+def identify(body: Fields, default_candidates: int) -> list[dict]:
+    kind, container_id = _target(body, (PERSON_GROUP, LARGE_PERSON_GROUP))
+    face_ids = body.uuid_list("faceIds", 1, 10)
+    max_candidates = body.integer("maxNumOfCandidatesReturned", default_candidates, 1, 100)
+    threshold = body.number("confidenceThreshold", 0.0, 1.0)
+    queries = FaceIdStore().get_many(face_ids)
+    return search.identify(kind, container_id, [(face_id, queries[face_id]) for face_id in face_ids],
+                           max_candidates, search.default_threshold() if threshold is None else threshold)
 
 
 def verify_to_person(body: Fields) -> dict:
