@@ -75,7 +75,10 @@ def best_threshold(distances: np.ndarray, same: np.ndarray, score=accuracy_at) -
     best = np.flatnonzero(scores == scores.max())
     breaks = np.flatnonzero(np.diff(best) > 1)
     last = best[breaks[0]] if len(breaks) else best[-1]
-    return round(float((grid[best[0]] + grid[last]) / 2), 3), float(scores.max())
+    # Grid points are GRID_STEP apart, so the midpoint is a multiple of GRID_STEP / 2: rounding
+    # to 3 decimals could move it off a one-step run (e.g. just below the largest same-person
+    # distance), where it no longer scores the best.
+    return round(float((grid[best[0]] + grid[last]) / 2), 4), float(scores.max())
 
 
 def choose_threshold(embedder_name: str, distances: np.ndarray, same: np.ndarray) -> float:
@@ -116,14 +119,14 @@ def main() -> None:
     print(describe("different", distances[~same]))
     best, best_accuracy = best_threshold(distances, same)
     best_balanced, best_balanced_accuracy = best_threshold(distances, same, balanced_accuracy_at)
-    print(f"best accuracy {best_accuracy:.4f} at {best:.3f}; best balanced accuracy "
-          f"{best_balanced_accuracy:.4f} at {best_balanced:.3f}")
+    print(f"best accuracy {best_accuracy:.4f} at {best:.4f}; best balanced accuracy "
+          f"{best_balanced_accuracy:.4f} at {best_balanced:.4f}")
     calibration = calibrate(embedder_name, distances, same)
     for t in sorted({0.5, 0.55, 0.6, 0.65, best, best_balanced, calibration.threshold}):
         errors_fn = int((same & (distances >= t)).sum())
         errors_fp = int((~same & (distances < t)).sum())
         chosen = "  <- chosen" if t == calibration.threshold else ""
-        print(f"  at {t:.3f}: accuracy {accuracy_at(t, distances, same):.4f}, balanced "
+        print(f"  at {t:.4f}: accuracy {accuracy_at(t, distances, same):.4f}, balanced "
               f"{balanced_accuracy_at(t, distances, same):.4f} (false rejects {errors_fn}, false accepts {errors_fp}){chosen}")
     print(f"scales: same {calibration.scale_same}, different {calibration.scale_different}")
     conf = logistic_confidence(distances, calibration)
