@@ -1,18 +1,14 @@
 """A narrow blob interface over one container (created on first use)."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import ContainerClient
 
-from shared.storage.clients import blob_service
+from shared.storage.clients import blob_service, create_once
 from shared.storage.naming import container_name
-
-_created: set[tuple[str, str]] = set()
-_created_lock = threading.Lock()
 
 
 class BlobStore:
@@ -46,13 +42,5 @@ class BlobStore:
 def _ensure_container(name: str) -> ContainerClient:
     service = blob_service()
     container = service.get_container_client(name)
-    key = (service.url, name)
-    if key not in _created:
-        with _created_lock:
-            if key not in _created:
-                try:
-                    container.create_container()
-                except ResourceExistsError:
-                    pass
-                _created.add(key)
+    create_once(service.url, name, container.create_container)
     return container

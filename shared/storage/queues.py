@@ -6,16 +6,11 @@ Messages are base64-encoded text, which is what the Functions host expects by de
 from __future__ import annotations
 
 import json
-import threading
 
-from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient, TextBase64EncodePolicy
 
-from shared.storage.clients import queue_service
+from shared.storage.clients import create_once, queue_service
 from shared.storage.naming import queue_name
-
-_created: set[tuple[str, str]] = set()
-_created_lock = threading.Lock()
 
 
 class WorkQueue:
@@ -36,13 +31,5 @@ def queue_client(full_name: str) -> QueueClient:
 
 def _ensure_queue(name: str) -> QueueClient:
     client = queue_client(name)
-    key = (client.url, name)
-    if key not in _created:
-        with _created_lock:
-            if key not in _created:
-                try:
-                    client.create_queue()
-                except ResourceExistsError:
-                    pass
-                _created.add(key)
+    create_once(client.url, name, client.create_queue)
     return client

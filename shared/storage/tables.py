@@ -5,23 +5,20 @@ Tables are created on first use (once per process and name), so a fresh storage 
 """
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
-from shared.storage.clients import table_service
+from shared.storage.clients import create_once, table_service
 from shared.storage.naming import table_name
 
 BATCH_LIMIT = 100  # Azure Tables' maximum operations per transaction
 
-_created: set[tuple[str, str]] = set()
 # Shared by every Table's get_many; never used from inside one of its own tasks.
 _point_readers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="table-get")
-_created_lock = threading.Lock()
 
 
 class EntityExists(Exception):
@@ -104,10 +101,5 @@ class Table:
 
 def _ensure_table(name: str) -> TableClient:
     service = table_service()
-    key = (service.url, name)
-    if key not in _created:
-        with _created_lock:
-            if key not in _created:
-                service.create_table_if_not_exists(name)
-                _created.add(key)
+    create_once(service.url, name, lambda: service.create_table_if_not_exists(name))
     return service.get_table_client(name)

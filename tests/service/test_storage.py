@@ -1,4 +1,5 @@
-"""Storage building blocks against Azurite: encryption bound to its row, the faceId store."""
+"""Storage building blocks against Azurite: encryption bound to its row, the faceId store,
+create-on-first-use."""
 from __future__ import annotations
 
 import base64
@@ -8,10 +9,12 @@ import uuid
 
 import numpy as np
 import pytest
+from azure.core.exceptions import ResourceExistsError
 
 from shared.engine.types import Template
 from shared.errors import NotFound
 from shared.storage import crypto
+from shared.storage.clients import create_once
 from shared.storage.faceids import FaceIdStore
 from shared.storage.naming import table_name
 from shared.storage.templates import row_location, template_columns, template_from_columns
@@ -95,3 +98,17 @@ def test_sweep_deletes_expired_rows_in_batches_and_keeps_live_ones(service, cloc
     with pytest.raises(NotFound):
         store.get(expired[0])
     assert store.sweep_expired() == 0
+
+
+def test_create_once_creates_each_resource_once_and_accepts_existing_ones():
+    calls: list[str] = []
+
+    def exists() -> None:
+        calls.append("b")
+        raise ResourceExistsError("made by another process")
+
+    name = f"t-{uuid.uuid4().hex}"
+    for _ in range(3):
+        create_once("http://account", name, lambda: calls.append("a"))
+        create_once("http://other-account", name, exists)
+    assert calls == ["a", "b"]
