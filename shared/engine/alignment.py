@@ -109,8 +109,8 @@ def warp_chip(image: np.ndarray, points5: np.ndarray, template: np.ndarray, size
 
 
 def dlib_chip(image: np.ndarray, points5: np.ndarray) -> np.ndarray:
-    """dlib's 150x150 chip from YuNet's points alone (same channel order as input); the
-    embedder refines it with the face mesh (``dlib_chip_from_mesh``)."""
+    """dlib's 150x150 chip from YuNet's points alone (same channel order as input): the
+    baseline the benchmarks compare against. The embedder cuts ``dlib_chip_from_mesh``."""
     return warp_chip(image, points5, DLIB_TEMPLATE, DLIB_CHIP_SIZE)
 
 
