@@ -73,6 +73,18 @@ def test_face_id_store_round_trip_and_unknown_ids(service):
     assert err.value.code == "FaceNotFound"
 
 
+def test_face_id_store_reads_single_ids_of_several_partitions(service):
+    store = FaceIdStore()
+    templates = [_template(seed=seed) for seed in range(4)]
+    face_ids = [store.put_all([template], ttl_seconds=60)[0] for template in templates]
+    found = store.get_many(face_ids)
+    for face_id, template in zip(face_ids, templates):
+        np.testing.assert_array_equal(found[face_id].vector, template.vector)
+    lone = "ff" if face_ids[0][:2] != "ff" else "fe"
+    with pytest.raises(NotFound):
+        store.get_many([face_ids[0], lone + str(uuid.uuid4())[2:]])
+
+
 def test_at_most_100_faces_per_detect_write(service):
     with pytest.raises(ValueError):
         FaceIdStore().put_all([_template()] * 101, ttl_seconds=60)
