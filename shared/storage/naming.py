@@ -3,8 +3,8 @@
 Every table, container and queue name starts with FACE_STORAGE_PREFIX so that test runs
 (and several deployments sharing one account) stay isolated. The prefix is 1-20 lowercase
 letters or digits starting with a letter, so it is valid in table, container and queue
-names alike. Queue-triggered functions name their queue as "%FACE_STORAGE_PREFIX%-<base>"
-in the binding, which is exactly queue_name(<base>).
+names alike. Queue-triggered functions put queue_name(<base>) into their binding when the
+app is imported (functions/training.py), so the worker listens where WorkQueue sends.
 """
 from __future__ import annotations
 
