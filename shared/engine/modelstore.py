@@ -185,21 +185,29 @@ class ModelStore:
         except ModelUnavailable as exc:
             # A deployment may ship only the built file: use it when the sidecar says it was
             # built by this builder version, since there is no source left to compare against.
-            if built.is_file() and self._sidecar_matches(sidecar, spec, source_sha256=None):
-                return Resolved(spec.name, built, f"cache {built} (source not present to re-check)", sha256_of(built))
+            digest = self._vouched_build(built, sidecar, spec, source_sha256=None)
+            if digest is not None:
+                return Resolved(spec.name, built, f"cache {built} (source not present to re-check)", digest)
             raise ModelUnavailable(f"{exc}\nNeeded to build '{spec.name}' ({spec.file_name}) into {built}.") from None
-        if built.is_file() and self._sidecar_matches(sidecar, spec, source.sha256):
-            return Resolved(spec.name, built, f"cache {built} (built from {source.path})", sha256_of(built))
+        digest = self._vouched_build(built, sidecar, spec, source.sha256)
+        if digest is not None:
+            return Resolved(spec.name, built, f"cache {built} (built from {source.path})", digest)
         return self._build(spec, source, built, sidecar)
 
     @staticmethod
-    def _sidecar_matches(sidecar: Path, spec: ModelSpec, source_sha256: str | None) -> bool:
+    def _vouched_build(built: Path, sidecar: Path, spec: ModelSpec, source_sha256: str | None) -> str | None:
+        """The sha256 of the cached build if its sidecar vouches for it: same builder and
+        version, same source (when known) and the very bytes it recorded; else None."""
         try:
             record = json.loads(sidecar.read_text())
         except (OSError, ValueError):
-            return False
+            return None
         same_recipe = record.get("builder") == spec.builder and record.get("version") == spec.version
-        return same_recipe and (source_sha256 is None or record.get("source_sha256") == source_sha256)
+        same_source = source_sha256 is None or record.get("source_sha256") == source_sha256
+        if not (same_recipe and same_source and built.is_file()):
+            return None
+        digest = sha256_of(built)
+        return digest if digest == record.get("sha256") else None
 
     def _build(self, spec: ModelSpec, source: Resolved, built: Path, sidecar: Path) -> Resolved:
         try:

@@ -147,6 +147,16 @@ def test_built_model_is_used_when_its_source_is_gone(tmp_path, mirror):
     assert store_for(tmp_path, plain(), derived(), mirrors=[mirror]).path("fake_built") == built
 
 
+def test_a_damaged_build_is_rebuilt_or_refused(tmp_path, mirror):
+    built = store_for(tmp_path, plain(), derived(), mirrors=[mirror]).resolve("fake_built").path
+    built.write_bytes(b"damaged")
+    assert store_for(tmp_path, plain(), derived(), mirrors=[mirror]).resolve("fake_built").path.read_bytes() == CONTENT
+    built.write_bytes(b"damaged")
+    (mirror / "fake.onnx").unlink()
+    with pytest.raises(ModelUnavailable, match="Needed to build 'fake_built'"):
+        store_for(tmp_path, plain(), derived(), mirrors=[mirror]).path("fake_built")
+
+
 def test_missing_source_of_a_derived_model_is_explained(tmp_path):
     with pytest.raises(ModelUnavailable, match="Needed to build 'fake_built'") as caught:
         store_for(tmp_path, plain(), derived()).path("fake_built")
