@@ -57,14 +57,13 @@ def listing(kind: ContainerKind, container_id: str, start: str, top: int) -> lis
 
 
 def delete(kind: ContainerKind, container_id: str, person_id: str) -> None:
-    """Tombstone first, so searches on the current snapshot drop the person at once."""
+    """Tombstone first, so searches on the current snapshot drop the person at once. Only the
+    delete that removed the person row releases its count (a racing one answers 404)."""
     container = repository.get_container(kind, container_id)
-    person = repository.get_person(container.incarnation, person_id)
-    repository.add_tombstones(kind, container_id, [person_id, *person.face_ids])
-    if not repository.persons().delete_existing(container.incarnation, person_id):
-        raise repository.person_not_found(person_id)  # a racing delete won and releases the count
-    owned = [face.face_id for face in repository.list_person_faces(container.incarnation, person_id)]
-    repository.delete_faces(container.incarnation, owned)
+    person = repository.delete_person(
+        container.incarnation, person_id,
+        lambda read: repository.add_tombstones(kind, container_id, [read.person_id, *read.face_ids]))
+    repository.delete_faces(container.incarnation, person.face_ids)
     _release_person(container)
 
 

@@ -13,7 +13,7 @@ Tables (each name gets FACE_STORAGE_PREFIX):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from azure.core import MatchConditions
 from azure.data.tables import TableTransactionError
@@ -21,10 +21,10 @@ from azure.data.tables import TableTransactionError
 from shared.errors import Conflict, FaceApiError, NotFound
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
-from shared.galleries.rows import Counters, mutate
+from shared.galleries.rows import Counters, etag_of, mutate
 from shared.engine.types import Template
 from shared.galleries.training_status import TrainingState
-from shared.storage.tables import BATCH_LIMIT, Table
+from shared.storage.tables import BATCH_LIMIT, ConcurrentUpdate, Table
 from shared.storage.templates import row_location, template_columns, template_from_columns
 
 CONTAINERS, PERSONS, FACES, TOMBS = "galleries", "gallerypersons", "galleryfaces", "gallerytombs"
@@ -180,6 +180,25 @@ def get_person(incarnation: str, person_id: str) -> Person:
     return person_from_row(row)
 
 
+def delete_person(incarnation: str, person_id: str, before: Callable[[Person], None]) -> Person:
+    """Delete the person row as last read (ETag match) and return that record, after running
+    ``before`` on it. Its face list is then final: an add that links a face later fails its
+    ETag-matched link and removes its own face row, so no scan for the person's faces is needed."""
+    for _ in range(_DELETE_ATTEMPTS):
+        row = persons().get(incarnation, person_id)
+        if row is None:
+            raise person_not_found(person_id)
+        person = person_from_row(row)
+        before(person)
+        try:
+            if persons().delete_existing(incarnation, person_id, etag_of(row)):
+                return person
+        except ConcurrentUpdate:
+            continue  # a face was linked or unlinked meanwhile: read again
+        raise person_not_found(person_id)  # a racing delete won
+    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
+
+
 def update_person(incarnation: str, person_id: str, change) -> Person:
     row = mutate(persons(), incarnation, person_id,
                  lambda row: person_to_row(incarnation, change(person_from_row(row))),
@@ -249,12 +268,6 @@ def list_faces(incarnation: str, start: str, top: int) -> list[PersistedFace]:
     rows = faces().query("PartitionKey eq @pk and RowKey gt @start", {"pk": incarnation, "start": start},
                          select=_FACE_META)
     return [face_from_row(row) for row, _ in zip(rows, range(top))]
-
-
-def list_person_faces(incarnation: str, person_id: str) -> list[PersistedFace]:
-    rows = faces().query("PartitionKey eq @pk and PersonId eq @person", {"pk": incarnation, "person": person_id},
-                         select=_FACE_META)
-    return [face_from_row(row) for row in rows]
 
 
 def face_templates(incarnation: str) -> Iterator[tuple[PersistedFace, Template]]:

@@ -63,13 +63,20 @@ class Table:
         """Idempotent: deleting a missing row is not an error."""
         self._client.delete_entity(partition_key, row_key)
 
-    def delete_existing(self, partition_key: str, row_key: str) -> bool:
-        """Delete a row; False when it was already gone, so of two racing deletes exactly one
-        gets True (and may release what the row held, such as a count)."""
+    def delete_existing(self, partition_key: str, row_key: str, etag: str | None = None) -> bool:
+        """Delete a row (with ``etag``: only if unchanged since that read, else ConcurrentUpdate).
+        False when it was already gone, so of two racing deletes exactly one gets True (and
+        may release what the row held, such as a count)."""
+        condition = {} if etag is None else {"etag": etag, "match_condition": MatchConditions.IfNotModified}
         try:
-            self._client.submit_transaction([("delete", {"PartitionKey": partition_key, "RowKey": row_key})])
-        except TableTransactionError:
-            return False
+            self._client.submit_transaction([("delete", {"PartitionKey": partition_key, "RowKey": row_key},
+                                              condition)])
+        except TableTransactionError as err:
+            if err.status_code == 412:
+                raise ConcurrentUpdate(f"{partition_key}/{row_key}") from err
+            if err.status_code == 404:
+                return False
+            raise
         return True
 
     def query(self, query_filter: str, parameters: dict | None = None,

@@ -95,7 +95,7 @@ def test_two_racing_person_deletes_release_the_person_once(monkeypatch, kind):
     container = containers.create(kind, "r-" + uuid.uuid4().hex[:10], {"name": "n"})
     person_id = persons.create(kind, container.container_id, {"name": "gone"})
     persons.create(kind, container.container_id, {"name": "kept"})
-    _racing_once(monkeypatch, repository, "get_person",
+    _racing_once(monkeypatch, repository, "add_tombstones",
                  lambda: persons.delete(kind, container.container_id, person_id))
     with pytest.raises(NotFound) as err:
         persons.delete(kind, container.container_id, person_id)
@@ -116,3 +116,19 @@ def test_two_racing_list_face_deletes_release_the_face_once(monkeypatch, kind):
         faces.delete_from_list(kind, container.container_id, face_id)
     assert err.value.code == "PersistedFaceNotFound"
     assert repository.get_container(kind, container.container_id).face_count == 1
+
+
+def test_a_face_linked_while_its_person_is_deleted_is_deleted_too(monkeypatch):
+    """The person row is deleted only as last read, so a face linked after that read makes
+    the delete read again and take the new face with it."""
+    container = containers.create(LARGE_PERSON_GROUP, "r-" + uuid.uuid4().hex[:10], {"name": "n"})
+    person_id = persons.create(LARGE_PERSON_GROUP, container.container_id, {"name": "p"})
+    monkeypatch.setattr(faces, "embed_single_face", lambda face, model: _template(1))
+    first = faces.add_to_person(LARGE_PERSON_GROUP, container.container_id, person_id, IMAGE)
+    late = []
+    _racing_once(monkeypatch, repository, "add_tombstones", lambda: late.append(
+        faces.add_to_person(LARGE_PERSON_GROUP, container.container_id, person_id, IMAGE)))
+    persons.delete(LARGE_PERSON_GROUP, container.container_id, person_id)
+    assert late and repository.faces().get_many(container.incarnation, [first, late[0]]) == []
+    assert repository.tombstones(LARGE_PERSON_GROUP, container.container_id) >= {person_id, first, late[0]}
+    assert repository.get_container(LARGE_PERSON_GROUP, container.container_id).person_count == 0
