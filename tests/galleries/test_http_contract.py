@@ -122,3 +122,10 @@ def test_training_abandoned_by_a_dead_worker_can_be_restarted(call, gallery_id, 
     assert drain_training() == 2  # the first message is superseded, the second trains
     status = call("GET", f"/persongroups/{gallery_id}/training").json()
     assert status["status"] == "failed"  # an empty group cannot be trained
+
+
+@pytest.mark.parametrize("target", [{}, {"personGroupId": "a", "largePersonGroupId": "b"}, {"personGroupId": "Bad"}])
+def test_identify_needs_exactly_one_valid_target(call, target):
+    response = call("POST", "/identify", json={"faceIds": ["00000000-0000-0000-0000-000000000001"], **target})
+    assert response.status_code == 400 and _error(response) == "BadArgument"
+
