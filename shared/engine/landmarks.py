@@ -199,8 +199,8 @@ class FaceMeshLandmarker:
 
         Two passes: the detector's box only places the first crop; the second crop is cut
         around the first mesh, the framing MediaPipe's tracker (and the training data) use.
-        On the test photos this makes the mesh ~20% more mirror-consistent for one more
-        3.6 ms model run.
+        On the test photos this makes the mesh ~15% more mirror-consistent for one more
+        3.6 ms model run (docs/landmarks-and-attributes.md).
         """
         first = self._mesh_model.mesh(image_bgr, face_roi(np.asarray(points5, np.float64), rectangle))
         return self._mesh_model.mesh(image_bgr, mesh_roi(first))
