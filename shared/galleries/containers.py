@@ -6,7 +6,7 @@ import uuid
 from shared.errors import Conflict
 from shared.galleries import quotas, repository, snapshots, validation
 from shared.galleries.kinds import ContainerKind
-from shared.galleries.records import Container, timestamp
+from shared.galleries.records import Container, patched, timestamp
 from shared.storage.tables import EntityExists
 
 
@@ -41,15 +41,7 @@ def create(kind: ContainerKind, container_id: str, body: dict) -> Container:
 def update(kind: ContainerKind, container_id: str, body: dict) -> None:
     name = validation.name(body.get("name"), required=False)
     user_data = validation.user_data(body.get("userData"))
-
-    def change(container: Container) -> Container:
-        if name is not None:
-            container.name = name
-        if user_data is not None:
-            container.user_data = user_data
-        return container
-
-    repository.update_container(kind, container_id, change)
+    repository.update_container(kind, container_id, lambda container: patched(container, name, user_data))
 
 
 def delete(kind: ContainerKind, container_id: str) -> None:

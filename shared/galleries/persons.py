@@ -7,7 +7,7 @@ from shared.errors import NotFound
 from shared.galleries import quotas, repository, validation
 from shared.galleries.containers import persons_counter
 from shared.galleries.kinds import ContainerKind
-from shared.galleries.records import Container, Person
+from shared.galleries.records import Container, Person, patched
 from shared.galleries.rows import bounded
 
 
@@ -40,15 +40,7 @@ def update(kind: ContainerKind, container_id: str, person_id: str, body: dict) -
     name = validation.name(body.get("name"), required=False)
     user_data = validation.user_data(body.get("userData"))
     container = repository.get_container(kind, container_id)
-
-    def change(person: Person) -> Person:
-        if name is not None:
-            person.name = name
-        if user_data is not None:
-            person.user_data = user_data
-        return person
-
-    repository.update_person(container.incarnation, person_id, change)
+    repository.update_person(container.incarnation, person_id, lambda person: patched(person, name, user_data))
 
 
 def listing(kind: ContainerKind, container_id: str, start: str, top: int) -> list[dict]:

@@ -8,6 +8,7 @@ sees rows, snapshots or queued training work of its predecessor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from shared import clock
 from shared.galleries.kinds import ContainerKind
@@ -82,3 +83,15 @@ class PersistedFace:
             body["userData"] = self.user_data
         return body
 
+
+
+Named = TypeVar("Named", Container, Person)
+
+
+def patched(record: Named, name: str | None, user_data: str | None) -> Named:
+    """``record`` with what a PATCH body gave (None leaves a field as it is)."""
+    if name is not None:
+        record.name = name
+    if user_data is not None:
+        record.user_data = user_data
+    return record
