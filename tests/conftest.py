@@ -1,5 +1,5 @@
 """Session fixtures shared by every integration test area: a private Azurite and the app
-served by the devhost, both on free ports, both stopped at the end.
+served by the devhost, both on free ports, both stopped at the end; an admin SDK client.
 
     def test_x(service):       # service.url, .admin_key, .recognizer_key, .connection_string
         service.clock.advance(61)   # move the service's clock (in-process devhost)
@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from azure.ai.vision.face import FaceClient
+from azure.core.credentials import AzureKeyCredential
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 AZURITE = REPO_ROOT / "node_modules" / ".bin" / "azurite"
@@ -171,6 +173,12 @@ def clock(service: Service) -> Iterator[ServiceClock]:
     """The service clock, put back to real time after the test."""
     yield service.clock
     service.clock.reset()
+
+
+@pytest.fixture(scope="session")
+def face_client(service: Service) -> FaceClient:
+    """azure-ai-vision-face with its default api-version (v1.2-preview.1), admin key."""
+    return FaceClient(service.url, AzureKeyCredential(service.admin_key))
 
 
 class PrivacyProbe:

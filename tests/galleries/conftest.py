@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from azure.ai.vision.face import FaceAdministrationClient, FaceClient
+from azure.ai.vision.face import FaceAdministrationClient
 from azure.cognitiveservices.vision.face import FaceClient as FaceClientV1
 from azure.core.credentials import AzureKeyCredential
 from msrest.authentication import CognitiveServicesCredentials
@@ -25,11 +25,6 @@ def old_client(service) -> FaceClientV1:
 @pytest.fixture(scope="session")
 def admin_client(service) -> FaceAdministrationClient:
     return FaceAdministrationClient(service.url, AzureKeyCredential(service.admin_key))
-
-
-@pytest.fixture(scope="session")
-def face_client(service) -> FaceClient:
-    return FaceClient(service.url, AzureKeyCredential(service.admin_key))
 
 
 @pytest.fixture(scope="session")

@@ -17,12 +17,6 @@ from svc_support import PHOTOS
 
 
 @pytest.fixture(scope="session")
-def face_client(service) -> FaceClient:
-    """azure-ai-vision-face with its default api-version (v1.2-preview.1), admin key."""
-    return FaceClient(service.url, AzureKeyCredential(service.admin_key))
-
-
-@pytest.fixture(scope="session")
 def face_client_ga(service) -> FaceClient:
     return FaceClient(service.url, AzureKeyCredential(service.admin_key), api_version="v1.2")
 
