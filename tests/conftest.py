@@ -11,12 +11,15 @@ process, so a test may also change a setting with pytest's ``monkeypatch.setenv`
 from __future__ import annotations
 
 import base64
+import functools
+import http.server
 import os
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -210,3 +213,55 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Privacy scans go last so they see everything the rest of the suite stored."""
     items.sort(key=lambda item: item.get_closest_marker("privacy_scan") is not None)
+
+
+class ImageServer:
+    """Serves the shared face photos over http on 127.0.0.1 and records the paths asked for."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.requests: list[str] = []
+        handler = functools.partial(_RecordingHandler, self.requests, directory=str(root))
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return "http://127.0.0.1:%d" % self._server.server_address[1]
+
+    def url_of(self, path: Path) -> str:
+        return f"{self.url}/{path.relative_to(self.root).as_posix()}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _RecordingHandler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, log: list[str], *args, **kwargs):
+        self._log = log
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        self._log.append(self.path)
+        super().do_GET()
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
+        pass
+
+
+@pytest.fixture(scope="session")
+def image_server() -> Iterator[ImageServer]:
+    server = ImageServer(shared_data_dir() / "data" / "faces")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_urls_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the service fetch from 127.0.0.1 (what local development does) for one test."""
+    monkeypatch.setenv("FACE_ALLOW_PRIVATE_URLS", "true")

@@ -9,8 +9,6 @@ from azure.cognitiveservices.vision.face import FaceClient as FaceClientV1
 from azure.core.credentials import AzureKeyCredential
 from msrest.authentication import CognitiveServicesCredentials
 
-from gallery_support import PERSONS_DIR
-
 
 @pytest.fixture
 def gallery_id() -> str:
@@ -44,23 +42,3 @@ def isolated(monkeypatch):
     """A fresh storage prefix: empty counters, and a training queue no listener polls, so a
     test sees each training state and runs the worker itself with ``drain_training``."""
     monkeypatch.setenv("FACE_STORAGE_PREFIX", "i" + uuid.uuid4().hex[:8])
-
-
-@pytest.fixture
-def photo_server(monkeypatch):
-    """Serves PERSONS_DIR over http on 127.0.0.1 (private URLs allowed for the test)."""
-    import functools
-    import http.server
-    import threading
-
-    monkeypatch.setenv("FACE_ALLOW_PRIVATE_URLS", "true")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(PERSONS_DIR)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()

@@ -133,14 +133,15 @@ def test_large_face_list_crud(old_client, gallery_id, isolated):
     assert lfl.list() == []
 
 
-def test_add_faces_from_url(old_client, gallery_id, photo_server):
+def test_add_faces_from_url(old_client, gallery_id, image_server, private_urls_allowed):
+    photos_url = image_server.url + "/persons"
     old_client.person_group.create(gallery_id, name="urls")
     person = old_client.person_group_person.create(gallery_id, name="obama").person_id
-    added = old_client.person_group_person.add_face_from_url(gallery_id, person, f"{photo_server}/obama/1.jpg")
+    added = old_client.person_group_person.add_face_from_url(gallery_id, person, f"{photos_url}/obama/1.jpg")
     assert old_client.person_group_person.get(gallery_id, person).persisted_face_ids == [added.persisted_face_id]
     old_client.face_list.create(gallery_id, name="urls")
-    old_client.face_list.add_face_from_url(gallery_id, f"{photo_server}/obama/2.jpg", user_data="u")
+    old_client.face_list.add_face_from_url(gallery_id, f"{photos_url}/obama/2.jpg", user_data="u")
     assert old_client.face_list.get(gallery_id).persisted_faces[0].user_data == "u"
     with pytest.raises(APIErrorException) as err:
-        old_client.face_list.add_face_from_url(gallery_id, f"{photo_server}/obama/missing.jpg")
+        old_client.face_list.add_face_from_url(gallery_id, f"{photos_url}/obama/missing.jpg")
     assert error_code(err) == "InvalidURL"
