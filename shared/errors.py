@@ -6,6 +6,8 @@ Anything else that escapes is a bug and becomes a logged 500.
 """
 from __future__ import annotations
 
+import math
+
 
 class FaceApiError(Exception):
     status: int = 400
@@ -21,6 +23,10 @@ class FaceApiError(Exception):
 
     def envelope(self) -> dict:
         return {"error": {"code": self.code, "message": self.message}}
+
+    def headers(self) -> dict[str, str]:
+        """Response headers beyond the envelope's own (Retry-After on 429 and 503)."""
+        return {}
 
 
 class BadArgument(FaceApiError):
@@ -63,3 +69,31 @@ class Conflict(FaceApiError):
 
 class UnsupportedMediaType(FaceApiError):
     status, code = 415, "BadArgument"
+
+
+class PayloadTooLarge(FaceApiError):
+    status, code = 413, "BadArgument"
+
+
+class _RetryLater(FaceApiError):
+    """An error the client should retry after ``retry_after`` seconds (Retry-After header,
+    which the SDKs' retry policies honour)."""
+
+    def __init__(self, message: str, retry_after: float, *, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+
+
+class TooManyRequests(_RetryLater):
+    """Rate limit exceeded (the gateway's envelope spells the code "429")."""
+
+    status, code = 429, "429"
+
+
+class ServiceUnavailable(_RetryLater):
+    """A dependency (storage) is failing or too slow; nothing was half-written."""
+
+    status, code = 503, "ServiceUnavailable"

@@ -13,9 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from shared.errors import Forbidden, Unauthorized
 from shared.settings import env_bool, env_list
@@ -35,21 +37,44 @@ _UNAUTHORIZED = ("Access denied due to invalid subscription key or wrong API end
                  "API endpoint for your resource.")
 
 
-def authorize(headers: Mapping[str, str], required: Role) -> frozenset[Role]:
-    """The caller's roles; 401 when it proves none, 403 when it lacks ``required``."""
-    roles = caller_roles(headers)
-    if not roles:
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the roles proven, and a stable name of the credential that proved
+    them (for per-credential limits and telemetry). The name never contains the secret:
+    a key is named by a short hash (``key:3f2a...``), an Entra ID caller by its object id."""
+
+    roles: frozenset[Role]
+    credential: str
+
+    @property
+    def role(self) -> Role:
+        """The strongest role held."""
+        return Role.ADMIN if Role.ADMIN in self.roles else Role.RECOGNIZER
+
+
+def authorize(headers: Mapping[str, str], required: Role) -> Caller:
+    """The caller; 401 when it proves no role, 403 when it lacks ``required``."""
+    caller = identify_caller(headers)
+    if caller is None:
         raise Unauthorized(_UNAUTHORIZED)
-    if required not in roles and Role.ADMIN not in roles:
+    if required not in caller.roles and Role.ADMIN not in caller.roles:
         raise Forbidden("Principal does not have access to API/Operation.")
-    return roles
+    return caller
 
 
-def caller_roles(headers: Mapping[str, str]) -> frozenset[Role]:
-    roles = set(_key_roles(headers.get(KEY_HEADER)))
+def identify_caller(headers: Mapping[str, str]) -> Caller | None:
+    """The caller proven by a subscription key or (behind EasyAuth) an app-role principal;
+    None when neither proves a role. A valid key wins over the principal."""
+    key = headers.get(KEY_HEADER)
+    roles = _key_roles(key)
+    if roles:
+        return Caller(frozenset(roles), "key:" + hashlib.sha256(key.strip().encode()).hexdigest()[:16])
     if env_bool("FACE_TRUST_EASYAUTH"):
-        roles.update(_principal_roles(headers.get(PRINCIPAL_HEADER)))
-    return frozenset(roles)
+        principal = _principal(headers.get(PRINCIPAL_HEADER))
+        roles = _principal_roles(principal)
+        if roles:
+            return Caller(frozenset(roles), "entra:" + _principal_id(principal))
+    return None
 
 
 def _key_roles(key: str | None) -> list[Role]:
@@ -67,15 +92,36 @@ def _matches_any(presented: bytes, keys: list[str]) -> bool:
     return any(hits)
 
 
-def _principal_roles(header: str | None) -> list[Role]:
+_OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+
+
+def _principal(header: str | None) -> dict:
+    """The decoded X-MS-CLIENT-PRINCIPAL, or {} when absent or malformed."""
     if not header:
-        return []
+        return {}
     try:
         principal = json.loads(base64.b64decode(header, validate=True))
-        claims = principal.get("claims") or []
-        role_type = principal.get("role_typ")
-        return [APP_ROLES[c["val"]] for c in claims
-                if (c.get("typ") in _ROLE_CLAIM_TYPES or c.get("typ") == role_type)
-                and c.get("val") in APP_ROLES]
-    except (binascii.Error, ValueError, AttributeError, TypeError, KeyError):
-        return []
+    except (binascii.Error, ValueError):
+        return {}
+    return principal if isinstance(principal, dict) else {}
+
+
+def _claims(principal: dict) -> list[dict]:
+    claims = principal.get("claims")
+    return [c for c in claims if isinstance(c, dict)] if isinstance(claims, list) else []
+
+
+def _principal_roles(principal: dict) -> list[Role]:
+    role_type = principal.get("role_typ")
+    return [APP_ROLES[c["val"]] for c in _claims(principal)
+            if (c.get("typ") in _ROLE_CLAIM_TYPES or c.get("typ") == role_type)
+            and isinstance(c.get("val"), str) and c.get("val") in APP_ROLES]
+
+
+def _principal_id(principal: dict) -> str:
+    """The caller's object id (an app's service principal or a user), else a hash of the
+    whole principal so that two callers never share a name."""
+    for claim in _claims(principal):
+        if claim.get("typ") in _OBJECT_ID_CLAIMS and isinstance(claim.get("val"), str):
+            return claim["val"]
+    return hashlib.sha256(json.dumps(principal, sort_keys=True).encode()).hexdigest()[:16]

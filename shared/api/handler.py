@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import azure.functions as func
 
 from shared.api import render, versions
-from shared.api.auth import Role, authorize
+from shared.api.auth import Caller, Role, authorize
 from shared.api.body import json_fields
 from shared.api.params import Fields, Query
 from shared.errors import FaceApiError
@@ -41,7 +41,7 @@ class Call:
 
     req: func.HttpRequest
     version: versions.ApiVersion
-    roles: frozenset[Role]
+    caller: Caller
     request_id: str
     query: Query = field(init=False)
 
@@ -88,8 +88,8 @@ def _run(operation: Operation, role: Role, api_versions: Collection[str] | None,
     headers = {REQUEST_ID_HEADER: request_id}
     try:
         version = versions.parse(req.route_params.get(API_VERSION_PARAM, ""), api_versions)
-        roles = authorize(req.headers, role)
-        result = operation(Call(req, version, roles, request_id))
+        caller = authorize(req.headers, role)
+        result = operation(Call(req, version, caller, request_id))
     except FaceApiError as err:
         return render.error_response(err, headers)
     except Exception:  # a bug, not the caller's fault: log it and keep the details server-side

@@ -24,7 +24,7 @@ def empty_response(status: int = 200, headers: Mapping[str, str] | None = None) 
 
 def error_response(error: FaceApiError, headers: Mapping[str, str] | None = None) -> func.HttpResponse:
     return json_response(error.envelope(), error.status,
-                         {**(headers or {}), "x-ms-error-code": error.code})
+                         {**(headers or {}), **error.headers(), "x-ms-error-code": error.code})
 
 
 def _scalar(value: object) -> object:

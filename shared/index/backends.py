@@ -28,6 +28,9 @@ class ExactBackend:
     def nbytes(self) -> int:
         return self.vectors.nbytes + self._sq_norms.nbytes
 
+    def vectors_at(self, rows: np.ndarray) -> np.ndarray:
+        return self.vectors[rows]
+
     def knn(self, queries: np.ndarray, k: int, ef: int, row_filter: RowFilter | None) -> Neighbours:
         # |x - q|^2 = |x|^2 - 2 x.q + |q|^2, one matrix product for all queries.
         sq = self._sq_norms[None, :] - 2.0 * (queries @ self.vectors.T)
@@ -78,6 +81,9 @@ class HnswBackend:
     @property
     def nbytes(self) -> int:
         return int(self.index.index_file_size())
+
+    def vectors_at(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.index.get_items(rows), dtype=np.float32).reshape(len(rows), -1)
 
     def knn(self, queries: np.ndarray, k: int, ef: int, row_filter: RowFilter | None) -> Neighbours:
         allowed = self.index.element_count - (0 if row_filter is None else row_filter.hidden)

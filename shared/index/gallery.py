@@ -77,8 +77,20 @@ class GalleryIndex:
             raise ValueError(f"k must be positive, got {k}")
         queries = self._queries(query)
         ef = self.params.ef_for(self.count) if ef is None else ef
-        rows, sq = self.backend.knn(queries, k, ef, self.labels.row_filter(exclude))
+        row_filter = self.labels.row_filter(exclude)
+        if row_filter is not None and row_filter.allowed_codes is not None and self.kind != ExactBackend.kind \
+                and self.count - row_filter.hidden <= self.params.exact_threshold:
+            # A graph walk restricted to a few persons visits most of the graph before it
+            # finds them; scanning their own vectors is exact and far cheaper.
+            return self._scan(queries, k, row_filter.visible_rows())
+        rows, sq = self.backend.knn(queries, k, ef, row_filter)
         return rows, np.sqrt(sq)
+
+    def _scan(self, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if rows.size == 0:
+            return np.empty((len(queries), 0), np.int64), np.empty((len(queries), 0), np.float32)
+        local, sq = ExactBackend(self.backend.vectors_at(rows)).knn(queries, k, 0, None)
+        return rows[local], np.sqrt(sq)
 
     def search(
         self, query: np.ndarray, k: int = 1, ef: int | None = None, exclude: Exclusions = NO_EXCLUSIONS

@@ -17,13 +17,16 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Exclusions:
-    """Ids that must never be returned: deleted since the index was built."""
+    """Ids that must never be returned: deleted since the index was built, and, with
+    ``only_person_ids``, every face outside those persons (a dynamic group, a personIds
+    list). An empty ``only_person_ids`` excludes everything; None restricts nothing."""
 
     face_ids: Collection[str] = frozenset()
     person_ids: Collection[str] = frozenset()
+    only_person_ids: Collection[str] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.face_ids) or bool(self.person_ids)
+        return bool(self.face_ids) or bool(self.person_ids) or self.only_person_ids is not None
 
 
 NO_EXCLUSIONS = Exclusions()
@@ -48,23 +51,34 @@ def _find(sorted_ids: np.ndarray, wanted: Collection[str]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RowFilter:
-    """Rows hidden from one query: deleted faces plus all faces of deleted persons."""
+    """Rows hidden from one query: deleted faces, all faces of deleted persons and, when
+    ``allowed_codes`` is set, all faces of persons outside it (faces without a person too)."""
 
     rows: frozenset[int]
     person_codes: frozenset[int]
     codes_by_row: np.ndarray
     hidden: int  # number of distinct rows hidden
+    allowed_codes: frozenset[int] | None = None
 
     def allows(self, row: int) -> bool:
-        return row not in self.rows and int(self.codes_by_row[row]) not in self.person_codes
+        code = int(self.codes_by_row[row])
+        if self.allowed_codes is not None and code not in self.allowed_codes:
+            return False
+        return row not in self.rows and code not in self.person_codes
 
     def mask(self) -> np.ndarray:
         """Boolean mask over all rows, True = hidden (for brute-force scans)."""
         hidden = np.isin(self.codes_by_row, list(self.person_codes)) if self.person_codes else np.zeros(
             self.codes_by_row.size, dtype=bool
         )
+        if self.allowed_codes is not None:
+            hidden |= ~np.isin(self.codes_by_row, list(self.allowed_codes))
         hidden[list(self.rows)] = True
         return hidden
+
+    def visible_rows(self) -> np.ndarray:
+        """The rows this filter lets through, ascending."""
+        return np.flatnonzero(~self.mask())
 
 
 @dataclass(frozen=True)
@@ -113,11 +127,20 @@ class LabelMap:
             sorted_ids, order = self._sorted_faces
             rows = frozenset(order[_find(sorted_ids, exclusions.face_ids)].tolist())
         codes = frozenset(_find(self.persons, exclusions.person_ids).tolist())
-        if not rows and not codes:
+        allowed = None
+        if exclusions.only_person_ids is not None:
+            allowed = frozenset(_find(self.persons, exclusions.only_person_ids).tolist()) - codes
+        if not rows and not codes and allowed is None:
             return None
-        by_person = int(self.faces_per_person[list(codes)].sum())
-        alone = sum(1 for row in rows if int(self.person_codes[row]) not in codes)
-        return RowFilter(rows, codes, self.person_codes, by_person + alone)
+        if allowed is None:
+            by_person = int(self.faces_per_person[list(codes)].sum())
+            alone = sum(1 for row in rows if int(self.person_codes[row]) not in codes)
+            return RowFilter(rows, codes, self.person_codes, by_person + alone)
+        # Restricted: everything outside the allowed persons is hidden, and of their
+        # faces, the ones deleted one by one.
+        inside = int(self.faces_per_person[list(allowed)].sum())
+        deleted_inside = sum(1 for row in rows if int(self.person_codes[row]) in allowed)
+        return RowFilter(rows, codes, self.person_codes, len(self) - inside + deleted_inside, allowed)
 
     @cached_property
     def faces_per_person(self) -> np.ndarray:

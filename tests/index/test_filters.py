@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.index import Exclusions, build_index
+from shared.index import Exclusions, IndexParams, build_index
 
 
 def _build(gallery, params):
@@ -50,3 +50,43 @@ def test_filter_overlapping_face_and_person_counts_once(params, gallery):
     overlap = Exclusions(face_ids={gallery.face_ids[0]}, person_ids={gallery.person_ids[0]})
     got = index.search(np.asarray(gallery.queries[0]), k=8, exclude=overlap)[0]
     assert len(got) == 8 - 4 and all(m.person_id != gallery.person_ids[0] for m in got)
+
+
+def test_only_person_ids_restricts_results_to_those_persons(gallery, params):
+    index = _build(gallery, params)
+    for query in gallery.queries[:10]:
+        ranked = [p.person_id for p in index.search_persons(query, k=12)[0]]
+        chosen = set(ranked[3:9:2])  # not the nearest: the restriction must do the work
+        got = index.search_persons(query, k=12, exclude=Exclusions(only_person_ids=chosen))[0]
+        assert [p.person_id for p in got] == [p for p in ranked if p in chosen]
+        faces = index.search(query, k=50, exclude=Exclusions(only_person_ids=chosen))[0]
+        assert faces and {m.person_id for m in faces} <= chosen
+
+
+def test_only_person_ids_combines_with_deletions(gallery, params):
+    index = _build(gallery, params)
+    query = gallery.queries[0]
+    ranked = [p.person_id for p in index.search_persons(query, k=4)[0]]
+    one_face = index.search(query, k=1, exclude=Exclusions(only_person_ids={ranked[1]}))[0][0].face_id
+    scope = Exclusions(face_ids={one_face}, person_ids={ranked[0]}, only_person_ids=set(ranked[:3]))
+    faces = index.search(query, k=20, exclude=scope)[0]
+    assert {m.person_id for m in faces} == set(ranked[1:3])
+    assert one_face not in {m.face_id for m in faces}
+    assert len(faces) == 2 * gallery.per_identity - 1
+
+
+def test_only_person_ids_empty_or_unknown_returns_nothing(gallery, params):
+    index = _build(gallery, params)
+    for scope in (Exclusions(only_person_ids=set()), Exclusions(only_person_ids={"nobody"})):
+        assert index.search(gallery.queries[0], k=5, exclude=scope) == [[]]
+        assert index.search_persons(gallery.queries[0], k=5, exclude=scope) == [[]]
+
+
+def test_wide_restriction_on_a_graph_walks_the_graph(make_gallery):
+    gallery = make_gallery(identities=300, per_identity=4, seed=9)
+    params = IndexParams(exact_threshold=50, m=16, ef_construction=100, ef_search=64)
+    index = _build(gallery, params)
+    scope = set(gallery.person_ids[::8])  # ~150 persons, 600 faces: above the scan threshold
+    for query in gallery.queries[:5]:
+        exact = sorted((d, p) for d, p in zip(gallery.exact_distances(query), gallery.person_ids) if p in scope)
+        assert index.search_persons(query, k=1, exclude=Exclusions(only_person_ids=scope))[0][0].person_id == exact[0][1]

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from shared.api.auth import Role
+from shared.api.auth import Role, identify_caller
 from shared.api.handler import required_role
 
 UNAUTHORIZED = {"error": {"code": "401", "message": (
@@ -120,3 +120,19 @@ def test_health_is_anonymous(service):
     response = requests.get(f"{service.url}/health", timeout=60)
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
+
+
+def test_callers_are_named_by_credential_never_by_secret(service, monkeypatch):
+    monkeypatch.setenv("FACE_TRUST_EASYAUTH", "true")
+    admin = identify_caller({"Ocp-Apim-Subscription-Key": service.admin_key})
+    recognizer = identify_caller({"Ocp-Apim-Subscription-Key": service.recognizer_key})
+    assert admin.role is Role.ADMIN and recognizer.role is Role.RECOGNIZER
+    assert admin.credential.startswith("key:") and admin.credential != recognizer.credential
+    assert service.admin_key not in admin.credential
+    oid = str(uuid.uuid4())
+    claims = [{"typ": "roles", "val": "Face.Recognizer"},
+              {"typ": "http://schemas.microsoft.com/identity/claims/objectidentifier", "val": oid}]
+    principal = base64.b64encode(json.dumps({"auth_typ": "aad", "claims": claims}).encode()).decode()
+    entra = identify_caller({"X-MS-CLIENT-PRINCIPAL": principal})
+    assert entra.credential == f"entra:{oid}" and entra.roles == frozenset({Role.RECOGNIZER})
+    assert identify_caller({"Ocp-Apim-Subscription-Key": "wrong"}) is None

@@ -9,7 +9,7 @@ import pytest
 
 from shared.api.auth import Role
 from shared.api.handler import Call, face_operation, required_role
-from shared.errors import NotFound
+from shared.errors import NotFound, ServiceUnavailable, TooManyRequests
 
 KEY = "unit-admin-key"
 
@@ -78,6 +78,20 @@ def test_face_api_errors_keep_their_status_and_code():
     response = missing(_request())
     assert response.status_code == 404
     assert response.headers["x-ms-error-code"] == "PersonGroupNotFound"
+
+
+@pytest.mark.parametrize("error, status, code", [
+    (TooManyRequests("Rate limit is exceeded.", retry_after=0.2), 429, "429"),
+    (ServiceUnavailable("Storage is not answering.", retry_after=4.5), 503, "ServiceUnavailable"),
+])
+def test_retryable_errors_tell_when_to_retry(error, status, code):
+    @face_operation(Role.ADMIN)
+    def busy(call: Call) -> dict:
+        raise error
+
+    response = busy(_request())
+    assert response.status_code == status and json.loads(response.get_body())["error"]["code"] == code
+    assert response.headers["Retry-After"] == {429: "1", 503: "5"}[status]
 
 
 def test_the_worker_sees_a_plain_http_function():
