@@ -7,6 +7,7 @@ module; this one wires them and enforces Azure's rules on which options combine.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -112,14 +113,15 @@ class Engine:
                     image_bgr, face, options.attributes, options.detection_model, recognition_model, mesh
                 )
         if faces and options.recognition_models:
-            self._add_templates(image_bgr, faces, options.recognition_models)
+            self._add_templates(image_bgr, faces, options.recognition_models, options.embedders)
         return faces
 
-    def _add_templates(self, image_bgr: np.ndarray, faces: list[DetectedFace], recognition_models: tuple[str, ...]) -> None:
+    def _add_templates(self, image_bgr: np.ndarray, faces: list[DetectedFace], recognition_models: tuple[str, ...],
+                       embedders: Mapping[str, str]) -> None:
         """One batched embedding per distinct embedder, shared by the Azure names mapped to it."""
         models_by_embedder: dict[str, list[str]] = {}
         for model in dict.fromkeys(recognition_models):
-            models_by_embedder.setdefault(self.embedder_names[model], []).append(model)
+            models_by_embedder.setdefault(embedders.get(model) or self.embedder_names[model], []).append(model)
         for embedder_name, models in models_by_embedder.items():
             embedder = get_embedder(embedder_name)
             vectors = embedder.embed([embedder.align(image_bgr, face.points5) for face in faces])

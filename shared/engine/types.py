@@ -6,6 +6,7 @@ see docs/landmarks-and-attributes.md for the evidence.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,9 @@ class DetectOptions:
     attributes: tuple[str, ...] = ()  # Azure attribute names, e.g. ("headPose", "blur")
     target_face: Rectangle | None = None  # add-face: keep only the face this rectangle picks
     max_faces: int = 100
+    # Embedder per recognition model where the caller must not follow the current default:
+    # a gallery keeps embedding with the embedder it was created with.
+    embedders: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from shared.engine.modelstore import ModelUnavailable
 from shared.engine.engine import get_engine, recognition_embedders, validate_options
 from shared.engine.landmarks import FaceMeshModel
 from shared.engine.types import DetectOptions, Rectangle
@@ -106,6 +107,16 @@ def test_batched_templates_match_single_face_embedding(engine, faces_dir):
         (alone,) = engine.detect(data, DetectOptions(recognition_models=("recognition_01",), target_face=face.rectangle))
         assert alone.rectangle == face.rectangle
         np.testing.assert_allclose(alone.templates["recognition_01"].vector, face.templates["recognition_01"].vector, atol=1e-4)
+
+
+def test_an_embedder_named_by_the_caller_overrides_the_default(engine, person_photos):
+    data = read_bytes(person_photos[0])
+    (face,) = engine.detect(data, DetectOptions(recognition_models=("recognition_04",),
+                                                embedders={"recognition_04": "dlib_resnet_v1"}))
+    assert face.templates["recognition_04"].embedder == "dlib_resnet_v1"
+    with pytest.raises(ModelUnavailable, match="no-such-embedder"):
+        engine.detect(data, DetectOptions(recognition_models=("recognition_04",),
+                                          embedders={"recognition_04": "no-such-embedder"}))
 
 
 def test_target_face_picks_the_overlapping_face(engine, faces_dir):
