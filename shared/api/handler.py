@@ -94,7 +94,7 @@ def _run(operation: Operation, role: Role, api_versions: Collection[str] | None,
 
 
 def _respond(operation: Operation, role: Role, api_versions: Collection[str] | None,
-             req: func.HttpRequest, request_id: str, span) -> func.HttpResponse:
+             req: func.HttpRequest, request_id: str, span: telemetry.OperationSpan) -> func.HttpResponse:
     headers = {REQUEST_ID_HEADER: request_id}
     try:
         version = versions.parse(req.route_params.get(API_VERSION_PARAM, ""), api_versions)

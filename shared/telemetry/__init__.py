@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
 
 from shared.settings import env_str
 
@@ -28,8 +29,13 @@ REQUEST_ID = "face.apim_request_id"
 ROLE = "face.caller_role"
 
 
+class OperationSpan(Protocol):
+    def set(self, key: str, value: str | int) -> None:
+        """Add an attribute to the operation's span."""
+
+
 class _Inactive:
-    """Stands in for the live recorders while telemetry is off."""
+    """The span of an operation while telemetry is off."""
 
     def set(self, key: str, value: str | int) -> None:
         pass
@@ -62,7 +68,7 @@ def deactivate() -> None:
 
 
 @contextmanager
-def operation(name: str, request_id: str) -> Iterator[object]:
+def operation(name: str, request_id: str) -> Iterator[OperationSpan]:
     """The span around one Face operation; ``.set(key, value)`` adds attributes as they
     become known (api version, role, status)."""
     if _live is None:

@@ -38,7 +38,7 @@ class Recorders:
                                            description="expired or orphaned items removed by the sweep")
 
     @contextmanager
-    def operation(self, name: str, request_id: str) -> Iterator[object]:
+    def operation(self, name: str, request_id: str) -> Iterator[_Attributes]:
         attributes = {telemetry.OPERATION: name, telemetry.REQUEST_ID: request_id}
         with self._tracer.start_as_current_span(f"face {name}", attributes=attributes) as span:
             yield _Attributes(span)
