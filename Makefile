@@ -84,4 +84,4 @@ azurite: node_modules/.setup-done
 		--blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1
 
 clean:
-	rm -rf $(AZURITE_DIR) .pytest_cache
+	rm -rf $(AZURITE_DIR) .pytest_cache build dist
