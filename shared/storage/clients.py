@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ResourceExistsError
@@ -20,6 +21,7 @@ from azure.storage.queue import QueueServiceClient
 
 from shared.storage.naming import CONNECTION_SETTING, MANAGED_IDENTITY, StorageConnection, storage_connection
 
+ServiceClient = TypeVar("ServiceClient", TableServiceClient, BlobServiceClient, QueueServiceClient)
 _created: set[tuple[str, str]] = set()
 _created_lock = threading.Lock()
 
@@ -38,23 +40,25 @@ def queue_service(connection: str = CONNECTION_SETTING) -> QueueServiceClient:
 
 @lru_cache(maxsize=4)
 def _table_service(conn: StorageConnection) -> TableServiceClient:
-    if conn.connection_string:
-        return TableServiceClient.from_connection_string(conn.connection_string)
-    return TableServiceClient(conn.endpoint("table"), credential=_credential(conn))
+    return _client(TableServiceClient, "table", conn)
 
 
 @lru_cache(maxsize=4)
 def _blob_service(conn: StorageConnection) -> BlobServiceClient:
-    if conn.connection_string:
-        return BlobServiceClient.from_connection_string(conn.connection_string)
-    return BlobServiceClient(conn.endpoint("blob"), credential=_credential(conn))
+    return _client(BlobServiceClient, "blob", conn)
 
 
 @lru_cache(maxsize=4)
 def _queue_service(conn: StorageConnection) -> QueueServiceClient:
+    return _client(QueueServiceClient, "queue", conn)
+
+
+def _client(client_class: type[ServiceClient], service: str, conn: StorageConnection) -> ServiceClient:
+    """A service client from the connection string, or from the service's endpoint with an
+    Entra ID credential. Client options common to every service belong here."""
     if conn.connection_string:
-        return QueueServiceClient.from_connection_string(conn.connection_string)
-    return QueueServiceClient(conn.endpoint("queue"), credential=_credential(conn))
+        return client_class.from_connection_string(conn.connection_string)
+    return client_class(conn.endpoint(service), credential=_credential(conn))
 
 
 @lru_cache(maxsize=4)
