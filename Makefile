@@ -8,9 +8,11 @@ AZURITE_DIR ?= .azurite
 FACE_MODEL_MIRRORS ?= ../shared/models
 export FACE_MODEL_MIRRORS
 
-.PHONY: setup run test azurite clean bench-engine bench-index bench-identify accuracy cold-start
+TOOLS_VENV ?= .venv-tools
 
-setup: $(VENV)/.setup-done node_modules/.setup-done
+.PHONY: setup run test azurite clean bench-engine bench-index bench-identify accuracy cold-start package deploy
+
+setup: $(VENV)/.setup-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done
 	$(PYTHON) -m shared.engine.prepare
 
 $(VENV)/.setup-done: requirements.txt requirements-dev.txt
@@ -24,6 +26,23 @@ $(VENV)/.setup-done: requirements.txt requirements-dev.txt
 node_modules/.setup-done: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+# checkov and the Bicep parser for the infra/ checks, in their own venv: checkov pins a large
+# dependency tree that must not touch the app's .venv.
+$(TOOLS_VENV)/.setup-done: infra/requirements-checks.txt
+	test -x $(TOOLS_VENV)/bin/python || python3.11 -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install -r infra/requirements-checks.txt
+	touch $@
+
+# The zip the Functions deployment takes (dist/face-api.zip, and its tree in build/package):
+# app code, host.json, requirements.txt, the prepared models and Linux x86-64 CPython 3.11
+# site-packages; rebuilt only when its inputs change. Prints its size.
+package: setup
+	$(PYTHON) infra/package.py
+
+# Provision (first time: creates the keys) and deploy with the Azure Developer CLI; see docs/deploy.md.
+deploy: package
+	azd up
 
 # Azurite in the background (data in $(AZURITE_DIR)), then the devhost on :7071 (PORT overrides).
 run: setup | local.settings.json
@@ -65,4 +84,4 @@ azurite: node_modules/.setup-done
 		--blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1
 
 clean:
-	rm -rf $(AZURITE_DIR) .pytest_cache
+	rm -rf $(AZURITE_DIR) .pytest_cache build dist

@@ -3,6 +3,9 @@ import azure.functions as func
 
 from functions import detection, fallback, maintenance, recognition
 from functions import facelists, identification, largefacelists, largepersongroups, persongroups, training
+from shared import telemetry
+
+telemetry.configure()  # Application Insights via OpenTelemetry, only when its connection string is set
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(detection.bp)

@@ -1,9 +1,10 @@
 """Queue triggers from the storage account's queues, as the Functions host runs them:
-base64 messages, retried until 5 dequeues, then moved to ``<queue>-poison``."""
+base64 messages, retried until 5 dequeues, then moved to ``<queue>-poison``. The trigger's
+``connection`` is resolved by the app's own storage clients (shared.storage.clients), so
+connection strings and identity-based connections work here as they do in the app."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 import azure.functions as func
@@ -22,7 +23,7 @@ _MIN_POLL, _MAX_POLL = 0.1, 2.0
 class QueueListener:
     def __init__(self, function: HostedFunction, stop: threading.Event):
         self.function = function
-        connection = os.environ[function.trigger.get("connection") or "AzureWebJobsStorage"]
+        connection = function.trigger.get("connection") or "AzureWebJobsStorage"
         name = resolve(function.trigger["queueName"])
         self._queue = _client(connection, name)
         self._poison = _client(connection, f"{name}-poison")
@@ -73,6 +74,8 @@ class QueueListener:
 
 
 def _client(connection: str, name: str) -> QueueClient:
-    return QueueClient.from_connection_string(
-        connection, name, message_encode_policy=BinaryBase64EncodePolicy(),
-        message_decode_policy=BinaryBase64DecodePolicy())
+    # The app's package: importable once the app folder is on sys.path (python -m devhost).
+    from shared.storage.clients import queue_service
+
+    return queue_service(connection).get_queue_client(
+        name, message_encode_policy=BinaryBase64EncodePolicy(), message_decode_policy=BinaryBase64DecodePolicy())

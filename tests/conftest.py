@@ -67,30 +67,50 @@ def azurite_connection_string(blob: int, queue: int, table: int) -> str:
             f"TableEndpoint={base.format(table)};")
 
 
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private Azurite (own ports, own data folder); yields its connection string."""
+@dataclass
+class AzuriteProcess:
+    process: subprocess.Popen
+    ports: tuple[int, int, int]  # blob, queue, table
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def launch_azurite(location: Path, *extra_args: str) -> AzuriteProcess:
+    """Azurite on three free loopback ports with its data in ``location``, listening when
+    this returns; ``extra_args`` such as ``--oauth basic --cert ... --key ...``."""
     if not AZURITE.exists():
         pytest.fail("Azurite is not installed: run `make setup` (npm ci)")
-    ports = [free_port() for _ in range(3)]
-    location = tmp_path_factory.mktemp("azurite")
+    ports = (free_port(), free_port(), free_port())
     process = subprocess.Popen(
         [str(AZURITE), "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
          "--location", str(location),
          "--blobHost", "127.0.0.1", "--blobPort", str(ports[0]),
          "--queueHost", "127.0.0.1", "--queuePort", str(ports[1]),
-         "--tableHost", "127.0.0.1", "--tablePort", str(ports[2])],
+         "--tableHost", "127.0.0.1", "--tablePort", str(ports[2]), *extra_args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for port in ports:
             _wait_for_port(port, process)
-        yield azurite_connection_string(*ports)
+    except RuntimeError:
+        AzuriteProcess(process, ports).stop()
+        raise
+    return AzuriteProcess(process, ports)
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Azurite (own ports, own data folder); yields its connection string."""
+    location = tmp_path_factory.mktemp("azurite")
+    server = launch_azurite(location)
+    try:
+        yield azurite_connection_string(*server.ports)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        server.stop()
         shutil.rmtree(location, ignore_errors=True)
 
 

@@ -8,7 +8,8 @@ The wrapper parses the api version (unknown -> 404), authorizes the caller for t
 operation's declared role (401/403), runs the operation, and renders its result: an
 ``HttpResponse`` passes through, ``None`` becomes an empty 200, anything else is 200 JSON.
 FaceApiError becomes Azure's error envelope; any other exception is logged with a request
-id and answered with a 500 envelope carrying that id.
+id and answered with a 500 envelope carrying that id. Each call is one telemetry span
+(shared.telemetry: operation, api version, role, status, request id; no-op when off).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 import azure.functions as func
 
+from shared import telemetry
 from shared.api import render, versions
 from shared.api.auth import Caller, Role, authorize
 from shared.api.body import json_fields
@@ -85,10 +87,20 @@ def required_role(user_function: Callable) -> Role | None:
 def _run(operation: Operation, role: Role, api_versions: Collection[str] | None,
          req: func.HttpRequest) -> func.HttpResponse:
     request_id = str(uuid.uuid4())
+    with telemetry.operation(operation.__name__, request_id) as span:
+        response = _respond(operation, role, api_versions, req, request_id, span)
+        span.set(telemetry.STATUS, response.status_code)
+        return response
+
+
+def _respond(operation: Operation, role: Role, api_versions: Collection[str] | None,
+             req: func.HttpRequest, request_id: str, span: telemetry.OperationSpan) -> func.HttpResponse:
     headers = {REQUEST_ID_HEADER: request_id}
     try:
         version = versions.parse(req.route_params.get(API_VERSION_PARAM, ""), api_versions)
+        span.set(telemetry.API_VERSION, version.name)
         caller = authorize(req.headers, role)
+        span.set(telemetry.ROLE, caller.role.value)
         result = operation(Call(req, version, caller, request_id))
     except FaceApiError as err:
         return render.error_response(err, headers)

@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from shared import telemetry
 from shared.engine import matching
 from shared.engine.types import Template
 from shared.errors import BadArgument, Conflict
@@ -30,14 +31,15 @@ def default_threshold() -> float:
 def identify(kind: ContainerKind, container_id: str, queries: list[tuple[str, Template]],
              max_candidates: int, threshold: float) -> list[dict]:
     """One result per (faceId, template) in request order."""
-    index, hidden = _trained_index(kind, container_id, [template for _, template in queries])
-    results = []
-    for face_id, template in queries:
-        matches = index.search_persons(template.vector, k=max_candidates, exclude=hidden)[0]
-        scored = [(m.person_id, _confidence(m.distance, template)) for m in matches]
-        candidates = [{"personId": person, "confidence": conf} for person, conf in scored if conf >= threshold]
-        candidates.sort(key=lambda c: -c["confidence"])
-        results.append({"faceId": face_id, "candidates": candidates})
+    with telemetry.identify_timer(kind.key, len(queries)):
+        index, hidden = _trained_index(kind, container_id, [template for _, template in queries])
+        results = []
+        for face_id, template in queries:
+            matches = index.search_persons(template.vector, k=max_candidates, exclude=hidden)[0]
+            scored = [(m.person_id, _confidence(m.distance, template)) for m in matches]
+            candidates = [{"personId": person, "confidence": conf} for person, conf in scored if conf >= threshold]
+            candidates.sort(key=lambda c: -c["confidence"])
+            results.append({"faceId": face_id, "candidates": candidates})
     return results
 
 

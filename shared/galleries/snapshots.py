@@ -17,6 +17,7 @@ import tempfile
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from shared import telemetry
 from shared.galleries.records import Container
 from shared.index.cache import SnapshotCache
 from shared.index.framing import decrypt_stream, encrypt_stream
@@ -90,7 +91,8 @@ def _cache_key(container: Container) -> str:
 
 def _load(blob: str) -> GalleryIndex:
     # Streamed through temporary files so that only the loaded index itself sits in memory.
-    with tempfile.TemporaryFile() as sealed, tempfile.TemporaryFile() as plain:
+    kind = blob.split("/", 1)[0]
+    with telemetry.index_load_timer(kind), tempfile.TemporaryFile() as sealed, tempfile.TemporaryFile() as plain:
         if not store().get_into(blob, sealed):
             raise FileNotFoundError(blob)
         sealed.seek(0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared import telemetry
 from shared.engine.types import DetectedFace, DetectOptions
 from shared.storage.faceids import FaceIdStore
 
@@ -35,6 +36,7 @@ class DetectedResult:
 def detect(image: bytes, request: DetectRequest) -> list[DetectedResult]:
     faces = _engine().detect(image, _engine_options(request))
     faces.sort(key=lambda face: -face.rectangle.area)  # Azure: largest first
+    telemetry.faces_detected(len(faces), request.detection_model)
     if not request.return_face_id:
         return [DetectedResult(face, None) for face in faces]
     templates = [face.templates[request.recognition_model] for face in faces]

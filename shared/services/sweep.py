@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from shared import telemetry
 from shared.galleries import orphans
 from shared.storage.faceids import FaceIdStore
 
@@ -33,5 +34,6 @@ def sweep_expired() -> dict[str, int]:
     removed = {}
     for name, sweeper in SWEEPERS:
         removed[name] = sweeper()
+        telemetry.swept(name, removed[name])
         logger.info("sweep: removed %d %s", removed[name], name)
     return removed

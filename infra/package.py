@@ -1,0 +1,154 @@
+"""`make package`: the zip a Functions deployment takes, self-contained.
+
+    python infra/package.py          # -> build/package/ (the tree) and dist/face-api.zip
+
+Contents: function_app.py, functions/, shared/, host.json, requirements.txt, the prepared
+models in .cache/models (where the packaged code looks by default, so no FACE_MODEL_MIRRORS
+is needed), and .python_packages/lib/site-packages with everything requirements.txt lists,
+installed for Linux x86-64 CPython 3.11 (hnswlib compiled with HNSWLIB_NO_NATIVE=1, so it runs
+on any x86-64 CPU). No tests, benchmarks, devhost, dev dependencies or __pycache__.
+
+It must run on Linux x86-64 with Python 3.11 (the Functions runtime's platform), because
+packages without a wheel are compiled here. The site-packages are kept in .cache/package per
+requirements.txt digest, and the zip is rebuilt only when one of its inputs changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from shared.engine.catalog import CATALOG  # noqa: E402 (after the path set-up)
+from shared.engine.modelstore import default_store  # noqa: E402
+
+APP_FILES = ["function_app.py", "host.json", "requirements.txt"]
+APP_FOLDERS = ["functions", "shared"]
+SITE_PACKAGES = Path(".python_packages") / "lib" / "site-packages"
+PACKAGED_MODELS = Path(".cache") / "models"  # shared.engine.modelstore.DEFAULT_CACHE, relative
+STAGE = REPO_ROOT / "build" / "package"
+ZIP = REPO_ROOT / "dist" / "face-api.zip"
+DEPENDENCY_CACHE = REPO_ROOT / ".cache" / "package"
+
+
+def build() -> Path:
+    """Build (or reuse) the package; returns the zip's path."""
+    _check_platform()
+    models = _model_files()
+    digest = _inputs_digest(models)
+    stamp = ZIP.with_name(ZIP.name + ".inputs")
+    if ZIP.exists() and stamp.exists() and stamp.read_text() == digest:
+        print(f"{ZIP.relative_to(REPO_ROOT)} is up to date ({_size(ZIP)})")
+        return ZIP
+    site_packages = _dependencies()
+    _stage(site_packages, models)
+    _zip(STAGE, ZIP)
+    stamp.write_text(digest)
+    print(f"{ZIP.relative_to(REPO_ROOT)}: {_size(ZIP)} ({_size_of_tree(STAGE)} unpacked)")
+    return ZIP
+
+
+def _check_platform() -> None:
+    if (sys.platform, platform.machine(), sys.version_info[:2]) != ("linux", "x86_64", (3, 11)):
+        sys.exit("package: build on Linux x86-64 with Python 3.11 (the Functions runtime's platform), "
+                 f"not {sys.platform} {platform.machine()} Python {platform.python_version()}")
+
+
+def _model_files() -> list[Path]:
+    """Every catalog model (and a derived model's build record) from the prepared cache."""
+    cache = default_store().cache_dir
+    files = []
+    for spec in CATALOG.values():
+        model = cache / spec.file_name
+        if not model.is_file():
+            sys.exit(f"package: model {spec.name} is not prepared in {cache}: run `make setup`")
+        files.append(model)
+        record = model.with_name(model.name + ".json")
+        if spec.derived and record.is_file():
+            files.append(record)
+    return files
+
+
+def _app_sources() -> list[Path]:
+    files = [REPO_ROOT / name for name in APP_FILES]
+    for folder in APP_FOLDERS:
+        files += sorted(p for p in (REPO_ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return files
+
+
+def _inputs_digest(models: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in [*_app_sources(), *models, Path(__file__)]:
+        digest.update(str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path.name).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _dependencies() -> Path:
+    """site-packages for requirements.txt, installed once per requirements digest."""
+    requirements = REPO_ROOT / "requirements.txt"
+    key = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    target = DEPENDENCY_CACHE / f"site-packages-{key}"
+    if (target / ".complete").exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    print(f"installing requirements.txt into {target.relative_to(REPO_ROOT)} (Linux x86-64, CPython 3.11)")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--no-warn-conflicts", "--target", str(target),
+                    "--requirement", str(requirements)],
+                   env={**os.environ, "HNSWLIB_NO_NATIVE": "1"}, check=True)
+    shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts point at this machine's Python
+    (target / ".complete").write_text(json.dumps({"requirements": key}))
+    return target
+
+
+def _stage(site_packages: Path, models: list[Path]) -> None:
+    shutil.rmtree(STAGE, ignore_errors=True)
+    for source in _app_sources():
+        _place(source, STAGE / source.relative_to(REPO_ROOT))
+    for model in models:
+        _place(model, STAGE / PACKAGED_MODELS / model.name)
+    shutil.copytree(site_packages, STAGE / SITE_PACKAGES, copy_function=_link_or_copy,
+                    ignore=shutil.ignore_patterns("__pycache__", ".complete"))
+
+
+def _place(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _link_or_copy(source, target)
+
+
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Hard links keep staging a ~1 GB tree fast; copies where links cannot be made."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _zip(stage: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for path in sorted(stage.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(stage).as_posix())
+    partial.replace(target)
+
+
+def _size(path: Path) -> str:
+    return f"{path.stat().st_size / 2**20:.1f} MiB"
+
+
+def _size_of_tree(folder: Path) -> str:
+    return f"{sum(p.stat().st_size for p in folder.rglob('*') if p.is_file()) / 2**20:.1f} MiB"
+
+
+if __name__ == "__main__":
+    build()
