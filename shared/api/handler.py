@@ -5,7 +5,8 @@
     def detect(call: Call) -> object: ...
 
 The wrapper parses the api version (unknown -> 404), authorizes the caller for the
-operation's declared role (401/403), runs the operation, and renders its result: an
+operation's declared role (401/403), applies the caller's rate limit (429, see throttle.py),
+runs the operation, and renders its result: an
 ``HttpResponse`` passes through, ``None`` becomes an empty 200, anything else is 200 JSON.
 FaceApiError becomes Azure's error envelope; any other exception is logged with a request
 id and answered with a 500 envelope carrying that id.
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 import azure.functions as func
 
-from shared.api import render, versions
+from shared.api import render, throttle, versions
 from shared.api.auth import Caller, Role, authorize
 from shared.api.body import json_fields
 from shared.api.params import Fields, Query
@@ -89,6 +90,7 @@ def _run(operation: Operation, role: Role, api_versions: Collection[str] | None,
     try:
         version = versions.parse(req.route_params.get(API_VERSION_PARAM, ""), api_versions)
         caller = authorize(req.headers, role)
+        throttle.admit(caller)
         result = operation(Call(req, version, caller, request_id))
     except FaceApiError as err:
         return render.error_response(err, headers)
