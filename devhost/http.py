@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Executor
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -36,13 +37,17 @@ class HttpRouter:
 
 
 class FunctionsHttpServer(ThreadingHTTPServer):
+    """One thread per connection reads requests and writes responses (the host's part); the
+    functions run on ``workers``, a bounded pool like the Python worker's (see host.py)."""
+
     daemon_threads = True
     request_queue_size = 128  # listen backlog; the stdlib default of 5 refuses bursts
 
-    def __init__(self, address: tuple[str, int], router: HttpRouter, invoke_admin):
+    def __init__(self, address: tuple[str, int], router: HttpRouter, invoke_admin, workers: Executor):
         super().__init__(address, _Handler)
         self.router = router
         self.invoke_admin = invoke_admin
+        self.workers = workers
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -73,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
             params=dict(parse_qsl(url.query, keep_blank_values=True)),
             route_params=route_params, body=body)
         try:
-            response = function.invoke(request)
+            response = self.server.workers.submit(function.invoke, request).result()
         except Exception:  # the real host answers 500 for an exception escaping a function
             logger.exception("function %s raised", function.name)
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {}, b"")
