@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import azure.functions as func
 import pytest
+import requests
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devhost import DevHost
@@ -138,3 +141,31 @@ def test_queue_trigger_runs_base64_messages_and_poisons_after_five_failures(serv
         assert sender.peek_messages(max_messages=5) == []
     finally:
         host.stop()
+
+
+def test_http_functions_run_on_a_bounded_worker_pool(monkeypatch):
+    """Like the Python worker (PYTHON_THREADPOOL_THREAD_COUNT): requests beyond the pool wait
+    for a thread instead of all running at once."""
+    monkeypatch.setenv("PYTHON_THREADPOOL_THREAD_COUNT", "2")
+    running, peak, lock = [0], [0], threading.Lock()
+    app = func.FunctionApp()
+
+    @app.route(route="slow", methods=["GET"])
+    def slow(req: func.HttpRequest) -> func.HttpResponse:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return func.HttpResponse("done")
+
+    host = DevHost(app, port=0, run_timers=False, run_queues=False)
+    host.start()
+    try:
+        with ThreadPoolExecutor(6) as clients:
+            answers = list(clients.map(lambda _: requests.get(f"{host.url}/slow", timeout=10), range(6)))
+    finally:
+        host.stop()
+    assert [answer.text for answer in answers] == ["done"] * 6
+    assert peak[0] == 2
