@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from devhost.settings import load_local_settings
+from devhost.settings import load_local_settings, max_outstanding_requests
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
 
     from devhost.host import DevHost
 
-    host = DevHost(app, host=args.host, port=port)
+    host = DevHost(app, host=args.host, port=port, max_outstanding=max_outstanding_requests(app_dir))
     host.start()
     logging.getLogger("devhost").info("serving %d functions on %s", len(host.functions), host.url)
     try:
