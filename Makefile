@@ -64,7 +64,7 @@ bench-load: setup
 	$(PYTHON) benchmarks/bench_load.py $(BENCH_LOAD_OPTS)
 
 # 10 minutes of the mixed load at SOAK_CLIENTS (the best step of bench-load): RSS growth, 5xx.
-SOAK_CLIENTS ?= 16
+SOAK_CLIENTS ?= 64
 bench-soak: setup
 	$(PYTHON) benchmarks/bench_load.py --soak 600 --soak-clients $(SOAK_CLIENTS)
 

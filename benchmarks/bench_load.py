@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_load.py [--steps 1,4,16,64] [--detect-steps 4,16,64]
         [--step-seconds 40] [--persons 10000] [--engine-seconds 20]
-    .venv/bin/python benchmarks/bench_load.py --soak 600 --soak-clients 16
+    .venv/bin/python benchmarks/bench_load.py --soak 600 --soak-clients 64
 
 Starts the app as `make run` does, each part in its own process: Azurite (a temporary data
 folder, free loopback ports) and `python -m devhost`. Enrols a LargePersonGroup of --persons
@@ -294,7 +294,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=10_000)
     parser.add_argument("--engine-seconds", type=float, default=20)
     parser.add_argument("--soak", type=int, default=0, help="run only a soak of this many seconds")
-    parser.add_argument("--soak-clients", type=int, default=16)
+    parser.add_argument("--soak-clients", type=int, default=64)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO_ROOT))
     out = RESULTS / time.strftime("load-%Y%m%d-%H%M%S")
