@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,12 +25,13 @@ def worker_threads() -> int | None:
 
 class DevHost:
     def __init__(self, app: func.FunctionApp, host: str = "127.0.0.1", port: int = 7071,
-                 run_timers: bool = True, run_queues: bool = True, max_outstanding: int | None = None):
+                 run_timers: bool = True, run_queues: bool = True, max_outstanding: int | None = None,
+                 listener: socket.socket | None = None):
         self.functions = {f.name: f for f in discover(app)}
         self._stop = threading.Event()
         self._workers = ThreadPoolExecutor(worker_threads(), thread_name_prefix="devhost-worker")
         self._server = FunctionsHttpServer((host, port), HttpRouter(self._of_kind(HTTP_TRIGGER)), self.invoke,
-                                           self._workers, max_outstanding)
+                                           self._workers, max_outstanding, listener)
         self._timers = [TimerRunner(f, self._stop) for f in self._of_kind(TIMER_TRIGGER)] if run_timers else []
         self._queues = [QueueListener(f, self._stop) for f in self._of_kind(QUEUE_TRIGGER)] if run_queues else []
         self._server_thread: threading.Thread | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from concurrent.futures import Executor
 from http import HTTPStatus
@@ -47,12 +48,21 @@ class FunctionsHttpServer(ThreadingHTTPServer):
     request_queue_size = 128  # listen backlog; the stdlib default of 5 refuses bursts
 
     def __init__(self, address: tuple[str, int], router: HttpRouter, invoke_admin, workers: Executor,
-                 max_outstanding: int | None = None):
-        super().__init__(address, _Handler)
+                 max_outstanding: int | None = None, listener: socket.socket | None = None):
+        super().__init__(address, _Handler, bind_and_activate=listener is None)
+        if listener is not None:  # shared with other worker processes (workers.py)
+            self.socket.close()
+            self.socket = listener
+            self.server_address = listener.getsockname()
         self.router = router
         self.invoke_admin = invoke_admin
         self.workers = workers
         self.outstanding = threading.BoundedSemaphore(max_outstanding) if max_outstanding else None
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        connection, address = self.socket.accept()
+        connection.setblocking(True)  # whatever the (possibly shared, non-blocking) listener is
+        return connection, address
 
     def run(self, function: HostedFunction, request: func.HttpRequest) -> object | None:
         """The function's result, run on a worker thread; None when too many are outstanding."""
