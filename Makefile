@@ -10,7 +10,7 @@ export FACE_MODEL_MIRRORS
 
 TOOLS_VENV ?= .venv-tools
 
-.PHONY: setup run test azurite clean bench-engine bench-index bench-identify accuracy cold-start package deploy
+.PHONY: setup run test azurite clean bench-engine bench-index bench-identify bench-load bench-soak accuracy cold-start package deploy
 
 setup: $(VENV)/.setup-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done
 	$(PYTHON) -m shared.engine.prepare
@@ -76,6 +76,16 @@ bench-index: setup
 
 bench-identify: setup
 	$(PYTHON) benchmarks/bench_identify.py
+
+# Locust against Azurite + devhost in their own processes; results in bench-results/load-*/.
+# Measure on an otherwise idle machine. BENCH_LOAD_OPTS e.g. "--step-seconds 10".
+bench-load: setup
+	$(PYTHON) benchmarks/bench_load.py $(BENCH_LOAD_OPTS)
+
+# 10 minutes of the mixed load at SOAK_CLIENTS (the best step of bench-load): RSS growth, 5xx.
+SOAK_CLIENTS ?= 64
+bench-soak: setup
+	$(PYTHON) benchmarks/bench_load.py --soak 600 --soak-clients $(SOAK_CLIENTS)
 
 # Azurite alone, in the foreground, for `func start` or a debugger.
 azurite: node_modules/.setup-done

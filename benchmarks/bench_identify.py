@@ -133,6 +133,15 @@ def enrol_directly(container, real: dict[str, list], synthetic: np.ndarray) -> d
     return {person.person_id: person.name for person, _ in people}
 
 
+def train(session, group_url: str) -> None:
+    """Train through the API and wait until the snapshot is published."""
+    session.post(f"{group_url}/train").raise_for_status()
+    while (status := session.get(f"{group_url}/training").json()["status"]) != "succeeded":
+        if status == "failed":
+            raise RuntimeError("training failed")
+        time.sleep(0.2)
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
@@ -178,11 +187,7 @@ def run(args, key: str) -> None:
         print(f"enrolled {len(names)} persons ({len(real)} real) in {time.perf_counter() - start:.1f} s (direct)")
 
         start = time.perf_counter()
-        session.post(f"{api}/largepersongroups/{GROUP}/train").raise_for_status()
-        while (status := session.get(f"{api}/largepersongroups/{GROUP}/training").json()["status"]) != "succeeded":
-            if status == "failed":
-                raise RuntimeError("training failed")
-            time.sleep(0.2)
+        train(session, f"{api}/largepersongroups/{GROUP}")
         print(f"training (queue -> index -> snapshot -> publish): {time.perf_counter() - start:.2f} s")
 
         query_ids = {}

@@ -1,7 +1,10 @@
 """DevHost: runs a FunctionApp's HTTP, timer and queue functions in this process."""
 from __future__ import annotations
 
+import os
+import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import azure.functions as func
 from azure.functions.timer import TimerRequest
@@ -12,12 +15,23 @@ from devhost.queues import QueueListener
 from devhost.timers import TimerRunner
 
 
+def worker_threads() -> int | None:
+    """PYTHON_THREADPOOL_THREAD_COUNT, as the Functions Python worker reads it: the number of
+    threads that run synchronous functions (unset: Python's default, min(32, cores + 4)).
+    Requests beyond it wait for a thread instead of all running at once."""
+    value = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "").strip()
+    return int(value) if value else None
+
+
 class DevHost:
     def __init__(self, app: func.FunctionApp, host: str = "127.0.0.1", port: int = 7071,
-                 run_timers: bool = True, run_queues: bool = True):
+                 run_timers: bool = True, run_queues: bool = True, max_outstanding: int | None = None,
+                 listener: socket.socket | None = None):
         self.functions = {f.name: f for f in discover(app)}
         self._stop = threading.Event()
-        self._server = FunctionsHttpServer((host, port), HttpRouter(self._of_kind(HTTP_TRIGGER)), self.invoke)
+        self._workers = ThreadPoolExecutor(worker_threads(), thread_name_prefix="devhost-worker")
+        self._server = FunctionsHttpServer((host, port), HttpRouter(self._of_kind(HTTP_TRIGGER)), self.invoke,
+                                           self._workers, max_outstanding, listener)
         self._timers = [TimerRunner(f, self._stop) for f in self._of_kind(TIMER_TRIGGER)] if run_timers else []
         self._queues = [QueueListener(f, self._stop) for f in self._of_kind(QUEUE_TRIGGER)] if run_queues else []
         self._server_thread: threading.Thread | None = None
@@ -43,6 +57,7 @@ class DevHost:
         self._stop.set()
         self._server.shutdown()
         self._server.server_close()
+        self._workers.shutdown(wait=False, cancel_futures=True)
         for worker in (*self._queues, *self._timers):
             worker.join(timeout=10)
 

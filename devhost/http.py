@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
+from concurrent.futures import Executor
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -36,13 +39,41 @@ class HttpRouter:
 
 
 class FunctionsHttpServer(ThreadingHTTPServer):
+    """One thread per connection reads requests and writes responses (the host's part); the
+    functions run on ``workers``, a bounded pool like the Python worker's (see host.py). With
+    ``max_outstanding`` (host.json maxOutstandingRequests), a request arriving while that many
+    are queued or running is answered 429 at once, as the Functions host does."""
+
     daemon_threads = True
     request_queue_size = 128  # listen backlog; the stdlib default of 5 refuses bursts
 
-    def __init__(self, address: tuple[str, int], router: HttpRouter, invoke_admin):
-        super().__init__(address, _Handler)
+    def __init__(self, address: tuple[str, int], router: HttpRouter, invoke_admin, workers: Executor,
+                 max_outstanding: int | None = None, listener: socket.socket | None = None):
+        super().__init__(address, _Handler, bind_and_activate=listener is None)
+        if listener is not None:  # shared with other worker processes (workers.py)
+            self.socket.close()
+            self.socket = listener
+            self.server_address = listener.getsockname()
         self.router = router
         self.invoke_admin = invoke_admin
+        self.workers = workers
+        self.outstanding = threading.BoundedSemaphore(max_outstanding) if max_outstanding else None
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        connection, address = self.socket.accept()
+        connection.setblocking(True)  # whatever the (possibly shared, non-blocking) listener is
+        return connection, address
+
+    def run(self, function: HostedFunction, request: func.HttpRequest) -> object | None:
+        """The function's result, run on a worker thread; None when too many are outstanding."""
+        if self.outstanding is None:
+            return self.workers.submit(function.invoke, request).result()
+        if not self.outstanding.acquire(blocking=False):
+            return None
+        try:
+            return self.workers.submit(function.invoke, request).result()
+        finally:
+            self.outstanding.release()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -73,10 +104,13 @@ class _Handler(BaseHTTPRequestHandler):
             params=dict(parse_qsl(url.query, keep_blank_values=True)),
             route_params=route_params, body=body)
         try:
-            response = function.invoke(request)
+            response = self.server.run(function, request)
         except Exception:  # the real host answers 500 for an exception escaping a function
             logger.exception("function %s raised", function.name)
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, {}, b"")
+            return
+        if response is None:
+            self._send(HTTPStatus.TOO_MANY_REQUESTS, {"Content-Type": "text/plain"}, b"Too Busy")
             return
         self._send_function_response(response)
 

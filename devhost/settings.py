@@ -31,3 +31,14 @@ def resolve(value: str) -> str:
         return os.environ[name]
 
     return _EXPRESSION.sub(lookup, value)
+
+
+def max_outstanding_requests(app_dir: Path) -> int | None:
+    """host.json extensions.http.maxOutstandingRequests: requests held at once (queued or
+    running) before the host answers 429; None (or -1) for unbounded, the host's default."""
+    path = app_dir / "host.json"
+    if not path.exists():
+        return None
+    limit = json.loads(path.read_text(encoding="utf-8")).get("extensions", {}).get("http", {}).get(
+        "maxOutstandingRequests", -1)
+    return None if int(limit) < 0 else int(limit)

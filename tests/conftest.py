@@ -114,6 +114,16 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.rmtree(location, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def unthrottled() -> Iterator[None]:
+    """Per-credential rate limits off for the suite; tests/service/test_throttling.py sets
+    them per test. (Every test shares one admin key, and the suite sends far more than 10/s.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FACE_RATE_ADMIN_PER_SECOND", "0")
+        patch.setenv("FACE_RATE_RECOGNIZER_PER_SECOND", "0")
+        yield
+
+
 class ServiceClock:
     """Moves the service's clock (FACE_CLOCK_OFFSET_SECONDS; FACE_ALLOW_TEST_CLOCK is on)."""
 

@@ -5,7 +5,8 @@
     def detect(call: Call) -> object: ...
 
 The wrapper parses the api version (unknown -> 404), authorizes the caller for the
-operation's declared role (401/403), runs the operation, and renders its result: an
+operation's declared role (401/403), applies the caller's rate limit (429, see throttle.py),
+runs the operation, and renders its result: an
 ``HttpResponse`` passes through, ``None`` becomes an empty 200, anything else is 200 JSON.
 FaceApiError becomes Azure's error envelope; any other exception is logged with a request
 id and answered with a 500 envelope carrying that id. Each call is one telemetry span
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 import azure.functions as func
 
 from shared import telemetry
-from shared.api import render, versions
+from shared.api import render, throttle, versions
 from shared.api.auth import Caller, Role, authorize
 from shared.api.body import json_fields
 from shared.api.params import Fields, Query
@@ -101,6 +102,7 @@ def _respond(operation: Operation, role: Role, api_versions: Collection[str] | N
         span.set(telemetry.API_VERSION, version.name)
         caller = authorize(req.headers, role)
         span.set(telemetry.ROLE, caller.role.value)
+        throttle.admit(caller)
         result = operation(Call(req, version, caller, request_id))
     except FaceApiError as err:
         return render.error_response(err, headers)

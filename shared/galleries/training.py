@@ -34,24 +34,45 @@ class Superseded(Exception):
 
 
 def request(kind: ContainerKind, container_id: str) -> Container:
-    """Queue a training; 409 while one is still pending or running."""
+    """Queue a training; 409 while one is still pending or running, 429 while the training
+    queue is full. A request whose message could not be queued leaves the training state as
+    it found it."""
+    previous: list[TrainingState | None] = []
+
     def start(container: Container) -> Container:
         state = container.training
         if state is not None and state.in_progress and not _stale(state):
             raise Conflict(f"{kind.label} '{container_id}' is still training.", code=kind.training_conflict_code)
+        previous[:] = [state]
         container.generation += 1
         container.training = TrainingState(NOT_STARTED, container.created, timestamp(),
                                            state.last_success if state else None)
         return container
 
+    queue = WorkQueue(QUEUE)
+    queue.check_room()
     container = repository.update_container(kind, container_id, start)
     try:
-        WorkQueue(QUEUE).send({"kind": kind.key, "id": container_id, "incarnation": container.incarnation,
-                               "generation": container.generation})
+        queue.send({"kind": kind.key, "id": container_id, "incarnation": container.incarnation,
+                    "generation": container.generation})
     except Exception:
-        _finish(kind, container, FAILED, "Could not queue the training.")
+        _withdraw(kind, container, previous[0])
         raise
     return container
+
+
+def _withdraw(kind: ContainerKind, requested: Container, previous: TrainingState | None) -> None:
+    """Put back the training state a request replaced, unless the container moved on since."""
+    def restore(container: Container) -> Container:
+        _check_current(container, requested.incarnation, requested.generation)
+        container.training = previous
+        return container
+
+    try:
+        repository.update_container(kind, requested.container_id, restore)
+    except (NotFound, Superseded):
+        logger.info("training request of %s/%s superseded before it was withdrawn", kind.key,
+                    requested.container_id)
 
 
 def _stale(state: TrainingState) -> bool:

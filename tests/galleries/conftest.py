@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import requests
 from azure.ai.vision.face import FaceAdministrationClient
 from azure.cognitiveservices.vision.face import FaceClient as FaceClientV1
 from azure.core.credentials import AzureKeyCredential
@@ -13,6 +14,19 @@ from msrest.authentication import CognitiveServicesCredentials
 @pytest.fixture
 def gallery_id() -> str:
     return "g-" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def call(service):
+    """Plain HTTP with the admin key: ``call("POST", "/largefacelists/x/train", version=...)``."""
+    def send(method: str, path: str, version: str = "v1.2", json=None, data=None, content_type=None):
+        headers = {"Ocp-Apim-Subscription-Key": service.admin_key}
+        if content_type:
+            headers["Content-Type"] = content_type
+        return requests.request(method, f"{service.url}/face/{version}{path}", json=json, data=data,
+                                headers=headers, timeout=60)
+
+    return send
 
 
 @pytest.fixture(scope="session")

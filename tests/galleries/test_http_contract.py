@@ -2,21 +2,8 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
 from gallery_support import drain_training, photos
-
-
-@pytest.fixture
-def call(service):
-    def send(method: str, path: str, version: str = "v1.2", json=None, data=None, content_type=None):
-        headers = {"Ocp-Apim-Subscription-Key": service.admin_key}
-        if content_type:
-            headers["Content-Type"] = content_type
-        return requests.request(method, f"{service.url}/face/{version}{path}", json=json, data=data,
-                                headers=headers, timeout=60)
-
-    return send
 
 
 def _error(response) -> str:

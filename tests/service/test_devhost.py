@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import azure.functions as func
 import pytest
+import requests
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devhost import DevHost
@@ -15,7 +18,7 @@ from devhost.http import HttpRouter
 from devhost.functions import discover
 from devhost.ncrontab import Schedule
 from devhost.routing import RouteTemplate
-from devhost.settings import load_local_settings, resolve
+from devhost.settings import load_local_settings, max_outstanding_requests, resolve
 
 
 def _wait_until(condition, timeout: float = 15.0) -> bool:
@@ -138,3 +141,67 @@ def test_queue_trigger_runs_base64_messages_and_poisons_after_five_failures(serv
         assert sender.peek_messages(max_messages=5) == []
     finally:
         host.stop()
+
+
+def test_http_functions_run_on_a_bounded_worker_pool(monkeypatch):
+    """Like the Python worker (PYTHON_THREADPOOL_THREAD_COUNT): requests beyond the pool wait
+    for a thread instead of all running at once."""
+    monkeypatch.setenv("PYTHON_THREADPOOL_THREAD_COUNT", "2")
+    running, peak, lock = [0], [0], threading.Lock()
+    app = func.FunctionApp()
+
+    @app.route(route="slow", methods=["GET"])
+    def slow(req: func.HttpRequest) -> func.HttpResponse:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return func.HttpResponse("done")
+
+    host = DevHost(app, port=0, run_timers=False, run_queues=False)
+    host.start()
+    try:
+        with ThreadPoolExecutor(6) as clients:
+            answers = list(clients.map(lambda _: requests.get(f"{host.url}/slow", timeout=10), range(6)))
+    finally:
+        host.stop()
+    assert [answer.text for answer in answers] == ["done"] * 6
+    assert peak[0] == 2
+
+
+def test_requests_beyond_max_outstanding_are_refused_with_429(monkeypatch):
+    """host.json maxOutstandingRequests: the Functions host answers 429 rather than queue more."""
+    monkeypatch.setenv("PYTHON_THREADPOOL_THREAD_COUNT", "2")
+    running, release = [], threading.Event()
+    app = func.FunctionApp()
+
+    @app.route(route="held", methods=["GET"])
+    def held(req: func.HttpRequest) -> func.HttpResponse:
+        running.append(True)
+        release.wait(10)
+        return func.HttpResponse("done")
+
+    host = DevHost(app, port=0, run_timers=False, run_queues=False, max_outstanding=2)
+    host.start()
+    try:
+        with ThreadPoolExecutor(2) as clients:
+            held_calls = [clients.submit(requests.get, f"{host.url}/held", timeout=10) for _ in range(2)]
+            assert _wait_until(lambda: len(running) == 2)
+            refused = requests.get(f"{host.url}/held", timeout=10)
+            release.set()
+            assert [call.result().text for call in held_calls] == ["done", "done"]
+        assert refused.status_code == 429
+        assert requests.get(f"{host.url}/held", timeout=10).text == "done"
+    finally:
+        release.set()
+        host.stop()
+
+
+def test_max_outstanding_requests_comes_from_host_json(tmp_path):
+    assert max_outstanding_requests(tmp_path) is None
+    (tmp_path / "host.json").write_text(json.dumps({"extensions": {"http": {"maxOutstandingRequests": 7}}}))
+    assert max_outstanding_requests(tmp_path) == 7
+    (tmp_path / "host.json").write_text(json.dumps({"extensions": {"http": {"maxOutstandingRequests": -1}}}))
+    assert max_outstanding_requests(tmp_path) is None

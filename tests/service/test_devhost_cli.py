@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import pytest
 import requests
 
 from svc_support import REPO_ROOT
@@ -22,9 +24,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_devhost_process_serves_the_app_and_stops_on_ctrl_c(service, tmp_path):
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_devhost_process_serves_the_app_and_stops_on_ctrl_c(service, tmp_path, processes):
+    """With FUNCTIONS_WORKER_PROCESS_COUNT=2 a forked worker serves the same port and stops with it."""
     port = _free_port()
     env = {**{name: os.environ[name] for name in SETTINGS}, "PATH": os.environ["PATH"], "PORT": str(port),
+           "FUNCTIONS_WORKER_PROCESS_COUNT": str(processes),
            "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *", "HOME": str(tmp_path),
            # its own tables and queues: its queue listeners must not take the in-process host's work
            "FACE_STORAGE_PREFIX": service.storage_prefix + "cli"}
@@ -43,10 +52,15 @@ def test_devhost_process_serves_the_app_and_stops_on_ctrl_c(service, tmp_path):
                     assert process.poll() is None and time.monotonic() < deadline, log.read_text()
                     time.sleep(0.2)
             assert health.status_code == 200, health.text
-            unknown = requests.get(f"{base}/face/v1.2/nothing", timeout=10)
-            assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "404"
+            workers = _children(process.pid)
+            assert len(workers) == processes - 1
+            # Fresh connections, so both processes get some (whichever accepts first).
+            for _ in range(8):
+                unknown = requests.get(f"{base}/face/v1.2/nothing", timeout=10)
+                assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "404"
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=30) == 0
+            assert not any(Path(f"/proc/{worker}").exists() for worker in workers)
         finally:
             if process.poll() is None:
                 process.kill()
