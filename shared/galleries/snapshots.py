@@ -97,7 +97,7 @@ def _load(blob: str) -> GalleryIndex:
         sealed.seek(0)
         (key_length,) = _KEY_LENGTH.unpack(sealed.read(_KEY_LENGTH.size))
         data_key = crypto.decrypt(sealed.read(key_length), _aad(blob))
-        return load_snapshot(open_decrypted(AESGCM(data_key), sealed, _aad(blob)))
+        return load_snapshot(open_decrypted(AESGCM(data_key), sealed, _aad(blob)), authenticated=True)
 
 
 CACHE = SnapshotCache()

@@ -113,8 +113,15 @@ def test_loads_while_decrypting(index, gallery, params):
     sealed = io.BytesIO()
     encrypt_stream(aead, io.BytesIO(_snapshot(index)), sealed, b"snap", chunk_size=4096)
     sealed.seek(0)
-    loaded = load_snapshot(open_decrypted(aead, sealed, b"snap"), params)
+    loaded = load_snapshot(open_decrypted(aead, sealed, b"snap"), params, authenticated=True)
     assert loaded.search(gallery.queries, k=3) == index.search(gallery.queries, k=3)
+
+
+def test_authenticated_load_still_checks_structure(index, params):
+    with pytest.raises(SnapshotError, match="truncated"):
+        load_snapshot(io.BytesIO(_snapshot(index)[:-1]), params, authenticated=True)
+    with pytest.raises(SnapshotError, match="trailing"):
+        load_snapshot(io.BytesIO(_snapshot(index) + b"\0"), params, authenticated=True)
 
 
 def test_graph_temp_file_is_private(index, params, tmp_path, monkeypatch):
