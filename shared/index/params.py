@@ -12,8 +12,8 @@ from shared.settings import env_int
 
 @dataclass(frozen=True)
 class IndexParams:
-    # 1M faces in 200k persons, 2 threads, x86-64-v3 hnswlib: grouped graph built in 83 s,
-    # person and vector recall@1 0.998 at ef 91 in 0.64 ms (docs/index.md).
+    # 1M faces in 200k persons, 2 threads, x86-64-v3 hnswlib: grouped graph built in 82 s,
+    # person and vector recall@1 0.9975 at ef 91 in 0.60 ms (docs/index.md).
     m: int = 32  # graph degree: near-isotropic 128-d templates need more than 16
     ef_construction: int = 100  # dominates build time
     ef_search: int = 64  # default ef for graphs up to ef_reference_size nodes (faces or groups)
