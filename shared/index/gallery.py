@@ -83,7 +83,7 @@ class GalleryIndex:
                 and self.count - row_filter.hidden <= self.params.exact_threshold:
             # A graph walk restricted to a few persons visits most of the graph before it
             # finds them; scanning their own vectors is exact and far cheaper.
-            return self._scan(queries, k, row_filter.visible_rows())
+            return self._scan(queries, k, self.labels.allowed_rows(row_filter))
         rows, sq = self.backend.knn(queries, k, ef, row_filter)
         return rows, [np.sqrt(s) for s in sq]
 

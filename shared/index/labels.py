@@ -95,10 +95,6 @@ class RowFilter:
         hidden[list(self.rows)] = True
         return hidden
 
-    def visible_rows(self) -> np.ndarray:
-        """The rows this filter lets through, ascending."""
-        return np.flatnonzero(~self.mask())
-
 
 @dataclass(frozen=True)
 class LabelMap:
@@ -159,6 +155,21 @@ class LabelMap:
         by_person = row_filter.hidden_by_person(self.faces_per_person, self.faces_without_person)
         alone = sum(1 for row in rows if row_filter.allows_code(int(self.person_codes[row])))
         return replace(row_filter, hidden=by_person + alone)
+
+    @cached_property
+    def _rows_by_person(self) -> tuple[np.ndarray, np.ndarray]:
+        # Rows ordered by person code, and where each code's rows begin in that order.
+        order = np.argsort(self.person_codes, kind="stable")
+        return order, np.searchsorted(self.person_codes[order], np.arange(self.persons.size + 1))
+
+    def allowed_rows(self, row_filter: RowFilter) -> np.ndarray:
+        """The rows a restricted filter (``allowed_codes`` set) lets through, ascending: read
+        off the allowed persons' own rows, so a narrow allow-list costs its faces, not a
+        pass over the whole index."""
+        order, starts = self._rows_by_person
+        rows = [order[starts[code]:starts[code + 1]] for code in row_filter.allowed_codes]
+        rows = np.sort(np.concatenate(rows)) if rows else np.empty(0, np.int64)
+        return rows[~np.isin(rows, list(row_filter.rows))] if row_filter.rows else rows
 
     @cached_property
     def faces_per_person(self) -> np.ndarray:
