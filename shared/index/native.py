@@ -9,9 +9,9 @@ every one of those features. Measured ~1.6x faster to build and to search (docs/
 
     python -m shared.index.native build <site-packages folder>   # make setup, make package
 
-builds it from PyPI's hnswlib sdist (the installed version) into
-``<folder>/_hnswlib_x86_64_v3/``. Without that folder, or on another CPU, or with
-FACE_INDEX_CPU_VARIANT=portable, the installed portable hnswlib is used.
+builds it (run it with the package's CPython 3.11) from PyPI's hnswlib sdist, of the version
+installed in that folder, into ``<folder>/_hnswlib_x86_64_v3/``. Without that folder, or on
+another CPU, or with FACE_INDEX_CPU_VARIANT=portable, the installed portable hnswlib is used.
 """
 from __future__ import annotations
 
@@ -80,12 +80,21 @@ def load_hnswlib() -> tuple[ModuleType, str]:
     return hnswlib, "portable"
 
 
+def _installed_version(destination: Path) -> str:
+    """hnswlib's version in ``destination`` (a `pip install --target` folder), else in this
+    interpreter's environment: the variant must match the portable build beside it."""
+    for dist in importlib.metadata.distributions(path=[str(destination)]):
+        if (dist.metadata["Name"] or "").lower() == "hnswlib":
+            return dist.version
+    return importlib.metadata.version("hnswlib")
+
+
 def build(destination: Path) -> Path | None:
     """Compile the installed hnswlib version for x86-64-v3 into ``destination/FOLDER``
     (nothing on other architectures, where the portable build is all there is)."""
     if platform.machine() not in ("x86_64", "AMD64"):
         return None
-    version = importlib.metadata.version("hnswlib")
+    version = _installed_version(destination)
     env = dict(os.environ, HNSWLIB_NO_NATIVE="1", CFLAGS="-O3 -march=x86-64-v3", CXXFLAGS="-O3 -march=x86-64-v3")
     with tempfile.TemporaryDirectory() as work:
         # --no-cache-dir: pip's wheel cache ignores compiler flags and would hand back the portable build.
