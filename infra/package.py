@@ -6,7 +6,8 @@ Contents: function_app.py, functions/, shared/, host.json, requirements.txt, the
 models in .cache/models (where the packaged code looks by default, so no FACE_MODEL_MIRRORS
 is needed), and .python_packages/lib/site-packages with everything requirements.txt lists,
 installed for Linux x86-64 CPython 3.11 (hnswlib compiled with HNSWLIB_NO_NATIVE=1, so it runs
-on any x86-64 CPU). No tests, benchmarks, devhost, dev dependencies or __pycache__.
+on any x86-64 CPU, plus its x86-64-v3 build beside it, chosen at import where the CPU has AVX2:
+shared/index/native.py). No tests, benchmarks, devhost, dev dependencies or __pycache__.
 
 It must run on Linux x86-64 with Python 3.11 (the Functions runtime's platform), because
 packages without a wheel are compiled here. The site-packages are kept in .cache/package per
@@ -105,6 +106,7 @@ def _dependencies() -> Path:
                     "--requirement", str(requirements)],
                    env={**os.environ, "HNSWLIB_NO_NATIVE": "1"}, check=True)
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts point at this machine's Python
+    subprocess.run([sys.executable, "-m", "shared.index.native", "build", str(target)], cwd=REPO_ROOT, check=True)
     (target / ".complete").write_text(json.dumps({"requirements": key}))
     return target
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from shared import telemetry
 from shared.galleries.records import Container
 from shared.index.cache import SnapshotCache
-from shared.index.framing import decrypt_stream, encrypt_stream
+from shared.index.framing import encrypt_stream, open_decrypted
 from shared.index.gallery import GalleryIndex
 from shared.index.snapshot import load_snapshot, write_snapshot
 from shared.storage import crypto
@@ -90,17 +90,16 @@ def _cache_key(container: Container) -> str:
 
 
 def _load(blob: str) -> GalleryIndex:
-    # Streamed through temporary files so that only the loaded index itself sits in memory.
+    # Downloaded to a temporary file, then decrypted while loading: no decrypted copy of the
+    # snapshot is ever written, and only the loaded index itself sits in memory.
     kind = blob.split("/", 1)[0]
-    with telemetry.index_load_timer(kind), tempfile.TemporaryFile() as sealed, tempfile.TemporaryFile() as plain:
+    with telemetry.index_load_timer(kind), tempfile.TemporaryFile() as sealed:
         if not store().get_into(blob, sealed):
             raise FileNotFoundError(blob)
         sealed.seek(0)
         (key_length,) = _KEY_LENGTH.unpack(sealed.read(_KEY_LENGTH.size))
         data_key = crypto.decrypt(sealed.read(key_length), _aad(blob))
-        decrypt_stream(AESGCM(data_key), sealed, plain, _aad(blob))
-        plain.seek(0)
-        return load_snapshot(plain)
+        return load_snapshot(open_decrypted(AESGCM(data_key), sealed, _aad(blob)), authenticated=True)
 
 
 CACHE = SnapshotCache()

@@ -3,7 +3,7 @@
 See docs/index.md for the design, snapshot format and benchmark numbers.
 """
 from shared.index.cache import SnapshotCache
-from shared.index.framing import FramingError, decrypt_stream, encrypt_stream
+from shared.index.framing import FramingError, decrypt_stream, encrypt_stream, open_decrypted
 from shared.index.gallery import EmbedderInfo, FaceMatch, GalleryIndex, PersonMatch, build_index
 from shared.index.labels import Exclusions
 from shared.index.params import IndexParams
@@ -23,5 +23,6 @@ __all__ = [
     "decrypt_stream",
     "encrypt_stream",
     "load_snapshot",
+    "open_decrypted",
     "write_snapshot",
 ]

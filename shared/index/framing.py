@@ -19,9 +19,13 @@ than a deployment writes (birthday bound ~2^32 streams).
 
 Decrypted bytes reach ``dst`` chunk by chunk, each one authentic, but the stream is only
 known complete when decrypt_stream returns; treat ``dst`` as garbage if it raises.
+``open_decrypted`` gives the same bytes as a readable file instead, so a reader can put
+each part where it belongs without a decrypted copy of the whole stream anywhere; it
+raises FramingError from a read that meets a bad or missing record.
 """
 from __future__ import annotations
 
+import io
 import os
 import struct
 from typing import BinaryIO, Protocol
@@ -73,27 +77,57 @@ def encrypt_stream(aead: Aead, src: BinaryIO, dst: BinaryIO, aad: bytes, chunk_s
         chunk, index = following, index + 1
 
 
-def decrypt_stream(aead: Aead, src: BinaryIO, dst: BinaryIO, aad: bytes) -> int:
-    """Decrypt a stream made by encrypt_stream into ``dst``; returns plaintext bytes."""
-    header = src.read(_HEADER.size)
-    if len(header) != _HEADER.size or header[:4] != MAGIC:
-        raise FramingError("not an encrypted index stream (bad magic)")
-    _, chunk_size, prefix = _HEADER.unpack(header)
-    if not 0 < chunk_size <= _MAX_CHUNK:
-        raise FramingError("encrypted stream header is corrupted")
-    written, index = 0, 0
-    while True:
-        final, length = _RECORD.unpack(_read_exact(src, _RECORD.size))
-        if final not in (0, 1) or not TAG_SIZE <= length <= chunk_size + TAG_SIZE:
+class _DecryptingReader(io.RawIOBase):
+    def __init__(self, aead: Aead, src: BinaryIO, aad: bytes):
+        super().__init__()
+        header = src.read(_HEADER.size)
+        if len(header) != _HEADER.size or header[:4] != MAGIC:
+            raise FramingError("not an encrypted index stream (bad magic)")
+        _, self._chunk_size, self._prefix = _HEADER.unpack(header)
+        if not 0 < self._chunk_size <= _MAX_CHUNK:
+            raise FramingError("encrypted stream header is corrupted")
+        self._aead, self._src, self._aad, self._header = aead, src, aad, header
+        self._index, self._final = 0, False
+        self._plain = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._plain:
+            if self._final:
+                return 0
+            self._plain = memoryview(self._next_record())
+        size = min(len(buffer), len(self._plain))
+        memoryview(buffer).cast("B")[:size] = self._plain[:size]
+        self._plain = self._plain[size:]
+        return size
+
+    def _next_record(self) -> bytes:
+        final, length = _RECORD.unpack(_read_exact(self._src, _RECORD.size))
+        if final not in (0, 1) or not TAG_SIZE <= length <= self._chunk_size + TAG_SIZE:
             raise FramingError("encrypted stream record is corrupted")
-        sealed = _read_exact(src, length)
+        sealed = _read_exact(self._src, length)
+        aad = _record_aad(self._aad, self._header, self._index, bool(final))
         try:
-            plain = aead.decrypt(prefix + struct.pack("<I", index), sealed, _record_aad(aad, header, index, bool(final)))
+            plain = self._aead.decrypt(self._prefix + struct.pack("<I", self._index), sealed, aad)
         except Exception as exc:  # the AEAD's own error type (e.g. InvalidTag) is library-specific
             raise FramingError("encrypted stream failed authentication") from exc
-        written += dst.write(plain)
-        if final:
-            if src.read(1):
-                raise FramingError("encrypted stream has trailing bytes")
-            return written
-        index += 1
+        if final and self._src.read(1):
+            raise FramingError("encrypted stream has trailing bytes")
+        self._index, self._final = self._index + 1, bool(final)
+        return plain
+
+
+def open_decrypted(aead: Aead, src: BinaryIO, aad: bytes) -> BinaryIO:
+    """The plaintext of a stream made by encrypt_stream, as a readable binary file."""
+    return io.BufferedReader(_DecryptingReader(aead, src, aad), buffer_size=64 << 10)
+
+
+def decrypt_stream(aead: Aead, src: BinaryIO, dst: BinaryIO, aad: bytes) -> int:
+    """Decrypt a stream made by encrypt_stream into ``dst``; returns plaintext bytes."""
+    plain, written = _DecryptingReader(aead, src, aad), 0
+    buffer = bytearray(DEFAULT_CHUNK)
+    while size := plain.readinto(buffer):
+        written += dst.write(memoryview(buffer)[:size])
+    return written

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shared.index.backends import ExactBackend, HnswBackend
+from shared.index.backends import ExactBackend, GroupedBackend, HnswBackend
+from shared.index.groups import plan_groups
 from shared.index.labels import NO_EXCLUSIONS, Exclusions, LabelMap
 from shared.index.params import IndexParams
 
@@ -38,7 +39,7 @@ class EmbedderInfo:
 class GalleryIndex:
     def __init__(
         self,
-        backend: ExactBackend | HnswBackend,
+        backend: ExactBackend | HnswBackend | GroupedBackend,
         labels: LabelMap,
         dims: int,
         params: IndexParams,
@@ -76,21 +77,21 @@ class GalleryIndex:
         if k < 1:
             raise ValueError(f"k must be positive, got {k}")
         queries = self._queries(query)
-        ef = self.params.ef_for(self.count) if ef is None else ef
+        ef = self.params.ef_for(self.backend.nodes) if ef is None else ef
         row_filter = self.labels.row_filter(exclude)
         if row_filter is not None and row_filter.allowed_codes is not None and self.kind != ExactBackend.kind \
                 and self.count - row_filter.hidden <= self.params.exact_threshold:
             # A graph walk restricted to a few persons visits most of the graph before it
             # finds them; scanning their own vectors is exact and far cheaper.
-            return self._scan(queries, k, row_filter.visible_rows())
+            return self._scan(queries, k, self.labels.allowed_rows(row_filter))
         rows, sq = self.backend.knn(queries, k, ef, row_filter)
-        return rows, np.sqrt(sq)
+        return rows, [np.sqrt(s) for s in sq]
 
-    def _scan(self, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _scan(self, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         if rows.size == 0:
-            return np.empty((len(queries), 0), np.int64), np.empty((len(queries), 0), np.float32)
+            return np.empty((len(queries), 0), np.int64), [np.empty(0, np.float32) for _ in queries]
         local, sq = ExactBackend(self.backend.vectors_at(rows)).knn(queries, k, 0, None)
-        return rows[local], np.sqrt(sq)
+        return rows[local], [np.sqrt(s) for s in sq]
 
     def search(
         self, query: np.ndarray, k: int = 1, ef: int | None = None, exclude: Exclusions = NO_EXCLUSIONS
@@ -153,8 +154,10 @@ def build_index(
 ) -> GalleryIndex:
     """Index ``vectors`` (n, d) float32; row i is face ``face_ids[i]`` of ``person_ids[i]``.
 
-    Galleries below ``params.exact_threshold`` use brute force; larger ones an HNSW
-    graph built on ``params.threads`` threads (FACE_INDEX_THREADS).
+    Galleries below ``params.exact_threshold`` use brute force; larger ones an HNSW graph
+    built on ``params.threads`` threads (FACE_INDEX_THREADS): of face groups (persons) with
+    an exact re-rank when faces share persons, of the faces themselves otherwise. Row
+    order inside the index is its own; labels and ids map results back.
     """
     params = params or IndexParams.from_env()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -166,7 +169,14 @@ def build_index(
     if not np.isfinite(vectors).all():
         raise ValueError("vectors contain NaN or infinity")
     if len(vectors) < max(params.exact_threshold, 1):  # hnswlib cannot hold an empty graph
-        backend: ExactBackend | HnswBackend = ExactBackend(vectors)
-    else:
+        return GalleryIndex(ExactBackend(vectors), label_map, vectors.shape[1], params, embedder)
+    order, starts = plan_groups(vectors, label_map.person_codes, max(params.group_faces, 1))
+    if params.group_faces < 1 or starts.size - 1 > len(vectors) // 2:
+        # Mostly single faces (a face list): a graph of groups would be a graph of faces
+        # that also stores every vector a second time.
         backend = HnswBackend.build(vectors, params.m, params.ef_construction, params.threads)
+        return GalleryIndex(backend, label_map, vectors.shape[1], params, embedder)
+    label_map, vectors = label_map.take(order), vectors[order]
+    backend = GroupedBackend.build(vectors, starts, label_map.person_codes[starts[:-1]], params.m,
+                                   params.ef_construction, params.threads, params.rerank_groups)
     return GalleryIndex(backend, label_map, vectors.shape[1], params, embedder)

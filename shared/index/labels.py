@@ -8,8 +8,8 @@ person (LargeFaceList), so grouping by person is an integer operation.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -60,11 +60,30 @@ class RowFilter:
     hidden: int  # number of distinct rows hidden
     allowed_codes: frozenset[int] | None = None
 
-    def allows(self, row: int) -> bool:
-        code = int(self.codes_by_row[row])
+    def allows_code(self, code: int) -> bool:
+        """Whether the faces of person ``code`` (-1: no person) may be returned at all."""
         if self.allowed_codes is not None and code not in self.allowed_codes:
             return False
-        return row not in self.rows and code not in self.person_codes
+        return code not in self.person_codes
+
+    def allows(self, row: int) -> bool:
+        return row not in self.rows and self.allows_code(int(self.codes_by_row[row]))
+
+    def group_filter(self, group_codes: np.ndarray, emptied: frozenset[int]) -> Callable[[int], bool]:
+        """hnswlib filter over face groups (person code per group): the group's person is
+        allowed and the group is not among ``emptied`` (all its faces deleted)."""
+        return lambda group: group not in emptied and self.allows_code(int(group_codes[group]))
+
+    def hidden_by_person(self, per_code: np.ndarray, without_person: int) -> int:
+        """How many of some unit (faces, groups) the person rules hide, given each person
+        code's count of them and the count belonging to no person."""
+        if self.allowed_codes is None:
+            return int(per_code[list(self.person_codes)].sum())
+        return int(per_code.sum()) + without_person - int(per_code[list(self.allowed_codes)].sum())
+
+    def deleted_rows(self) -> np.ndarray:
+        """The rows deleted one by one, sorted."""
+        return np.array(sorted(self.rows), dtype=np.int64)
 
     def mask(self) -> np.ndarray:
         """Boolean mask over all rows, True = hidden (for brute-force scans)."""
@@ -75,10 +94,6 @@ class RowFilter:
             hidden |= ~np.isin(self.codes_by_row, list(self.allowed_codes))
         hidden[list(self.rows)] = True
         return hidden
-
-    def visible_rows(self) -> np.ndarray:
-        """The rows this filter lets through, ascending."""
-        return np.flatnonzero(~self.mask())
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,10 @@ class LabelMap:
     def __len__(self) -> int:
         return int(self.labels.size)
 
+    def take(self, rows: np.ndarray) -> "LabelMap":
+        """The same faces in the order ``rows`` (an index keeps its rows in its own order)."""
+        return LabelMap(self.labels[rows], self.face_ids[rows], self.person_codes[rows], self.persons)
+
     @cached_property
     def _sorted_faces(self) -> tuple[np.ndarray, np.ndarray]:
         # Built on first use (only queries with exclusions need it); a racing duplicate
@@ -132,15 +151,25 @@ class LabelMap:
             allowed = frozenset(_find(self.persons, exclusions.only_person_ids).tolist()) - codes
         if not rows and not codes and allowed is None:
             return None
-        if allowed is None:
-            by_person = int(self.faces_per_person[list(codes)].sum())
-            alone = sum(1 for row in rows if int(self.person_codes[row]) not in codes)
-            return RowFilter(rows, codes, self.person_codes, by_person + alone)
-        # Restricted: everything outside the allowed persons is hidden, and of their
-        # faces, the ones deleted one by one.
-        inside = int(self.faces_per_person[list(allowed)].sum())
-        deleted_inside = sum(1 for row in rows if int(self.person_codes[row]) in allowed)
-        return RowFilter(rows, codes, self.person_codes, len(self) - inside + deleted_inside, allowed)
+        row_filter = RowFilter(rows, codes, self.person_codes, 0, allowed)
+        by_person = row_filter.hidden_by_person(self.faces_per_person, self.faces_without_person)
+        alone = sum(1 for row in rows if row_filter.allows_code(int(self.person_codes[row])))
+        return replace(row_filter, hidden=by_person + alone)
+
+    @cached_property
+    def _rows_by_person(self) -> tuple[np.ndarray, np.ndarray]:
+        # Rows ordered by person code, and where each code's rows begin in that order.
+        order = np.argsort(self.person_codes, kind="stable")
+        return order, np.searchsorted(self.person_codes[order], np.arange(self.persons.size + 1))
+
+    def allowed_rows(self, row_filter: RowFilter) -> np.ndarray:
+        """The rows a restricted filter (``allowed_codes`` set) lets through, ascending: read
+        off the allowed persons' own rows, so a narrow allow-list costs its faces, not a
+        pass over the whole index."""
+        order, starts = self._rows_by_person
+        rows = [order[starts[code]:starts[code + 1]] for code in row_filter.allowed_codes]
+        rows = np.sort(np.concatenate(rows)) if rows else np.empty(0, np.int64)
+        return rows[~np.isin(rows, list(row_filter.rows))] if row_filter.rows else rows
 
     @cached_property
     def faces_per_person(self) -> np.ndarray:

@@ -42,10 +42,14 @@ def gallery() -> Gallery:
     return Gallery(identities=600, per_identity=4)
 
 
-EXACT = IndexParams(exact_threshold=10**9)
-HNSW = IndexParams(exact_threshold=0, m=16, ef_construction=100, ef_search=64)
+PARAMS = {
+    "exact": IndexParams(exact_threshold=10**9),
+    "hnsw": IndexParams(exact_threshold=0, m=16, ef_construction=100, ef_search=64, group_faces=0),
+    "grouped": IndexParams(exact_threshold=0, m=16, ef_construction=100, ef_search=64, group_faces=3),
+}
 
 
-@pytest.fixture(params=["exact", "hnsw"])
+@pytest.fixture(params=list(PARAMS))
 def params(request) -> IndexParams:
-    return EXACT if request.param == "exact" else HNSW
+    """Each backend; "grouped" splits the 4-face persons of `gallery` in two groups each."""
+    return PARAMS[request.param]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from shared.index import Exclusions, IndexParams, build_index
 
@@ -90,3 +91,17 @@ def test_wide_restriction_on_a_graph_walks_the_graph(make_gallery):
     for query in gallery.queries[:5]:
         exact = sorted((d, p) for d, p in zip(gallery.exact_distances(query), gallery.person_ids) if p in scope)
         assert index.search_persons(query, k=1, exclude=Exclusions(only_person_ids=scope))[0][0].person_id == exact[0][1]
+
+
+def test_narrow_restriction_on_a_graph_scans_the_allowed_faces(gallery):
+    for params in (IndexParams(exact_threshold=100, group_faces=0), IndexParams(exact_threshold=100)):
+        index = _build(gallery, params)
+        assert index.kind in ("hnsw", "grouped")
+        query = gallery.queries[0]
+        scope = set(gallery.person_ids[40:52])  # 3 persons, 12 faces: under the threshold
+        deleted = gallery.face_ids[44]
+        exact = sorted((d, f) for d, f, p in zip(gallery.exact_distances(query), gallery.face_ids, gallery.person_ids)
+                       if p in scope and f != deleted)
+        got = index.search(query, k=20, exclude=Exclusions(face_ids={deleted}, only_person_ids=scope))[0]
+        assert [m.face_id for m in got] == [f for _, f in exact]
+        assert [m.distance for m in got] == pytest.approx([d for d, _ in exact], abs=1e-5)

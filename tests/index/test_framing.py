@@ -6,7 +6,7 @@ import os
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from shared.index import FramingError, decrypt_stream, encrypt_stream
+from shared.index import FramingError, decrypt_stream, encrypt_stream, open_decrypted
 from shared.index.framing import _HEADER, _RECORD, TAG_SIZE
 
 AAD = b"container=lfl-1;snapshot=s-0001"
@@ -92,3 +92,24 @@ def test_records_from_another_stream_fail(aead):
 def test_not_a_stream(aead):
     with pytest.raises(FramingError, match="magic"):
         _open(aead, b"FACEIDX1 plain snapshot")
+
+
+def test_open_decrypted_reads_the_plaintext_in_any_read_sizes(aead):
+    plain = os.urandom(1000)
+    reader = open_decrypted(aead, io.BytesIO(_seal(aead, plain)), AAD)
+    parts = [reader.read(size) for size in (1, 7, 64, 300, 1000)]
+    assert b"".join(parts) == plain and reader.read(1) == b""
+
+
+@pytest.mark.parametrize("damage", ["truncate", "trailing", "flip"])
+def test_open_decrypted_raises_on_the_read_that_meets_damage(aead, damage):
+    sealed = bytearray(_seal(aead, os.urandom(500)))
+    if damage == "truncate":
+        sealed = sealed[:-TAG_SIZE - 20]
+    elif damage == "trailing":
+        sealed += b"\0"
+    else:
+        sealed[len(sealed) // 2] ^= 1
+    reader = open_decrypted(aead, io.BytesIO(bytes(sealed)), AAD)
+    with pytest.raises(FramingError):
+        reader.read()

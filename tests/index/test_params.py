@@ -18,3 +18,10 @@ def test_ef_grows_with_gallery_size_up_to_the_cap():
     assert params.ef_for(400_000) == 128
     assert params.ef_for(1_000_000) == 202
     assert params.ef_for(100_000_000) == 512
+
+
+def test_grouping_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("FACE_INDEX_GROUP_FACES", "0")
+    monkeypatch.setenv("FACE_INDEX_RERANK_GROUPS", "4")
+    params = IndexParams.from_env()
+    assert (params.group_faces, params.rerank_groups) == (0, 4)

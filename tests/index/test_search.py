@@ -5,13 +5,22 @@ import pytest
 
 from shared.index import build_index
 
+from tests.index.conftest import PARAMS
+
 
 def _build(gallery, params):
     return build_index(gallery.vectors, gallery.labels, gallery.face_ids, gallery.person_ids, params)
 
 
-def test_backend_follows_threshold(gallery, params):
-    assert _build(gallery, params).kind == ("exact" if params.exact_threshold > len(gallery.vectors) else "hnsw")
+def test_backend_follows_threshold_and_grouping(gallery, params):
+    expected = "exact" if params.exact_threshold > len(gallery.vectors) else "grouped" if params.group_faces else "hnsw"
+    assert _build(gallery, params).kind == expected
+
+
+def test_a_face_list_gets_a_graph_of_faces(gallery):
+    index = build_index(gallery.vectors, gallery.labels, gallery.face_ids, [None] * len(gallery.face_ids),
+                        PARAMS["grouped"])
+    assert index.kind == "hnsw"
 
 
 def test_top_k_matches_brute_force(gallery, params):

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import zlib
 
+import numpy as np
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from shared.index import EmbedderInfo, SnapshotError, build_index, load_snapshot, write_snapshot
+from shared.index import (EmbedderInfo, SnapshotError, build_index, encrypt_stream, load_snapshot, open_decrypted,
+                          write_snapshot)
+from shared.index import snapshot as snapshot_module
 from shared.index.snapshot import _FIXED, HEADER_SPACE
 
 
@@ -100,3 +106,66 @@ def test_count_mismatch_is_refused(index, params):
 
     with pytest.raises(SnapshotError):
         load_snapshot(io.BytesIO(_rewrite_header(_snapshot(index), recount)), params)
+
+
+def test_loads_while_decrypting(index, gallery, params):
+    aead = AESGCM(AESGCM.generate_key(bit_length=256))
+    sealed = io.BytesIO()
+    encrypt_stream(aead, io.BytesIO(_snapshot(index)), sealed, b"snap", chunk_size=4096)
+    sealed.seek(0)
+    loaded = load_snapshot(open_decrypted(aead, sealed, b"snap"), params, authenticated=True)
+    assert loaded.search(gallery.queries, k=3) == index.search(gallery.queries, k=3)
+
+
+def test_authenticated_load_still_checks_structure(index, params):
+    with pytest.raises(SnapshotError, match="truncated"):
+        load_snapshot(io.BytesIO(_snapshot(index)[:-1]), params, authenticated=True)
+    with pytest.raises(SnapshotError, match="trailing"):
+        load_snapshot(io.BytesIO(_snapshot(index) + b"\0"), params, authenticated=True)
+
+
+def test_graph_temp_file_is_private(index, params, tmp_path, monkeypatch):
+    if index.kind == "exact":
+        pytest.skip("an exact index has no graph file")
+    modes = []
+    real = snapshot_module.load_graph
+
+    def spy(path, dims):
+        modes.append(os.stat(path).st_mode & 0o777)
+        return real(path, dims)
+
+    monkeypatch.setattr(snapshot_module, "load_graph", spy)
+    load_snapshot(io.BytesIO(_snapshot(index)), params, temp_dir=str(tmp_path))
+    assert modes == [0o600] and list(tmp_path.iterdir()) == []
+
+
+def test_version_1_snapshots_still_load(index, gallery, params):
+    if index.kind == "grouped":
+        pytest.skip("version 1 had no grouped kind")
+
+    def as_version_1(header):
+        if header["kind"] == "exact":
+            header["sections"][0]["name"] = "graph"
+
+    data = bytearray(_rewrite_header(_snapshot(index), as_version_1))
+    data[8:12] = (1).to_bytes(4, "little")
+    loaded = load_snapshot(io.BytesIO(bytes(data)), params)
+    assert loaded.search(gallery.queries, k=3) == index.search(gallery.queries, k=3)
+
+
+def test_inconsistent_groups_are_refused(index, params):
+    if index.kind != "grouped":
+        pytest.skip("only a grouped index has groups")
+    data = bytearray(_snapshot(index))
+    header = json.loads(data[_FIXED.size:_FIXED.size + _FIXED.unpack_from(data)[2]])
+    offset = HEADER_SPACE + sum(s["length"] for s in header["sections"][:2])  # "starts" follows graph, vectors
+    starts = np.frombuffer(bytes(data[offset:offset + 16]), np.int64).copy()
+    starts[1] = 0  # an empty group
+    data[offset:offset + 16] = starts.tobytes()
+
+    def resign(h):
+        whole = np.frombuffer(bytes(data[offset:offset + h["sections"][2]["length"]]), np.uint8)
+        h["sections"][2]["sha256"] = hashlib.sha256(whole).hexdigest()
+
+    with pytest.raises(SnapshotError, match="groups"):
+        load_snapshot(io.BytesIO(_rewrite_header(bytes(data), resign)), params)
