@@ -43,13 +43,13 @@ def _blob(session_id: str, image_id: str) -> str:
     return f"{session_id}/{image_id}"
 
 
-def _aad(blob: str) -> bytes:
+def aad(blob: str) -> bytes:
     return f"liveness-session-image\x1f{blob}".encode()
 
 
 def put(session_id: str, image_id: str, image: bytes) -> None:
     blob = _blob(session_id, image_id)
-    store().put(blob, crypto.encrypt(image, _aad(blob)))
+    store().put(blob, crypto.encrypt(image, aad(blob)))
 
 
 def get(session_id: str, image_id: str) -> bytes | None:
@@ -57,7 +57,7 @@ def get(session_id: str, image_id: str) -> bytes | None:
     sealed = io.BytesIO()
     if not store().get_into(blob, sealed):
         return None
-    return crypto.decrypt(sealed.getvalue(), _aad(blob))
+    return crypto.decrypt(sealed.getvalue(), aad(blob))
 
 
 def delete(session_id: str, image_id: str) -> None:

@@ -56,6 +56,14 @@ class LivenessApi:
     def __init__(self, service, key: str | None = None):
         self.url = service.url
         self.key = key or service.recognizer_key
+        self.tokens: set[str] = set()  # every token handed out, for the privacy scan
+
+    def _seen(self, response: requests.Response) -> requests.Response:
+        if response.ok and "json" in response.headers.get("Content-Type", ""):
+            body = response.json()
+            if isinstance(body, dict) and body.get("authToken"):
+                self.tokens.add(body["authToken"])
+        return response
 
     def _headers(self, extra: dict | None = None) -> dict:
         return {"Ocp-Apim-Subscription-Key": self.key, **(extra or {})}
@@ -64,7 +72,8 @@ class LivenessApi:
         body = {"livenessOperationMode": "Passive", "deviceCorrelationId": str(uuid.uuid4()), **fields}
         body = {name: value for name, value in body.items() if value is not None}
         path = "detectLiveness-sessions" if version == GA else "detectLiveness/singleModal/sessions"
-        return requests.post(f"{self.url}/face/{version}/{path}", json=body, headers=self._headers(), timeout=60)
+        return self._seen(requests.post(f"{self.url}/face/{version}/{path}", json=body, headers=self._headers(),
+                                        timeout=60))
 
     def create_with_verify(self, verify_image: bytes, version: str = GA, **fields) -> requests.Response:
         values = {"livenessOperationMode": "Passive", "deviceCorrelationId": str(uuid.uuid4()), **fields}
@@ -78,12 +87,12 @@ class LivenessApi:
                      ("VerifyImage", "verify-image", "application/octet-stream", verify_image)]
             path = "detectLivenessWithVerify/singleModal/sessions"
         body, content_type = form(parts)
-        return requests.post(f"{self.url}/face/{version}/{path}", data=body,
-                             headers=self._headers({"Content-Type": content_type}), timeout=60)
+        return self._seen(requests.post(f"{self.url}/face/{version}/{path}", data=body,
+                                        headers=self._headers({"Content-Type": content_type}), timeout=60))
 
     def session(self, path: str, method: str = "GET", version: str = GA, **params) -> requests.Response:
-        return requests.request(method, f"{self.url}/face/{version}/{path}", params=params, headers=self._headers(),
-                                timeout=60)
+        return self._seen(requests.request(method, f"{self.url}/face/{version}/{path}", params=params,
+                                           headers=self._headers(), timeout=60))
 
     def attempt(self, token: str, frames: list[bytes], metadata: dict | None = None, verify: bool = False,
                 version: str = GA) -> requests.Response:
