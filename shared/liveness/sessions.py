@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from shared import clock
 from shared.api.params import parse_uuid
-from shared.errors import FaceApiError, NotFound
+from shared.errors import BadArgument, FaceApiError, NotFound
 from shared.liveness import images
 from shared.liveness.challenge import new_challenge
 from shared.liveness.kinds import PASSIVE_ACTIVE, SessionKind
@@ -71,6 +71,13 @@ def purge(session_id: str) -> None:
     """Delete everything of a session: its row (revoking the token), entries and images."""
     SessionStore().delete(session_id)
     images.delete_all(session_id)
+
+
+def detect_session_image(image_id: str) -> bytes:
+    """Detect's {"sessionImageId"}: a malformed id is a bad argument, an unknown one 404."""
+    if images.session_of(image_id) is None:
+        raise BadArgument("Invalid sessionImageId.")
+    return session_image(image_id)
 
 
 def session_image(image_id: str) -> bytes:

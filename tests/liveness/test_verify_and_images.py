@@ -112,3 +112,6 @@ def test_session_image_is_encrypted_readable_and_deleted_with_its_session(servic
         gone = api.session(path, version=version)
         assert gone.status_code == 404 and gone.json()["error"]["code"] == "SessionImageNotFound"
     assert api.session("sessionImages/not-an-id").status_code == 404
+    after = requests.post(f"{api.url}/face/{GA}/detect", json={"sessionImageId": image_id}, timeout=60,
+                          headers={"Ocp-Apim-Subscription-Key": api.key})
+    assert after.status_code == 404 and after.json()["error"]["code"] == "SessionImageNotFound"
