@@ -28,7 +28,7 @@ from shared.errors import BadArgument, FaceApiError, Unauthorized
 from shared.liveness import decision, devices, images, render, token
 from shared.liveness.frames import FrameView
 from shared.liveness.kinds import PASSIVE_ACTIVE, SessionKind
-from shared.liveness.payload import MAX_BODY_BYTES, MAX_FRAMES, Payload, check_size, parse_payload
+from shared.liveness.payload import MAX_BODY_BYTES, MAX_FRAMES, Payload, parse_payload
 from shared.liveness.records import FAILED, RUNNING, Entry, Outcome, RequestInfo, Session
 from shared.liveness.store import SessionGone, SessionStore
 from shared.liveness.verify import RECOGNITION_MODEL, match
@@ -96,11 +96,9 @@ def _attempt(call: Call, kind: SessionKind, body: bytes, digest: str, started: f
     session = store.get(claims.session_id)
     try:
         session = _check_token(session, claims, kind)
-        check_size(body)
         payload = parse_payload(call.req.headers, body)
-        device = payload.device_correlation_id if session.device_id_from_client else session.device_correlation_id
         _check_device_id(session, payload)
-        devices.check_and_count(device)
+        devices.check_and_count(payload.device_correlation_id or session.device_correlation_id)
         session, entry = store.admit(session, lambda current: _admitted_entry(current, request, digest))
     except FaceApiError as refusal:
         if session is not None:

@@ -31,13 +31,9 @@ class Payload:
     device_correlation_id: str | None
 
 
-def check_size(body: bytes) -> None:
+def parse_payload(headers: Mapping[str, str], body: bytes) -> Payload:
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-
-
-def parse_payload(headers: Mapping[str, str], body: bytes) -> Payload:
-    check_size(body)
     parts = parse_form(headers, body, max_parts=MAX_FRAMES + 8)
     frames = [part for part in parts if part.name.lower() == "frame"]
     metadata_parts = [part for part in parts if part.name.lower() == "metadata"]

@@ -6,15 +6,27 @@ ResultAvailable and the latest result, list items, and audit entries.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from shared import clock
 from shared.engine.types import Rectangle
 from shared.liveness import token
 from shared.liveness.kinds import GA_MODELS, PREVIEW_MODELS
-from shared.liveness.records import RUNNING, Entry, Session
+from shared.liveness.records import FAILED, RUNNING, Entry, Session
 
 NO_FACE = Rectangle(0, 0, 0, 0)
+# host.json's functionTimeout: an attempt still Running after this died with its process.
+ABANDONED_AFTER = timedelta(minutes=10)
+
+
+def settled(entries: list[Entry]) -> list[Entry]:
+    """The entries as they stand: an attempt whose process died while it ran stays Running in
+    storage, and is shown as Failed once no process can still be working on it."""
+    now = clock.now()
+    return [replace(entry, status=FAILED, error=("AttemptAbandoned", "The attempt did not finish."))
+            if entry.status == RUNNING and now - entry.request.received > ABANDONED_AFTER else entry
+            for entry in entries]
 
 
 def _time(moment: datetime) -> str:

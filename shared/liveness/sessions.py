@@ -11,6 +11,7 @@ from shared.liveness import images
 from shared.liveness.challenge import new_challenge
 from shared.liveness.kinds import PASSIVE_ACTIVE, SessionKind
 from shared.liveness.records import Entry, Session
+from shared.liveness.render import settled
 from shared.liveness.requests import SessionSpec
 from shared.liveness.store import SessionStore
 from shared.liveness.verify import verify_reference
@@ -56,7 +57,7 @@ def get(kind: SessionKind, session_id: str) -> Session:
 
 
 def entries(session: Session, after: int = 0, top: int | None = None) -> list[Entry]:
-    return SessionStore().entries(session.session_id, after, top)
+    return settled(SessionStore().entries(session.session_id, after, top))
 
 
 def listed(kind: SessionKind, start: str, top: int) -> list[Session]:

@@ -81,3 +81,15 @@ def test_sweep_removes_images_a_dead_attempt_left_behind(service, api, live_fram
     assert _stored(service, session["sessionId"])
     service.invoke("sweep")
     assert _stored(service, session["sessionId"]) == []
+
+
+def test_an_attempt_whose_process_died_is_shown_failed_later(api, clock, monkeypatch, live_frame):
+    session = api.create().json()
+    # The process dies after admitting the attempt: its result is never written.
+    monkeypatch.setattr(SessionStore, "finish", lambda store, current, entry: None)
+    api.attempt(session["authToken"], [live_frame])
+    path = f"detectLiveness-sessions/{session['sessionId']}"
+    assert api.session(path).json()["results"]["attempts"][0]["attemptStatus"] == "Running"
+    clock.advance(11 * 60)
+    (attempt,) = api.session(path).json()["results"]["attempts"]
+    assert attempt["attemptStatus"] == "Failed" and attempt["error"]["code"] == "AttemptAbandoned"
