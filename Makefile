@@ -10,10 +10,16 @@ export FACE_MODEL_MIRRORS
 
 TOOLS_VENV ?= .venv-tools
 
-.PHONY: setup run test azurite clean bench-engine bench-index compare-index-libs bench-identify bench-load bench-soak accuracy cold-start package deploy
+.PHONY: setup run test azurite clean bench-engine bench-index compare-index-libs bench-identify bench-load bench-soak \
+	bench-liveness accuracy cold-start package deploy chromium local-settings-keys
 
-setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done
+setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done chromium
 	$(PYTHON) -m shared.engine.prepare
+
+# Debian's chromium for the capture-page test (Playwright drives it by path; it never
+# downloads a browser). Skipped where it is installed; CI runs as root.
+chromium:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 $(VENV)/.setup-done: requirements.txt requirements-dev.txt
 	test -x $(PYTHON) || python3.11 -m venv $(VENV)
@@ -50,7 +56,7 @@ deploy: package
 	azd up
 
 # Azurite in the background (data in $(AZURITE_DIR)), then the devhost on :7071 (PORT overrides).
-run: setup | local.settings.json
+run: setup local-settings-keys
 	mkdir -p $(AZURITE_DIR)
 	$(AZURITE) --silent --skipApiVersionCheck --disableTelemetry --loose --location $(AZURITE_DIR) \
 		--blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 & \
@@ -61,11 +67,17 @@ run: setup | local.settings.json
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_OPTS)
 
-# First run only: the example settings with a freshly generated template key. Never
-# regenerated (order-only prerequisite): a new key would make stored templates unreadable.
-local.settings.json:
-	python3 -c "import base64, json, os; s = json.load(open('local.settings.json.example')); \
-	s['Values']['FACE_TEMPLATE_KEY'] = base64.b64encode(os.urandom(32)).decode(); \
+# local.settings.json from the example on first run, and a freshly generated key for each key
+# setting that is missing or still the example's placeholder (an older file gets the liveness
+# token key added). A key that is set is never replaced: a new template key would make stored
+# templates unreadable, a new token key would void the tokens handed out.
+local-settings-keys:
+	python3 -c "import base64, json, os; \
+	path = 'local.settings.json' if os.path.exists('local.settings.json') else 'local.settings.json.example'; \
+	s = json.load(open(path)); values = s['Values']; \
+	fresh = lambda name: not values.get(name) or values[name].startswith('REPLACE'); \
+	[values.__setitem__(name, base64.b64encode(os.urandom(32)).decode()) \
+	 for name in ('FACE_TEMPLATE_KEY', 'FACE_LIVENESS_TOKEN_KEY') if fresh(name)]; \
 	json.dump(s, open('local.settings.json', 'w'), indent=2)"
 
 # Benchmarks print numbers; they are not part of the test suite.
@@ -96,6 +108,9 @@ bench-load: setup
 SOAK_CLIENTS ?= 64
 bench-soak: setup
 	$(PYTHON) benchmarks/bench_load.py --soak 600 --soak-clients $(SOAK_CLIENTS)
+
+bench-liveness: setup
+	$(PYTHON) benchmarks/bench_liveness.py
 
 # Azurite alone, in the foreground, for `func start` or a debugger.
 azurite: node_modules/.setup-done

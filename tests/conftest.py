@@ -173,6 +173,7 @@ def service(azurite: str) -> Iterator[Service]:
         "AzureWebJobsStorage": azurite,
         "FACE_STORAGE_PREFIX": "t" + secrets.token_hex(4),
         "FACE_TEMPLATE_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "FACE_LIVENESS_TOKEN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "FACE_ADMIN_KEYS": "admin-" + secrets.token_hex(8),
         "FACE_RECOGNIZER_KEYS": "recognizer-" + secrets.token_hex(8),
         "FACE_TRUST_EASYAUTH": "false",

@@ -7,6 +7,10 @@ creates, changes or deletes enrolled data. Callers prove a role with a subscript
 token validated by App Service authentication, which forwards the principal in
 X-MS-CLIENT-PRINCIPAL; that header is trusted only when FACE_TRUST_EASYAUTH=true, because
 without EasyAuth in front anybody could send it.
+
+An operation may instead declare its own Authorizer (a function of the request headers that
+returns the Caller or raises 401/403): the liveness client route accepts a session's bearer
+token that way, and no other route knows such tokens, so they are refused everywhere else.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import enum
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from shared.errors import Forbidden, Unauthorized
@@ -45,11 +49,28 @@ class Caller:
 
     roles: frozenset[Role]
     credential: str
+    # A credential scoped to one resource (a liveness session token: "session:<id>", no
+    # roles) names that resource here; None for keys and principals.
+    subject: str | None = None
 
     @property
     def role(self) -> Role:
         """The strongest role held."""
         return Role.ADMIN if Role.ADMIN in self.roles else Role.RECOGNIZER
+
+
+Authorizer = Callable[[Mapping[str, str]], Caller]
+
+
+def role_authorizer(required: Role) -> Authorizer:
+    """What @face_operation(role) uses: a subscription key or principal holding ``required``."""
+    return lambda headers: authorize(headers, required)
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, else None."""
+    scheme, _, token = (headers.get("Authorization") or "").strip().partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def authorize(headers: Mapping[str, str], required: Role) -> Caller:

@@ -5,8 +5,9 @@
     def detect(call: Call) -> object: ...
 
 The wrapper parses the api version (unknown -> 404), authorizes the caller for the
-operation's declared role (401/403), applies the caller's rate limit (429, see throttle.py),
-runs the operation, and renders its result: an
+operation's declared role (401/403), or with the operation's own authorizer instead (the
+liveness client route's session token), applies the caller's rate limit (429, see
+throttle.py), runs the operation, and renders its result: an
 ``HttpResponse`` passes through, ``None`` becomes an empty 200, anything else is 200 JSON.
 FaceApiError becomes Azure's error envelope; any other exception is logged with a request
 id and answered with a 500 envelope carrying that id. Each call is one telemetry span
@@ -23,7 +24,7 @@ import azure.functions as func
 
 from shared import telemetry
 from shared.api import render, throttle, versions
-from shared.api.auth import Caller, Role, authorize
+from shared.api.auth import Authorizer, Caller, Role, role_authorizer
 from shared.api.body import json_fields
 from shared.api.params import Fields, Query
 from shared.errors import FaceApiError
@@ -61,19 +62,24 @@ class Call:
 Operation = Callable[[Call], object]
 
 
-def face_operation(role: Role, api_versions: Collection[str] | None = None) -> Callable[[Operation], Callable]:
-    """Declare an operation's required role (and, if not all, the versions that have it)."""
+def face_operation(role: Role | None = None, api_versions: Collection[str] | None = None,
+                   authorizer: Authorizer | None = None) -> Callable[[Operation], Callable]:
+    """Declare an operation's required role, or the authorizer that admits its callers
+    instead (exactly one of the two), and, if not all, the versions that have it."""
+    if (role is None) == (authorizer is None):
+        raise ValueError("declare either a role or an authorizer")
 
     def decorate(operation: Operation) -> Callable[[func.HttpRequest], func.HttpResponse]:
         # A fresh function with the exact signature the Functions worker binds by name
         # (functools.wraps would expose the operation's own signature via __wrapped__).
         def handler(req: func.HttpRequest) -> func.HttpResponse:
-            return _run(operation, role, api_versions, req)
+            return _run(operation, authorizer or role_authorizer(role), api_versions, req)
 
         handler.__name__ = handler.__qualname__ = operation.__name__
         handler.__doc__ = operation.__doc__
         handler.__module__ = operation.__module__
         handler.face_role = role
+        handler.face_authorizer = authorizer
         handler.face_api_versions = api_versions
         return handler
 
@@ -85,22 +91,27 @@ def required_role(user_function: Callable) -> Role | None:
     return getattr(user_function, "face_role", None)
 
 
-def _run(operation: Operation, role: Role, api_versions: Collection[str] | None,
+def own_authorizer(user_function: Callable) -> Authorizer | None:
+    """The authorizer a registered function declared instead of a role (None if it did not)."""
+    return getattr(user_function, "face_authorizer", None)
+
+
+def _run(operation: Operation, authorizer: Authorizer, api_versions: Collection[str] | None,
          req: func.HttpRequest) -> func.HttpResponse:
     request_id = str(uuid.uuid4())
     with telemetry.operation(operation.__name__, request_id) as span:
-        response = _respond(operation, role, api_versions, req, request_id, span)
+        response = _respond(operation, authorizer, api_versions, req, request_id, span)
         span.set(telemetry.STATUS, response.status_code)
         return response
 
 
-def _respond(operation: Operation, role: Role, api_versions: Collection[str] | None,
+def _respond(operation: Operation, authorizer: Authorizer, api_versions: Collection[str] | None,
              req: func.HttpRequest, request_id: str, span: telemetry.OperationSpan) -> func.HttpResponse:
     headers = {REQUEST_ID_HEADER: request_id}
     try:
         version = versions.parse(req.route_params.get(API_VERSION_PARAM, ""), api_versions)
         span.set(telemetry.API_VERSION, version.name)
-        caller = authorize(req.headers, role)
+        caller = authorizer(req.headers)
         span.set(telemetry.ROLE, caller.role.value)
         throttle.admit(caller)
         result = operation(Call(req, version, caller, request_id))

@@ -69,6 +69,22 @@ class Fields:
             raise BadArgument(f"The number of {name} must be between {low} and {high}.")
         return [parse_uuid(name, item) for item in value]
 
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise BadArgument(f"{name} must be true or false.")
+        return value
+
+    def text(self, name: str, max_length: int) -> str | None:
+        value = self.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not 0 < len(value) <= max_length:
+            raise BadArgument(f"{name} must be a string of 1 to {max_length} characters.")
+        return value
+
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         value = self.get(name)
         if value is None:

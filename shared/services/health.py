@@ -21,13 +21,17 @@ def _storage() -> None:
     Table(FACE_ID_TABLE).get("health", "probe")  # one round trip; creates the table if new
 
 
-def _template_key() -> None:
-    if not crypto.key_is_configured():
-        raise RuntimeError(f"{crypto.KEY_SETTING} is missing or invalid")
+def _key(ring: crypto.KeyRing) -> Callable[[], None]:
+    def check() -> None:
+        if not ring.is_configured():
+            raise RuntimeError(f"{ring.key_setting} is missing or invalid")
+
+    return check
 
 
 CHECKS: tuple[tuple[str, Callable[[], None]], ...] = (
-    ("templateKey", _template_key),
+    ("templateKey", _key(crypto.TEMPLATE_KEYS)),
+    ("livenessTokenKey", _key(crypto.LIVENESS_TOKEN_KEYS)),
     ("storage", _storage),
     ("models", _models),
 )

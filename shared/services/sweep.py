@@ -3,8 +3,8 @@
 Reads already refuse expired items; the sweep reclaims their storage. Gallery rows and
 snapshot blobs left behind by a process that died mid-delete or mid-add are unreachable
 through the API; the sweep deletes them (shared.galleries.orphans). Each sweeper is
-idempotent and safe to run concurrently with another instance's sweep. Later kinds of
-short-lived data (liveness sessions) add their sweeper to SWEEPERS.
+idempotent and safe to run concurrently with another instance's sweep. Each kind of
+short-lived data adds its sweeper to SWEEPERS (liveness sessions: shared.liveness.retention).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from shared import telemetry
 from shared.galleries import orphans
+from shared.liveness import retention
 from shared.storage.faceids import FaceIdStore
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("faceIds", _sweep_face_ids),
     ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
+    ("livenessSessions", retention.sweep_sessions),
+    ("livenessDevices", retention.sweep_devices),
 )
 
 

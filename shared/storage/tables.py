@@ -102,9 +102,46 @@ class Table:
                     self.delete(partition_key, key)
         return len(keys)
 
+    def delete_matching(self, query_filter: str, parameters: dict) -> int:
+        """Delete every row matching the filter, in per-partition transactions of up to 100
+        as the scan goes (memory stays bounded); safe to run concurrently and repeatedly."""
+        pending: dict[str, list[str]] = {}
+        removed = 0
+        for row in self.query(query_filter, parameters, select=["PartitionKey", "RowKey"]):
+            keys = pending.setdefault(row["PartitionKey"], [])
+            keys.append(row["RowKey"])
+            if len(keys) == BATCH_LIMIT:
+                removed += self.delete_rows(row["PartitionKey"], pending.pop(row["PartitionKey"]))
+        return removed + sum(self.delete_rows(pk, keys) for pk, keys in pending.items())
+
     def transact(self, operations: list[tuple[str, dict]]) -> None:
         """All-or-nothing writes within one partition (SDK operation tuples, at most 100)."""
         self._client.submit_transaction(operations)
+
+    def transact_if(self, operations: list[tuple]) -> bool:
+        """``transact``, answering False instead of raising when a step's precondition fails
+        (a row to merge is missing or changed, a row to create exists): nothing was written."""
+        try:
+            self._client.submit_transaction(operations)
+        except TableTransactionError as err:
+            if err.status_code in (404, 409, 412):
+                return False
+            raise
+        return True
+
+
+def create_step(entity: dict) -> tuple:
+    """A transaction step inserting a new row (fails the transaction if it exists)."""
+    return ("create", entity)
+
+
+def merge_step(entity: dict, etag: str | None = None) -> tuple:
+    """A transaction step merging columns into an existing row: only if it is unchanged since
+    ``etag`` was read, or (no etag) only if it still exists, so a deleted row is never revived."""
+    options: dict = {"mode": UpdateMode.MERGE}
+    if etag is not None:
+        options |= {"etag": etag, "match_condition": MatchConditions.IfNotModified}
+    return ("update", entity, options)
 
 
 def _ensure_table(name: str) -> TableClient:

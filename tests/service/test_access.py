@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from shared.api.auth import Role, identify_caller
-from shared.api.handler import required_role
+from shared.api.handler import own_authorizer, required_role
 
 UNAUTHORIZED = {"error": {"code": "401", "message": (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key "
@@ -20,8 +20,17 @@ UNAUTHORIZED = {"error": {"code": "401", "message": (
 RECOGNIZER_ROUTES = {
     "face/{apiVersion}/detect", "face/{apiVersion}/verify", "face/{apiVersion}/findsimilars",
     "face/{apiVersion}/group", "face/{apiVersion}/identify",
+    # Liveness sessions: creating, reading and deleting them is using liveness, not enrolment.
+    *(f"face/{{apiVersion}}/{path}" for base in ("detectLiveness-sessions", "detectLivenessWithVerify-sessions")
+      for path in (base, base + "/{sessionId}")),
+    *(f"face/{{apiVersion}}/{path}" for base in ("detectLiveness", "detectLivenessWithVerify")
+      for path in (f"{base}/singleModal/sessions", f"{base}/singleModal/sessions/{{sessionId}}",
+                   f"{base}/singleModal/sessions/{{sessionId}}/audit")),
+    "face/{apiVersion}/sessionImages/{sessionImageId}", "face/{apiVersion}/session/sessionImages/{sessionImageId}",
 }
-UNVERSIONED_ROUTES = {"health", "{*path}"}
+# Routes whose own authorizer admits a liveness session token instead of a key.
+TOKEN_ROUTES = {"face/{apiVersion}/detectLiveness/singleModal", "face/{apiVersion}/detectLivenessWithVerify/singleModal"}
+UNVERSIONED_ROUTES = {"health", "{*path}", "liveness/{*asset}"}
 
 
 def _http_functions(service) -> list[tuple[str, str, set[str], object]]:
@@ -57,7 +66,10 @@ def test_every_face_route_declares_a_role(service):
         if route in UNVERSIONED_ROUTES:
             continue
         assert route.startswith("face/{apiVersion}/"), name
-        assert required_role(user_function) in (Role.ADMIN, Role.RECOGNIZER), name
+        if route in TOKEN_ROUTES:
+            assert required_role(user_function) is None and own_authorizer(user_function) is not None, name
+        else:
+            assert required_role(user_function) in (Role.ADMIN, Role.RECOGNIZER), name
 
 
 def test_only_stateless_operations_are_open_to_the_recognizer_key(service):

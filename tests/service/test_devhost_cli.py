@@ -14,8 +14,8 @@ import requests
 
 from svc_support import REPO_ROOT
 
-SETTINGS = ("AzureWebJobsStorage", "FACE_STORAGE_PREFIX", "FACE_TEMPLATE_KEY", "FACE_ADMIN_KEYS",
-            "FACE_RECOGNIZER_KEYS", "FACE_MODEL_MIRRORS")
+SETTINGS = ("AzureWebJobsStorage", "FACE_STORAGE_PREFIX", "FACE_TEMPLATE_KEY", "FACE_LIVENESS_TOKEN_KEY",
+            "FACE_ADMIN_KEYS", "FACE_RECOGNIZER_KEYS", "FACE_MODEL_MIRRORS")
 
 
 def _free_port() -> int:
