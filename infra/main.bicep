@@ -181,6 +181,16 @@ var appSettings = {
   FACE_SWEEP_SCHEDULE: sweepSchedule
   FACE_TIER: tier
   FACE_QUOTA_FACES_PER_PERSON: ''
+  // Per-credential rate limits (per instance) and the work-queue bound: the code's defaults.
+  FACE_RATE_ADMIN_PER_SECOND: ''
+  FACE_RATE_ADMIN_BURST: ''
+  FACE_RATE_RECOGNIZER_PER_SECOND: ''
+  FACE_RATE_RECOGNIZER_BURST: ''
+  FACE_QUEUE_MAX_MESSAGES: ''
+  // Liveness: 48 h retention and per-device attempt limits (the code's defaults).
+  FACE_LIVENESS_RETENTION_SECONDS: ''
+  FACE_LIVENESS_DEVICE_ATTEMPTS: ''
+  FACE_LIVENESS_DEVICE_WINDOW_SECONDS: ''
   // Never in Azure: local development and test switches.
   FACE_ALLOW_PRIVATE_URLS: 'false'
   FACE_ALLOW_TEST_CLOCK: 'false'
@@ -209,6 +219,9 @@ var appSettings = {
   FACE_INDEX_EF_REFERENCE_SIZE: ''
   FACE_INDEX_EF_MAX: ''
   FACE_INDEX_EXACT_THRESHOLD: ''
+  FACE_INDEX_GROUP_FACES: ''
+  FACE_INDEX_RERANK_GROUPS: ''
+  FACE_INDEX_CPU_VARIANT: ''
 }
 
 module app 'modules/functionapp.bicep' = {
