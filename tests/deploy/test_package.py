@@ -63,6 +63,7 @@ def unpacked_service(package, azurite, tmp_path_factory) -> Iterator[tuple[str, 
     env = {"PATH": os.environ["PATH"], "HOME": str(root), "PYTHONPATH": f"{site_packages}{os.pathsep}{host_dir}",
            "PORT": str(port), "AzureWebJobsStorage": azurite, "FACE_STORAGE_PREFIX": "p" + secrets.token_hex(4),
            "FACE_TEMPLATE_KEY": base64.b64encode(secrets.token_bytes(32)).decode(), "FACE_ADMIN_KEYS": admin_key,
+           "FACE_LIVENESS_TOKEN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
            "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *"}
     # -S: no site module, so nothing of this machine's or the venv's site-packages is on the path.
     python = [sys.executable, "-S"]
