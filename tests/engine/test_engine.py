@@ -54,7 +54,7 @@ def test_valid_option_combinations_pass(options):
 
 def test_recognition_embedders_setting(monkeypatch):
     assert recognition_embedders() == DEFAULT_EMBEDDERS
-    assert set(DEFAULT_EMBEDDERS.values()) == {"dlib_resnet_v1"}
+    assert DEFAULT_EMBEDDERS["recognition_01"] == "dlib_resnet_v1" and DEFAULT_EMBEDDERS["recognition_04"] == "sface"
     monkeypatch.setenv("FACE_RECOGNITION_EMBEDDERS", "recognition_04=other, recognition_03 = third")
     mapping = recognition_embedders()
     assert mapping["recognition_04"] == "other" and mapping["recognition_03"] == "third" and mapping["recognition_01"] == "dlib_resnet_v1"
@@ -65,7 +65,7 @@ def test_recognition_embedders_setting(monkeypatch):
 
 def test_detect_with_everything(engine, person_photos):
     options = DetectOptions(recognition_models=("recognition_01", "recognition_02", "recognition_04"),
-                            return_landmarks=True, attributes=("headPose",), embedders={"recognition_04": "sface"})
+                            return_landmarks=True, attributes=("headPose",))
     (face,) = engine.detect(read_bytes(person_photos[0]), options)
     assert len(face.landmarks) == 27 and "pupilLeft" in face.landmarks
     assert set(face.attributes) == {"headPose"}
