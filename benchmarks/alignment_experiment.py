@@ -4,8 +4,8 @@ dlib's chip is fixed by its 5-point predictor (four eye corners + nose base); Yu
 centres, nose tip and mouth corners. For every dev photo (faces/persons, 62) this compares, as
 cosine between dlib's pipeline (its landmarks on YuNet's box + get_face_chip + network) and the
 ONNX network on our chip: YuNet point subsets, and face-mesh eye corners (33, 133, 362, 263) +
-a nose point (2 subnasale, 94, 164) from one mesh pass on the YuNet box crop, from the
-landmarker's two passes, and from one pass on a crop placed from YuNet's points alone (the
+a nose point (2 subnasale, 94, 164) from one mesh pass on the YuNet box crop, from MediaPipe's
+tracker's two passes, and from one pass on a crop placed from YuNet's points alone (the
 tracker's second-pass framing averaged in DLIB_TEMPLATE's frame; what alignment.mesh_crop
 ships). Templates are derived as chip_template.py does (mean position in dlib's chip), with a
 two-fold by-person held-out check. Also: verification accuracy over all 1891 pairs at 0.6,
@@ -52,13 +52,16 @@ os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
 import dlib  # noqa: E402  (dev-only reference)
 import face_recognition_models  # noqa: E402
 
-from calibrate import accuracy_at, pair_distances  # noqa: E402
+from calibrate import pair_distances  # noqa: E402
+from verification import accuracy_at  # noqa: E402
 from chip_template import dlib_chip_to_image, dlib_shape  # noqa: E402
 from shared.engine import alignment  # noqa: E402
 from shared.engine.detector import YuNetDetector  # noqa: E402
 from shared.engine.embedders import get_embedder  # noqa: E402
 from shared.engine.imaging import decode_image  # noqa: E402
-from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel, Roi, face_roi, mesh_roi  # noqa: E402
+from mesh_framing import box_roi, mesh_roi  # noqa: E402
+from shared.engine.landmarks import FaceMeshModel  # noqa: E402
+from shared.engine.roi import Roi  # noqa: E402
 
 THRESHOLD = 0.6
 EYE_CORNERS = (33, 133, 362, 263)  # image-left outer, inner; image-right inner, outer
@@ -74,12 +77,12 @@ class Photo:
     to_chip: np.ndarray  # 2x3, image -> dlib's chip
     reference: np.ndarray  # dlib's pipeline descriptor
     mesh_one: np.ndarray  # single mesh pass from YuNet's box
-    mesh_two: np.ndarray  # the landmarker's two-pass mesh
+    mesh_two: np.ndarray  # MediaPipe's tracker: a second pass framed by mesh_one
 
 
 def load_photos() -> list[Photo]:
     predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
-    detector, embedder, landmarker = YuNetDetector(), get_embedder("dlib_resnet_v1"), FaceMeshLandmarker()
+    detector, embedder, model = YuNetDetector(), get_embedder("dlib_resnet_v1"), FaceMeshModel()
     photos = []
     for path in sorted((SHARED_DIR / "data" / "faces" / "persons").glob("*/*.jpg")):
         image = decode_image(path.read_bytes())
@@ -89,11 +92,11 @@ def load_photos() -> list[Photo]:
         chip = np.ascontiguousarray(dlib.get_face_chip(rgb, shape, 150, 0.25)[..., ::-1])
         to_chip = cv2.invertAffineTransform(dlib_chip_to_image(dlib.get_face_chip_details(shape, 150, 0.25)))
         points5 = face.points5.astype(np.float64)
-        mesh_one = FaceMeshModel().mesh(image, face_roi(points5, face.rectangle))
+        mesh_one = model.mesh(image, box_roi(points5, face.rectangle))
         photos.append(Photo(
             path, image, points5, face.rectangle,
             np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64), to_chip,
-            embedder.embed([chip])[0], mesh_one, landmarker.mesh(image, points5, face.rectangle),
+            embedder.embed([chip])[0], mesh_one, model.mesh(image, mesh_roi(mesh_one)),
         ))
     return photos
 

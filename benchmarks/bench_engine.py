@@ -1,4 +1,5 @@
-"""Per-stage latency of the engine, and face_recognition's own pipeline as the peer.
+"""Per-stage latency of the engine for every built-in embedder, and face_recognition's own
+pipeline as the peer.
 
     FACE_MODEL_MIRRORS=../shared/models .venv/bin/python benchmarks/bench_engine.py [--rounds N]
 
@@ -6,9 +7,11 @@ Photos: every image under <shared>/data/faces (persons, multi, noface). Everythi
 thread (onnxruntime, OpenCV, BLAS) so the numbers compare per-core cost. Models are loaded and
 every stage is run once before timing. The peer is face_recognition 1.3.0 (dlib's HOG detector
 with one upsample, 5-point shape predictor, ResNet descriptor), fed the same decoded pixels.
-Stages are per image (decode, detect) or per face (align, embed, landmarks, attributes).
-The last line compares detect+embed per face (for ours: detect + align + embed; for the peer:
-face_locations + face_encodings; per image divided by its face count, images with faces only).
+Stages are per image (decode, detect) or per face (align, embed, landmarks, attributes); each
+embedder aligns and embeds the faces of the same detection. "detect+embed" is per face: detect +
+align + embed of an image divided by its face count (images with faces only); for the peer,
+face_locations + face_encodings. The last line compares the embedder that serves
+recognition_04 by default (FACE_RECOGNITION_EMBEDDERS changes it) with the peer.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ import numpy as np  # noqa: E402
 
 from shared.engine.attributes import COMPUTED, compute_attributes  # noqa: E402
 from shared.engine.engine import get_engine  # noqa: E402
-from shared.engine.embedders import get_embedder  # noqa: E402
+from shared.engine.embedders import BUILT_IN_EMBEDDERS, get_embedder  # noqa: E402
 from shared.engine.imaging import decode_image  # noqa: E402
 
 cv2.setNumThreads(1)
@@ -49,19 +52,25 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {p50:7.2f}  p95 {p95:7.2f}  (n={len(values)})"
 
 
-def bench_ours(photos: list[bytes], rounds: int) -> tuple[dict[str, list[float]], list[float]]:
+def bench_ours(photos: list[bytes], rounds: int, embedder_names: list[str]
+               ) -> tuple[dict[str, list[float]], dict[str, dict[str, list[float]]]]:
+    """Per-stage times shared by all embedders, and per embedder: align, embed, detect+embed."""
     engine = get_engine()
     engine.warm_up()
-    embedder = get_embedder(engine.embedder_names["recognition_01"])
-    stages: dict[str, list[float]] = {k: [] for k in ("decode", "detect", "align", "embed", "landmarks", "attributes")}
-    per_face: list[float] = []
+    embedders = [get_embedder(name) for name in embedder_names]
+    for embedder in embedders:
+        embedder.warm_up()
+    stages: dict[str, list[float]] = {k: [] for k in ("decode", "detect", "landmarks", "attributes")}
+    per_embedder = {name: {k: [] for k in ("align", "embed", "detect+embed")} for name in embedder_names}
     for round_index in range(rounds + 1):  # round 0 warms every code path
         for data in photos:
             image, t_decode = timed(decode_image, data)
             faces, t_detect = timed(engine.detector.detect, image)
-            chips, t_align = timed(lambda: [embedder.align(image, face.points5) for face in faces])
-            t_embed = timed(embedder.embed, chips)[1] if faces else 0.0
-            t_landmarks = sum(timed(engine.landmarker.landmarks27, image, f.points5, f.rectangle)[1] for f in faces)
+            embedded = []
+            for embedder in embedders:
+                chips, t_align = timed(lambda: [embedder.align(image, face.points5) for face in faces])
+                embedded.append((t_align, timed(embedder.embed, chips)[1] if faces else 0.0))
+            t_landmarks = sum(timed(engine.landmarker.landmarks27, image, f.points5)[1] for f in faces)
             t_attributes = sum(
                 timed(compute_attributes, image, f, COMPUTED, "detection_01", "recognition_04")[1] for f in faces
             )
@@ -71,12 +80,13 @@ def bench_ours(photos: list[bytes], rounds: int) -> tuple[dict[str, list[float]]
             stages["detect"].append(t_detect)
             if faces:
                 n = len(faces)
-                stages["align"].append(t_align / n)
-                stages["embed"].append(t_embed / n)
                 stages["landmarks"].append(t_landmarks / n)
                 stages["attributes"].append(t_attributes / n)
-                per_face.append((t_detect + t_align + t_embed) / n)
-    return stages, per_face
+                for name, (t_align, t_embed) in zip(embedder_names, embedded):
+                    per_embedder[name]["align"].append(t_align / n)
+                    per_embedder[name]["embed"].append(t_embed / n)
+                    per_embedder[name]["detect+embed"].append((t_detect + t_align + t_embed) / n)
+    return stages, per_embedder
 
 
 def bench_face_recognition(photos: list[bytes], rounds: int) -> tuple[list[float], list[float]]:
@@ -104,18 +114,24 @@ def main() -> None:
     photos = [p.read_bytes() for p in paths]
     print(f"{len(photos)} photos from {SHARED_DIR / 'data' / 'faces'}, {rounds} timed round(s), 1 thread")
 
-    stages, ours = bench_ours(photos, rounds)
+    default = get_engine().embedder_names["recognition_04"]
+    names = list(dict.fromkeys([*BUILT_IN_EMBEDDERS, default]))
+    stages, per_embedder = bench_ours(photos, rounds, names)
     print(f"attributes timed (all the service computes): {', '.join(COMPUTED)}")
     for name, values in stages.items():
         unit = "image" if name in ("decode", "detect") else "face"
         print(f"ours  {name:<10} ms/{unit:<5} {percentiles(values)}")
-    print(f"ours  detect+embed ms/face {percentiles(ours)}")
+    for name in names:
+        for stage, values in per_embedder[name].items():
+            print(f"ours  {name:<15} {stage:<12} ms/face {percentiles(values)}")
+    ours = per_embedder[default]["detect+embed"]
 
     peer_detect, peer = bench_face_recognition(photos, rounds)
     print(f"face_recognition face_locations ms/image {percentiles(peer_detect)}")
     print(f"face_recognition detect+embed   ms/face  {percentiles(peer)}")
     ours_p50, peer_p50 = float(np.median(ours)), float(np.median(peer))
-    print(f"detect+embed p50 ms/face: ours {ours_p50:.1f}, face_recognition {peer_p50:.1f}, speedup {peer_p50 / ours_p50:.1f}x")
+    print(f"detect+embed p50 ms/face: ours {ours_p50:.1f} (recognition_04 = {default}), "
+          f"face_recognition {peer_p50:.1f}, speedup {peer_p50 / ours_p50:.1f}x")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,31 @@
-"""Calibrate distance -> confidence for an embedder on every pair of the dev persons.
+"""Calibrate distance -> confidence for an embedder, and choose the fused embedder's weight.
 
-Pipeline per photo: the engine's decoder and YuNet detector, the embedder's own alignment
-and network (exactly what the service runs). All pairs of faces/persons/*/*.jpg are split
-into same-person and different-person pairs.
+    .venv/bin/python benchmarks/calibrate.py [EMBEDDER] [--on lfw-dev|persons]
+    .venv/bin/python benchmarks/calibrate.py --fusion     # dlib's weight in dlib_sface
+
+Data: ``lfw-dev`` (default): LFW's 2,000 development pairs, 1,000 same-person and 1,000
+different-person (lfw.py runs the service's detector, alignment and network on every photo);
+``persons``: every pair of the 62 dev photos (137 same-person, 1,754 different), on which
+dlib's shipped calibration was made. Every template comes from the embedder's own ``align``
+and ``embed``, exactly what the service runs.
 
 Threshold: the distance that maximises verification accuracy over all pairs (when a range
 ties, the midpoint of the lowest such run), unless the embedder has a published reference
 threshold (dlib: 0.6, validated by dlib on LFW) whose accuracy here is within
-REFERENCE_TOLERANCE of that best: 62 photos cannot resolve differences of a few pairs, and the
-reference was chosen on far more data. Balanced accuracy (mean of the same- and
-different-person rates, blind to the 1:13 pair imbalance) is printed as a cross-check. Scales: the logistic slopes that put the median same-person pair at 0.90 and
-the median different-person pair at 0.10 confidence (matching.py applies them on either side
-of the threshold). Prints everything needed for docs/recognition.md and the constants.
+REFERENCE_TOLERANCE of that best. Balanced accuracy (mean of the same- and different-person
+rates) is printed as a cross-check. Scales: the logistic slopes that put the median
+same-person pair at 0.90 and the median different-person pair at 0.10 confidence
+(matching.py applies them on either side of the threshold). Prints the Calibration constant.
 
-Run: .venv/bin/python benchmarks/calibrate.py [embedder_name]   (default dlib_resnet_v1)
+Fusion weight: for dlib's share w of the fused cosine (SFace gets 1 - w) on a 0.05 grid, from
+the two embedders' lfw-dev templates: 10-fold cross-validated verification, pair ranking
+error (1 - ROC AUC) and 1:N rank-1 errors. Rule: the fewest rank-1 errors, then the best
+cross-validated accuracy, then the lowest ranking error (accuracy differences of one or two
+pairs in 2,000 are noise; rank-1 errors over 1,087 probes and the ranking error resolve more).
 """
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
@@ -29,15 +38,25 @@ sys.path.insert(0, str(REPO_ROOT))
 SHARED_DIR = Path(os.environ.get("FACE_SHARED_DIR") or REPO_ROOT.parent / "shared")
 os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
 
+import lfw  # noqa: E402
+from verification import (  # noqa: E402
+    accuracy_at,
+    balanced_accuracy_at,
+    best_threshold,
+    cross_validated_accuracy,
+    ranking_error,
+)
+
 from shared.engine.detector import YuNetDetector  # noqa: E402
-from shared.engine.embedders import Calibration, get_embedder  # noqa: E402
+from shared.engine.calibration import Calibration  # noqa: E402
+from shared.engine.embedders import DLIB_EMBEDDER, SFACE_EMBEDDER, get_embedder, unit_rows  # noqa: E402
 from shared.engine.imaging import decode_image  # noqa: E402
 
 PERSONS_DIR = SHARED_DIR / "data" / "faces" / "persons"
 TYPICAL_SAME, TYPICAL_DIFFERENT = 0.90, 0.10
-GRID_STEP = 0.001
-REFERENCE_THRESHOLDS = {"dlib_resnet_v1": 0.6}
+REFERENCE_THRESHOLDS = {DLIB_EMBEDDER: 0.6}
 REFERENCE_TOLERANCE = 0.005  # accuracy (fraction of pairs)
+FUSION_GRID = np.round(np.arange(0.0, 1.0001, 0.05), 2)
 
 
 def person_embeddings(embedder_name: str) -> tuple[np.ndarray, list[str]]:
@@ -60,25 +79,9 @@ def pair_distances(vectors: np.ndarray, labels: list[str]) -> tuple[np.ndarray, 
     return distances, same
 
 
-def accuracy_at(threshold: float, distances: np.ndarray, same: np.ndarray) -> float:
-    return float(((distances < threshold) == same).mean())
-
-
-def balanced_accuracy_at(threshold: float, distances: np.ndarray, same: np.ndarray) -> float:
-    return float(((distances[same] < threshold).mean() + (distances[~same] >= threshold).mean()) / 2)
-
-
-def best_threshold(distances: np.ndarray, same: np.ndarray, score=accuracy_at) -> tuple[float, float]:
-    """Midpoint of the first (lowest, so fewer false accepts) run of best-scoring thresholds."""
-    grid = np.arange(distances.min(), distances.max() + GRID_STEP, GRID_STEP)
-    scores = np.array([score(t, distances, same) for t in grid])
-    best = np.flatnonzero(scores == scores.max())
-    breaks = np.flatnonzero(np.diff(best) > 1)
-    last = best[breaks[0]] if len(breaks) else best[-1]
-    # Grid points are GRID_STEP apart, so the midpoint is a multiple of GRID_STEP / 2: rounding
-    # to 3 decimals could move it off a one-step run (e.g. just below the largest same-person
-    # distance), where it no longer scores the best.
-    return round(float((grid[best[0]] + grid[last]) / 2), 4), float(scores.max())
+def lfw_pairs(embedder_name: str) -> tuple[np.ndarray, np.ndarray]:
+    pairs = lfw.pair_set(lfw.templates(embedder_name, lfw.photos()), lfw.photos())
+    return pairs.distances, pairs.same
 
 
 def choose_threshold(embedder_name: str, distances: np.ndarray, same: np.ndarray) -> float:
@@ -107,14 +110,14 @@ def describe(name: str, values: np.ndarray) -> str:
     )
 
 
-def main() -> None:
+def report_calibration(embedder_name: str, data: str) -> None:
     from shared.engine.matching import logistic_confidence
 
-    embedder_name = sys.argv[1] if len(sys.argv) > 1 else "dlib_resnet_v1"
-    vectors, labels = person_embeddings(embedder_name)
-    distances, same = pair_distances(vectors, labels)
-    print(f"embedder {embedder_name}: {len(vectors)} photos, {len(set(labels))} persons")
-    print(f"pairs: {len(distances)} ({same.sum()} same person, {(~same).sum()} different)")
+    if data == "persons":
+        distances, same = pair_distances(*person_embeddings(embedder_name))
+    else:
+        distances, same = lfw_pairs(embedder_name)
+    print(f"embedder {embedder_name} on {data}: {len(distances)} pairs ({same.sum()} same person, {(~same).sum()} different)")
     print(describe("same", distances[same]))
     print(describe("different", distances[~same]))
     best, best_accuracy = best_threshold(distances, same)
@@ -122,18 +125,53 @@ def main() -> None:
     print(f"best accuracy {best_accuracy:.4f} at {best:.4f}; best balanced accuracy "
           f"{best_balanced_accuracy:.4f} at {best_balanced:.4f}")
     calibration = calibrate(embedder_name, distances, same)
-    for t in sorted({0.5, 0.55, 0.6, 0.65, best, best_balanced, calibration.threshold}):
+    shipped = get_embedder(embedder_name).calibration.threshold
+    for t in sorted({best, best_balanced, calibration.threshold, shipped}):
         errors_fn = int((same & (distances >= t)).sum())
         errors_fp = int((~same & (distances < t)).sum())
-        chosen = "  <- chosen" if t == calibration.threshold else ""
+        marks = ("  <- chosen" if t == calibration.threshold else "") + ("  <- shipped" if t == shipped else "")
         print(f"  at {t:.4f}: accuracy {accuracy_at(t, distances, same):.4f}, balanced "
-              f"{balanced_accuracy_at(t, distances, same):.4f} (false rejects {errors_fn}, false accepts {errors_fp}){chosen}")
+              f"{balanced_accuracy_at(t, distances, same):.4f} (false rejects {errors_fn}, false accepts {errors_fp}){marks}")
     print(f"scales: same {calibration.scale_same}, different {calibration.scale_different}")
     conf = logistic_confidence(distances, calibration)
     print(describe("conf same", conf[same]))
     print(describe("conf diff", conf[~same]))
     print(f"Calibration(threshold={calibration.threshold}, scale_same={calibration.scale_same}, "
           f"scale_different={calibration.scale_different}, calibrated=True)")
+
+
+def fusion_sweep() -> float:
+    """Print the weight table; return the weight the rule picks."""
+    photos = lfw.photos()
+    dlib = unit_rows(lfw.templates(DLIB_EMBEDDER, photos))
+    sface = unit_rows(lfw.templates(SFACE_EMBEDDER, photos))
+    print("dlib weight | 10-fold CV verify | pair ranking error | rank-1 errors (of probes) | rank-1")
+    rows = []
+    for weight in FUSION_GRID:
+        fused = np.hstack([np.sqrt(weight) * dlib, np.sqrt(1 - weight) * sface]).astype(np.float32)
+        pairs = lfw.pair_set(fused, photos)
+        cv, cv_sd = cross_validated_accuracy(pairs.distances, pairs.same)
+        ranking = ranking_error(pairs.distances, pairs.same)
+        rank1 = lfw.rank_one(fused, photos)
+        errors = round((1 - rank1.accuracy) * rank1.probes)
+        rows.append((errors, -cv, ranking, weight))
+        print(f"{weight:11.2f} | {cv:.4f} ± {cv_sd:.4f}   | {ranking:.5f}            | "
+              f"{errors:4d} ({rank1.probes})               | {rank1.accuracy:.4f}")
+    chosen = min(rows)[3]
+    print(f"chosen dlib weight {chosen:.2f} (fewest rank-1 errors, then CV accuracy, then ranking error)")
+    return float(chosen)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("embedder", nargs="?", default=DLIB_EMBEDDER)
+    parser.add_argument("--on", choices=("lfw-dev", "persons"), default="lfw-dev", dest="data")
+    parser.add_argument("--fusion", action="store_true", help="choose dlib's weight in the fused embedder")
+    args = parser.parse_args()
+    if args.fusion:
+        fusion_sweep()
+    else:
+        report_calibration(args.embedder, args.data)
 
 
 if __name__ == "__main__":

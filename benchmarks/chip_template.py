@@ -8,7 +8,7 @@ corners rotated about the centre by ``angle`` land on the chip corners), then av
 
 1. DLIB_TEMPLATE: YuNet's points mapped into dlib's chip.
 2. MESH_CROP_CENTER / MESH_CROP_SIZE: the crop MediaPipe's tracker would use for its second
-   mesh pass (``landmarks.mesh_roi`` of the engine's two-pass mesh), expressed in the frame
+   mesh pass (``mesh_framing.mesh_roi`` of the engine's mesh), expressed in the frame
    that YuNet's points align to DLIB_TEMPLATE (as alignment.py has it now).
 3. DLIB_MESH_TEMPLATE: the mesh points ``DLIB_MESH_POINTS`` of one mesh pass on
    ``alignment.mesh_crop`` (the constants as alignment.py has them now), mapped into dlib's chip.
@@ -43,7 +43,8 @@ from shared.engine import alignment  # noqa: E402
 from shared.engine.detector import YuNetDetector  # noqa: E402
 from shared.engine.embedders import get_embedder  # noqa: E402
 from shared.engine.imaging import decode_image  # noqa: E402
-from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel, mesh_roi  # noqa: E402
+from mesh_framing import mesh_roi  # noqa: E402
+from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel  # noqa: E402
 
 YUNET_NAMES = ("right eye", "left eye", "nose tip", "right mouth", "left mouth")
 MESH_NAMES = ("mesh 33", "mesh 133", "mesh 362", "mesh 263", "mesh 2")
@@ -77,7 +78,7 @@ def apply(affine: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def tracker_crop(image: np.ndarray, face, landmarker: FaceMeshLandmarker) -> np.ndarray:
     """(centre x, centre y, side, angle) of the tracker's second-pass crop in DLIB_TEMPLATE's frame."""
-    roi = mesh_roi(landmarker.mesh(image, face.points5, face.rectangle))
+    roi = mesh_roi(landmarker.mesh(image, face.points5))
     to_frame = alignment.similarity_transform(face.points5, alignment.DLIB_TEMPLATE)
     centre = apply(to_frame, np.array([roi.center]))[0]
     scale = np.hypot(to_frame[0, 0], to_frame[1, 0])

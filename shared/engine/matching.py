@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.engine.embedders import Calibration, get_embedder
+from shared.engine.calibration import Calibration
+from shared.engine.embedders import get_embedder
 from shared.engine.types import Template
 from shared.errors import BadArgument
 

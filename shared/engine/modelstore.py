@@ -8,7 +8,8 @@ Two entry points with different powers:
   wait on (or be poisoned by) a download.
 * ``ModelStore.prepare(name)`` is what ``python -m shared.engine.prepare`` runs at build or
   deploy time. It also downloads from the pinned URL, and copies every model into the cache
-  so a deployment needs nothing but the cache folder.
+  so a deployment needs nothing but the cache folder, with the licence text a model's
+  catalog entry names (into ``licenses/`` there).
 
 A missing model raises ``ModelUnavailable`` whose message lists every place searched and why
 each one did not qualify; that message is the whole diagnosis an operator needs.
@@ -33,6 +34,7 @@ from shared.settings import env_str
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CACHE = REPO_ROOT / ".cache" / "models"
+LICENSES_DIR = Path(__file__).resolve().parent / "licenses"
 DOWNLOAD_TIMEOUT_S = 120
 
 
@@ -106,7 +108,11 @@ class ModelStore:
     def prepare(self, name: str) -> Resolved:
         """Put a verified copy of the model in the cache, downloading it if needed."""
         with self._lock:
-            resolved = self._locate(self._spec(name), allow_download=True)
+            spec = self._spec(name)
+            resolved = self._locate(spec, allow_download=True)
+            if spec.license is not None:
+                notice = self.cache_dir / "licenses" / spec.license
+                _install_atomically(lambda tmp: shutil.copyfile(LICENSES_DIR / spec.license, tmp), notice)
             self._resolved[name] = resolved
             return resolved
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 
+from shared.engine.engine import recognition_embedders
 from shared.errors import Conflict
 from shared.galleries import quotas, repository, snapshots, validation
 from shared.galleries.kinds import ContainerKind
@@ -19,12 +20,14 @@ def persons_counter(kind: ContainerKind) -> str:
 
 
 def create(kind: ContainerKind, container_id: str, body: dict) -> Container:
+    recognition_model = validation.recognition_model(body.get("recognitionModel"))
     container = Container(
         kind=kind, container_id=container_id,
         name=validation.name(body.get("name"), required=True),
         user_data=validation.user_data(body.get("userData")),
-        recognition_model=validation.recognition_model(body.get("recognitionModel")),
+        recognition_model=recognition_model,
         incarnation=uuid.uuid4().hex, created=timestamp(),
+        embedder=recognition_embedders()[recognition_model],
     )
     if repository.find_container(kind, container_id) is not None:
         raise _exists(kind, container_id)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from shared import clock
+from shared.engine.embedders import DLIB_EMBEDDER
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.training_status import NOT_STARTED, TrainingState
 
@@ -18,6 +19,11 @@ from shared.galleries.training_status import NOT_STARTED, TrainingState
 def timestamp() -> str:
     """Now as the API writes dates: RFC 3339 UTC with milliseconds."""
     return clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# The embedder of a container row written before containers recorded theirs: dlib's, which
+# served every recognition model until then.
+LEGACY_EMBEDDER = DLIB_EMBEDDER
 
 
 @dataclass
@@ -35,6 +41,9 @@ class Container:
     generation: int = 0  # bumped by each train request; queued work carries it
     snapshot: str = ""  # blob name of the published index, "" before the first success
     version: str = ""  # the row's ETag when read: changes with every write, incl. each face add/delete
+    # The embedder its templates come from, fixed at create (recognition_embedders() then), so a
+    # later change of the recognition model's default never mixes two embedders in one index.
+    embedder: str = LEGACY_EMBEDDER
 
     def training_state(self) -> TrainingState:
         return self.training or TrainingState(NOT_STARTED, self.created, None, None)

@@ -20,7 +20,7 @@ from azure.data.tables import TableTransactionError
 
 from shared.errors import Conflict, FaceApiError, NotFound
 from shared.galleries.kinds import ContainerKind
-from shared.galleries.records import Container, PersistedFace, Person
+from shared.galleries.records import LEGACY_EMBEDDER, Container, PersistedFace, Person
 from shared.galleries.rows import Counters, etag_of, mutate
 from shared.engine.types import Template
 from shared.galleries.training_status import TrainingState
@@ -62,7 +62,7 @@ def container_to_row(c: Container) -> dict:
         "PartitionKey": c.kind.key, "RowKey": c.container_id, "Name": c.name,
         "RecognitionModel": c.recognition_model, "Incarnation": c.incarnation, "Created": c.created,
         "FaceCount": c.face_count, "PersonCount": c.person_count, "Generation": c.generation,
-        "Snapshot": c.snapshot,
+        "Snapshot": c.snapshot, "Embedder": c.embedder,
     }
     if c.user_data is not None:
         row["UserData"] = c.user_data
@@ -83,6 +83,7 @@ def container_from_row(kind: ContainerKind, row: dict) -> Container:
         face_count=int(row.get("FaceCount", 0)), person_count=int(row.get("PersonCount", 0)),
         training=state, generation=int(row.get("Generation", 0)), snapshot=row.get("Snapshot", ""),
         version=getattr(row, "metadata", {}).get("etag", ""),
+        embedder=row.get("Embedder") or LEGACY_EMBEDDER,
     )
 
 

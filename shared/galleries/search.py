@@ -130,6 +130,11 @@ def _check_model(container: Container, queries) -> None:
         if template.recognition_model != container.recognition_model:
             raise BadArgument(f"The recognition model of the faces ({template.recognition_model}) differs from "
                               f"the {container.kind.display}'s ({container.recognition_model}).")
+        if template.embedder != container.embedder:
+            raise BadArgument(
+                f"The faces were embedded by '{template.embedder}', the current engine of {template.recognition_model}, "
+                f"but the {container.kind.display} '{container.container_id}' holds '{container.embedder}' templates "
+                f"from before that changed; add its faces to a new {container.kind.display} to search it.")
 
 
 def _confidence(distance: float, query: Template) -> float:

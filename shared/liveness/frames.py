@@ -54,7 +54,7 @@ class FrameView:
 
     @cached_property
     def yaw(self) -> float:
-        mesh = get_engine().landmarker.mesh(self.image_bgr, self.face.points5, self.face.rectangle)
+        mesh = get_engine().landmarker.mesh(self.image_bgr, self.face.points5)
         return head_pose(mesh)["yaw"]
 
     def template(self, embedder_name: str, recognition_model: str) -> Template:

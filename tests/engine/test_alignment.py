@@ -114,3 +114,26 @@ def test_our_chips_embed_like_dlibs_own_pipeline(dlib_vs_ours: np.ndarray) -> No
     # every photo. Same-person pairs average 0.966, far below either.
     assert dlib_vs_ours.mean() >= 0.995
     assert dlib_vs_ours.min() >= 0.99
+
+
+def _chip_from_the_whole_pyramid(image: np.ndarray, points5: np.ndarray, template: np.ndarray, size: int) -> np.ndarray:
+    """warp_chip as first written: halve the whole image while the chip samples it too sparsely."""
+    to_chip = alignment.similarity_transform(points5, template)
+    step = 1.0 / np.hypot(to_chip[0, 0], to_chip[0, 1])
+    levels = 0
+    while step / 2 ** levels > alignment.MAX_SAMPLING_STEP and min(image.shape[:2]) >= 4:
+        image, levels = cv2.pyrDown(image), levels + 1
+    to_chip[:, :2] *= 2 ** levels
+    return cv2.warpAffine(image, to_chip, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+@pytest.mark.parametrize("shift", [(0, 0), (-400, 250), (900, -600)])  # inside, across and off the edge
+@pytest.mark.parametrize("template,size", [(alignment.ARCFACE_TEMPLATE, 112), (alignment.DLIB_TEMPLATE, 150),
+                                           (alignment.ARCFACE_TEMPLATE / 8, 14)])
+def test_halving_only_what_the_chip_sees_gives_the_same_chip(faces_dir, shift, template, size) -> None:
+    image = decode_image((faces_dir / "multi" / "facenet-pytorch_multiface.jpg").read_bytes())
+    for face in YuNetDetector().detect(image):
+        points = face.points5 + np.array(shift, np.float32)
+        expected = _chip_from_the_whole_pyramid(image, points, template, size)
+        # Only the warp's fixed-point rounding of a shifted transform may differ.
+        assert np.abs(alignment.warp_chip(image, points, template, size).astype(int) - expected).max() <= 1

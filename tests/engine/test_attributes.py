@@ -14,7 +14,7 @@ from tests.engine.test_landmarks import detect_one, detector, landmarker, load  
 
 def pose_of(image, detector, landmarker) -> dict:
     face = detect_one(detector, image)
-    return head_pose(landmarker.mesh(image, face.points5, face.rectangle))
+    return head_pose(landmarker.mesh(image, face.points5))
 
 
 # ---- head pose ---------------------------------------------------------------------------
@@ -32,7 +32,7 @@ def _rotate_mesh(mesh: np.ndarray, axis: str, degrees: float) -> np.ndarray:
 def frontal_mesh(faces_dir, detector, landmarker):
     image = load(faces_dir, "obama/1.jpg")
     face = detect_one(detector, image)
-    return landmarker.mesh(image, face.points5, face.rectangle)
+    return landmarker.mesh(image, face.points5)
 
 
 @pytest.mark.parametrize(("axis", "degrees", "angle", "sign"), [

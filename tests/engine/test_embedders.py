@@ -8,9 +8,14 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from shared.engine import embedders
 from shared.engine.detector import YuNetDetector
-from shared.engine.embedders import ArcFaceEmbedder, get_embedder, parse_arcface_entry
+from shared.engine.embedders import (
+    ArcFaceEmbedder,
+    FusedEmbedder,
+    get_embedder,
+    parse_arcface_entry,
+    unit_rows,
+)
 from shared.engine.imaging import decode_image
 from shared.engine.modelstore import ModelUnavailable, sha256_of
 
@@ -96,7 +101,8 @@ def test_version_defaults_to_the_file_hash_and_sha256_is_checked(tiny_model: Pat
         wrong.embed(_chips(1))
 
 
-@pytest.mark.parametrize("entry", ["noequals", "=/x.onnx", "dlib_resnet_v1=/x.onnx", "a=/x.onnx;colour=rgb",
+@pytest.mark.parametrize("entry", ["noequals", "=/x.onnx", "dlib_resnet_v1=/x.onnx", "sface=/x.onnx",
+                                   "dlib_sface=/x.onnx", "a=/x.onnx;colour=rgb",
                                    "a=/x.onnx;layout=chw", "a=/x.onnx;mean=abc"])
 def test_bad_arcface_entries_are_refused(entry: str) -> None:
     with pytest.raises(ValueError):
@@ -124,13 +130,41 @@ def obama_and_other(faces_dir: Path) -> list[tuple[np.ndarray, np.ndarray]]:
     return faces
 
 
-def test_dlib_embedder_batches_and_separates_people(obama_and_other) -> None:
-    embedder = get_embedder("dlib_resnet_v1")
+@pytest.mark.parametrize("name,side,version,unit_length", [
+    ("dlib_resnet_v1", 150, "1", False),  # dlib's raw descriptors
+    ("sface", 112, "2021dec", True),
+])
+def test_built_in_embedders_batch_and_separate_people(obama_and_other, name, side, version, unit_length) -> None:
+    embedder = get_embedder(name)
     chips = [embedder.align(image, points) for image, points in obama_and_other]
-    assert chips[0].shape == (150, 150, 3)
+    assert chips[0].shape == (side, side, 3)
     batch = embedder.embed(chips)
     np.testing.assert_allclose(batch, np.vstack([embedder.embed([c]) for c in chips]), atol=1e-5)
-    same = np.linalg.norm(batch[0] - batch[1])
-    different = np.linalg.norm(batch[0] - batch[2])
-    assert same < embedders.DLIB_CALIBRATION.threshold < different
-    assert (embedder.name, embedder.version) == ("dlib_resnet_v1", "1")
+    assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5) == unit_length
+    same, different = (np.linalg.norm(batch[0] - batch[i]) for i in (1, 2))
+    assert same < embedder.calibration.threshold < different
+    assert (embedder.name, embedder.version, embedder.calibration.calibrated) == (name, version, True)
+
+
+def test_fused_template_distance_is_the_weighted_cosine_of_its_parts(obama_and_other) -> None:
+    fused = get_embedder("dlib_sface")
+    dlib, sface = get_embedder("dlib_resnet_v1"), get_embedder("sface")
+    assert fused.parts == (dlib, sface) and fused.version == f"1+2021dec+w{fused.weights[0]:g}:{fused.weights[1]:g}"
+    chips = [fused.align(image, points) for image, points in obama_and_other]
+    vectors = fused.embed(chips)
+    assert vectors.shape == (3, 256) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosines = [unit_rows(part.embed([chip[i] for chip in chips])) for i, part in enumerate(fused.parts)]
+    expected = sum(w * (c @ c.T) for w, c in zip(fused.weights, cosines))
+    np.testing.assert_allclose(vectors @ vectors.T, expected, atol=1e-5)
+    distance = np.linalg.norm(vectors[0] - vectors[1])
+    np.testing.assert_allclose(distance, np.sqrt(2 - 2 * expected[0, 1]), atol=1e-5)
+    assert distance < fused.calibration.threshold < np.linalg.norm(vectors[0] - vectors[2])
+
+
+def test_fused_weights_must_be_a_split_of_one() -> None:
+    parts = (get_embedder("dlib_resnet_v1"), get_embedder("sface"))
+    calibration = get_embedder("sface").calibration
+    for weights in ((0.5, 0.6), (1.2, -0.2), (1.0,)):
+        with pytest.raises(ValueError):
+            FusedEmbedder("f", parts, weights, calibration)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from shared.engine.modelstore import ModelUnavailable
-from shared.engine.engine import get_engine, recognition_embedders, validate_options
+from shared.engine.engine import DEFAULT_EMBEDDERS, get_engine, recognition_embedders, validate_options
 from shared.engine.landmarks import FaceMeshModel
 from shared.engine.types import DetectOptions, Rectangle
 from shared.errors import BadArgument, InvalidImage
@@ -53,7 +53,8 @@ def test_valid_option_combinations_pass(options):
 
 
 def test_recognition_embedders_setting(monkeypatch):
-    assert set(recognition_embedders().values()) == {"dlib_resnet_v1"}
+    assert recognition_embedders() == DEFAULT_EMBEDDERS
+    assert DEFAULT_EMBEDDERS["recognition_01"] == "dlib_resnet_v1" and DEFAULT_EMBEDDERS["recognition_04"] == "sface"
     monkeypatch.setenv("FACE_RECOGNITION_EMBEDDERS", "recognition_04=other, recognition_03 = third")
     mapping = recognition_embedders()
     assert mapping["recognition_04"] == "other" and mapping["recognition_03"] == "third" and mapping["recognition_01"] == "dlib_resnet_v1"
@@ -63,17 +64,16 @@ def test_recognition_embedders_setting(monkeypatch):
 
 
 def test_detect_with_everything(engine, person_photos):
-    options = DetectOptions(
-        recognition_models=("recognition_01", "recognition_04"), return_landmarks=True, attributes=("headPose",)
-    )
+    options = DetectOptions(recognition_models=("recognition_01", "recognition_02", "recognition_04"),
+                            return_landmarks=True, attributes=("headPose",))
     (face,) = engine.detect(read_bytes(person_photos[0]), options)
     assert len(face.landmarks) == 27 and "pupilLeft" in face.landmarks
     assert set(face.attributes) == {"headPose"}
     first, fourth = face.templates["recognition_01"], face.templates["recognition_04"]
     assert (first.recognition_model, fourth.recognition_model) == ("recognition_01", "recognition_04")
-    assert first.embedder == fourth.embedder == "dlib_resnet_v1"
-    assert first.vector.dtype == np.float32 and first.vector.ndim == 1
-    assert np.array_equal(first.vector, fourth.vector)  # one embedding shared by both names
+    assert (first.embedder, fourth.embedder) == ("dlib_resnet_v1", "sface")
+    assert first.vector.dtype == fourth.vector.dtype == np.float32 and first.vector.shape == fourth.vector.shape == (128,)
+    assert face.templates["recognition_02"].vector is first.vector  # one dlib embedding shared by both names
 
 
 def test_landmarks_and_head_pose_share_one_face_mesh(engine, person_photos, monkeypatch):
@@ -84,8 +84,21 @@ def test_landmarks_and_head_pose_share_one_face_mesh(engine, person_photos, monk
     run_mesh = FaceMeshModel.mesh
     monkeypatch.setattr(FaceMeshModel, "mesh", lambda self, *args: runs.append(1) or run_mesh(self, *args))
     (both,) = engine.detect(data, DetectOptions(return_landmarks=True, attributes=("headPose",)))
-    assert len(runs) == 2  # the landmarker's two passes; headPose reads the unrefined mesh they give
+    assert len(runs) == 1  # the landmarker's one pass; headPose reads the mesh before iris refinement
     assert both.attributes == pose_only.attributes and both.landmarks == landmarks_only.landmarks
+
+
+def test_landmarks_and_dlib_alignment_share_one_face_mesh_pass(engine, person_photos, monkeypatch):
+    data = read_bytes(person_photos[0])
+    dlib_only = DetectOptions(recognition_models=("recognition_01",), embedders={"recognition_01": "dlib_resnet_v1"})
+    (alone,) = engine.detect(data, dlib_only)
+    runs = []
+    run_mesh = FaceMeshModel.mesh
+    monkeypatch.setattr(FaceMeshModel, "mesh", lambda self, *args: runs.append(1) or run_mesh(self, *args))
+    (both,) = engine.detect(data, DetectOptions(recognition_models=("recognition_01",), return_landmarks=True,
+                                                embedders={"recognition_01": "dlib_resnet_v1"}))
+    assert len(runs) == 1  # dlib's chip is cut from the landmarks' mesh
+    np.testing.assert_array_equal(both.templates["recognition_01"].vector, alone.templates["recognition_01"].vector)
 
 
 def test_nothing_extra_is_computed_unless_asked(engine, person_photos):

@@ -6,7 +6,13 @@ import pytest
 
 from shared.engine import matching
 from shared.engine.detector import YuNetDetector
-from shared.engine.embedders import ARCFACE_DEFAULT_CALIBRATION, DLIB_CALIBRATION, get_embedder
+from shared.engine.calibration import (
+    ARCFACE_DEFAULT_CALIBRATION,
+    DLIB_CALIBRATION,
+    FUSED_CALIBRATION,
+    SFACE_CALIBRATION,
+)
+from shared.engine.embedders import BUILT_IN_EMBEDDERS, get_embedder
 from shared.engine.imaging import decode_image
 from shared.engine.types import Template
 from shared.errors import BadArgument
@@ -37,7 +43,8 @@ def test_distances_are_euclidean_for_one_or_many_queries() -> None:
     assert many.shape == (3, 3) and many[1, 2] == pytest.approx(np.hypot(2, 4))
 
 
-@pytest.mark.parametrize("calibration", [DLIB_CALIBRATION, ARCFACE_DEFAULT_CALIBRATION])
+@pytest.mark.parametrize("calibration", [DLIB_CALIBRATION, SFACE_CALIBRATION, FUSED_CALIBRATION,
+                                         ARCFACE_DEFAULT_CALIBRATION])
 def test_confidence_is_half_at_the_threshold_and_monotonic(calibration) -> None:
     assert matching.logistic_confidence(calibration.threshold, calibration) == 0.5
     grid = np.linspace(0, 3, 301)
@@ -53,13 +60,22 @@ def test_confidence_uses_the_embedders_calibration() -> None:
     assert matching.confidence(0.89, "dlib_resnet_v1") == pytest.approx(0.1, abs=0.01)  # median different
 
 
+@pytest.mark.parametrize("name", BUILT_IN_EMBEDDERS)
+def test_every_built_in_embedder_is_calibrated_and_read_by_name(name) -> None:
+    calibration = get_embedder(name).calibration
+    assert calibration.calibrated
+    assert matching.confidence(calibration.threshold, name) == 0.5
+    assert matching.confidence(calibration.threshold - calibration.scale_same * np.log(9), name) == pytest.approx(0.9)
+
+
 def test_is_identical_at_half() -> None:
     assert matching.is_identical(0.5) and not matching.is_identical(0.4999)
     assert matching.SAME_PERSON_CONFIDENCE == 0.5
 
 
-def test_dev_pairs_verify_at_least_99_percent(person_photos) -> None:
-    detector, embedder = YuNetDetector(), get_embedder("dlib_resnet_v1")
+@pytest.mark.parametrize("name", BUILT_IN_EMBEDDERS)
+def test_dev_pairs_verify_at_least_99_percent(person_photos, name) -> None:
+    detector, embedder = YuNetDetector(), get_embedder(name)
     vectors, labels = [], []
     for photo in person_photos:
         image = decode_image(photo.read_bytes())
@@ -67,6 +83,6 @@ def test_dev_pairs_verify_at_least_99_percent(person_photos) -> None:
         labels.append(photo.parent.name)
     rows, cols = np.triu_indices(len(vectors), k=1)
     distances = matching.distances(np.stack(vectors), np.stack(vectors))[rows, cols]
-    decided = np.array([matching.is_identical(c) for c in matching.confidence(distances, "dlib_resnet_v1")])
+    decided = np.array([matching.is_identical(c) for c in matching.confidence(distances, name)])
     truth = np.array([labels[i] == labels[j] for i, j in zip(rows, cols)])
     assert (decided == truth).mean() >= 0.99

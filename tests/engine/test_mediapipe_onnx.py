@@ -10,7 +10,8 @@ import pytest
 
 from shared.engine.detector import YuNetDetector
 from shared.engine.imaging import decode_image
-from shared.engine.landmarks import MESH_SIZE, face_roi
+from shared.engine.alignment import mesh_crop
+from shared.engine.landmarks import MESH_SIZE
 from shared.engine.mediapipe_onnx import build_onnx
 from shared.engine.modelstore import default_store
 from tests.engine.conftest import read_bytes
@@ -27,7 +28,7 @@ def face_crop(faces_dir: Path) -> np.ndarray:
     """A 192x192 RGB face crop in [0, 1], NCHW, cut the way the landmarker cuts it."""
     image = decode_image(read_bytes(faces_dir / "persons" / "obama" / "1.jpg"))
     face = YuNetDetector().detect(image)[0]
-    crop = cv2.cvtColor(face_roi(face.points5, face.rectangle).crop(image, MESH_SIZE), cv2.COLOR_BGR2RGB)
+    crop = cv2.cvtColor(mesh_crop(face.points5).crop(image, MESH_SIZE), cv2.COLOR_BGR2RGB)
     return (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
 
 

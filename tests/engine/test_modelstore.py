@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from shared.engine.catalog import CATALOG, ModelSpec, PackageFile
-from shared.engine.modelstore import ModelStore, ModelUnavailable, mirrors_from_setting
+from shared.engine.modelstore import LICENSES_DIR, ModelStore, ModelUnavailable, mirrors_from_setting
 
 CONTENT = b"fake model bytes " * 64
 SHA = hashlib.sha256(CONTENT).hexdigest()
@@ -82,6 +82,15 @@ def test_prepare_copies_a_mirror_file_into_the_cache(tmp_path, mirror):
     assert resolved.path == tmp_path / "cache" / "fake.onnx"
     assert resolved.path.read_bytes() == CONTENT
     assert "mirror" in resolved.origin
+
+
+def test_prepare_puts_the_models_licence_next_to_it_in_the_cache(tmp_path, mirror):
+    spec = ModelSpec(name="fake", file_name="fake.onnx", version="1", sha256=SHA, license="sface-2021dec-Apache-2.0.txt")
+    store_for(tmp_path, spec, mirrors=[mirror]).prepare("fake")
+    shipped = tmp_path / "cache" / "licenses" / "sface-2021dec-Apache-2.0.txt"
+    assert shipped.read_bytes() == (LICENSES_DIR / "sface-2021dec-Apache-2.0.txt").read_bytes()
+    store_for(tmp_path / "run", spec, mirrors=[mirror]).resolve("fake")
+    assert not (tmp_path / "run" / "cache").exists()  # run time writes neither models nor notices
 
 
 @pytest.fixture
@@ -184,3 +193,5 @@ def test_catalog_declares_every_model_consistently():
         else:
             assert spec.sha256 and len(spec.sha256) == 64 and (spec.url or spec.package)
             assert spec.url is None or spec.url.startswith("https://")
+        if spec.license is not None:
+            assert "Apache License" in (LICENSES_DIR / spec.license).read_text()
