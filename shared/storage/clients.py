@@ -1,5 +1,13 @@
 """One SDK service client per connection string, shared by every store in the process, and
-the create-on-first-use of tables, containers and queues."""
+the create-on-first-use of tables, containers and queues.
+
+Every client gets the same bounded timeouts and retries: the SDK defaults
+wait up to 300 s (Tables) or 60 s (Blobs, Queues) for a silent server and back off for up
+to minutes between retries, which would hold a worker long after the caller gave up. With
+the defaults here a storage call that gets no answer fails after at most about
+(FACE_STORAGE_RETRIES + 1) x FACE_STORAGE_TIMEOUT_SECONDS plus short backoffs, and the
+request answers 503 with Retry-After (shared.storage.outages).
+"""
 from __future__ import annotations
 
 import threading
@@ -8,40 +16,65 @@ from functools import lru_cache
 
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableServiceClient
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobServiceClient, LinearRetry
+from azure.storage.queue import LinearRetry as QueueLinearRetry
 from azure.storage.queue import QueueServiceClient
 
+from shared.settings import env_float, env_int
 from shared.storage.naming import connection_string
+
+TIMEOUT_SETTING = "FACE_STORAGE_TIMEOUT_SECONDS"
+RETRIES_SETTING = "FACE_STORAGE_RETRIES"
+_BACKOFF_SECONDS = 0.2
 
 _created: set[tuple[str, str]] = set()
 _created_lock = threading.Lock()
 
 
 def table_service() -> TableServiceClient:
-    return _table_service(connection_string())
+    return _table_service(connection_string(), *_limits())
 
 
 def blob_service() -> BlobServiceClient:
-    return _blob_service(connection_string())
+    return _blob_service(connection_string(), *_limits())
 
 
 def queue_service() -> QueueServiceClient:
-    return _queue_service(connection_string())
+    return _queue_service(connection_string(), *_limits())
+
+
+def attempt_timeout() -> float:
+    """Seconds one storage attempt may wait to connect, and then for each read."""
+    return env_float(TIMEOUT_SETTING, 5.0)
+
+
+def _limits() -> tuple[float, int]:
+    return attempt_timeout(), env_int(RETRIES_SETTING, 2)
+
+
+def _timeouts(timeout: float) -> dict:
+    return {"connection_timeout": timeout, "read_timeout": timeout}
 
 
 @lru_cache(maxsize=4)
-def _table_service(conn: str) -> TableServiceClient:
-    return TableServiceClient.from_connection_string(conn)
+def _table_service(conn: str, timeout: float, retries: int) -> TableServiceClient:
+    # Tables never retry a write whose answer was lost (POST, ETag-matched replaces go as
+    # transactions, see tables.py), so a retry cannot apply a change twice.
+    return TableServiceClient.from_connection_string(
+        conn, retry_total=retries, retry_backoff_factor=_BACKOFF_SECONDS, retry_backoff_max=1.0,
+        **_timeouts(timeout))
 
 
 @lru_cache(maxsize=4)
-def _blob_service(conn: str) -> BlobServiceClient:
-    return BlobServiceClient.from_connection_string(conn)
+def _blob_service(conn: str, timeout: float, retries: int) -> BlobServiceClient:
+    policy = LinearRetry(backoff=_BACKOFF_SECONDS, random_jitter_range=_BACKOFF_SECONDS, retry_total=retries)
+    return BlobServiceClient.from_connection_string(conn, retry_policy=policy, **_timeouts(timeout))
 
 
 @lru_cache(maxsize=4)
-def _queue_service(conn: str) -> QueueServiceClient:
-    return QueueServiceClient.from_connection_string(conn)
+def _queue_service(conn: str, timeout: float, retries: int) -> QueueServiceClient:
+    policy = QueueLinearRetry(backoff=_BACKOFF_SECONDS, random_jitter_range=_BACKOFF_SECONDS, retry_total=retries)
+    return QueueServiceClient.from_connection_string(conn, retry_policy=policy, **_timeouts(timeout))
 
 
 def create_once(service_url: str, name: str, create: Callable[[], object]) -> None:
