@@ -1,8 +1,10 @@
 """Removal of expired short-lived data and of gallery data nothing owns any more.
 
-Reads already refuse expired items; the sweep reclaims their storage. Gallery rows and
-snapshot blobs left behind by a process that died mid-delete or mid-add are unreachable
-through the API; the sweep deletes them (shared.galleries.orphans). Each sweeper is
+Reads already refuse expired items; the sweep reclaims their storage. Gallery changes a
+crash or storage outage interrupted are finished or undone on every run
+(shared.galleries.pending); gallery rows and snapshot blobs left behind by a process that
+died mid-add are unreachable through the API, and the hourly orphan scans delete them
+(shared.galleries.orphans). Each sweeper is
 idempotent and safe to run concurrently with another instance's sweep. Later kinds of
 short-lived data (liveness sessions) add their sweeper to SWEEPERS.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from shared.galleries import orphans
+from shared.galleries import orphans, pending
 from shared.storage.faceids import FaceIdStore
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,7 @@ def _sweep_face_ids() -> int:
 
 SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("faceIds", _sweep_face_ids),
+    ("interruptedGalleryChanges", pending.finish_interrupted),
     ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
 )
