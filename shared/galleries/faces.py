@@ -9,6 +9,7 @@ Adds count against the limit before the face becomes visible:
 - persons: the face row is written first (invisible until listed), then appended to the
   person's FaceIds under an ETag match that enforces the per-person limit. A refused add
   removes its row; a row an outage or crash leaves unlinked is removed by ``orphans.sweep_rows``.
+  A delete writes a ``delete-person-face`` intent first, which the sweep finishes.
 After the face row is written the container is read again (same incarnation?): an add that
 raced with the container's delete removes its own row, which the delete's scan may have
 missed.
@@ -27,8 +28,9 @@ from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
 from shared.galleries.rows import bounded, settle
 from shared.storage import intents
+from shared.storage.tables import ConcurrentUpdate
 
-ADD, DELETE = "add-face", "delete-face"
+ADD, DELETE, DELETE_PERSON_FACE = "add-face", "delete-face", "delete-person-face"
 
 
 @dataclass(frozen=True)
@@ -209,20 +211,39 @@ def add_to_person(kind: ContainerKind, container_id: str, person_id: str, face: 
 
 
 def delete_from_person(kind: ContainerKind, container_id: str, person_id: str, face_id: str) -> None:
+    """Write a ``delete-person-face`` intent (a racing delete of the same face meets it and
+    answers 404), then ``finish_person_face_delete``."""
     container = repository.get_container(kind, container_id)
     person = repository.get_person(container.incarnation, person_id)
     if face_id not in person.face_ids:
         raise repository.face_not_found(face_id)
-    repository.add_tombstones(kind, container_id, [face_id])
+    intent = intents.Intent(kind.key, member_subject(container.incarnation, "face", face_id), DELETE_PERSON_FACE,
+                            {**_payload(container, face_id), "person": person_id})
+    try:
+        claimed = intent.stored(repository.containers().transact_matched([intent.create()])[0])
+    except ConcurrentUpdate:
+        raise repository.face_not_found(face_id) from None  # another delete owns it
+    finish_person_face_delete(kind, claimed)
 
-    def remove(current: Person) -> Person:
-        if face_id not in current.face_ids:
-            raise repository.face_not_found(face_id)
-        current.face_ids.remove(face_id)
-        return current
 
-    repository.update_person(container.incarnation, person_id, remove)
-    repository.delete_faces(container.incarnation, [face_id])
+def finish_person_face_delete(kind: ContainerKind, intent: intents.Intent) -> None:
+    """Tombstone (searches on the current snapshot drop the face at once), unlink from the
+    person, delete the row; idempotent."""
+    payload = intent.payload
+    incarnation, face_id = payload["incarnation"], payload["face"]
+    repository.add_tombstones(kind, payload["id"], [face_id])
+
+    def unlink(person: Person) -> Person:
+        if face_id in person.face_ids:
+            person.face_ids.remove(face_id)
+        return person
+
+    try:
+        repository.update_person(incarnation, payload["person"], unlink)
+    except NotFound:
+        pass  # the person went meanwhile, taking its face list with it
+    repository.delete_faces(incarnation, [face_id])
+    intents.resolve(repository.containers(), intent)
 
 
 # ---------------------------------------------------------------- read / update (both)

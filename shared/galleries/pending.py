@@ -31,6 +31,7 @@ FINISH: dict[str, Settle] = {
     containers.DELETE: containers.finish_delete,
     persons.DELETE: persons.finish_delete,
     faces.DELETE: faces.finish_list_delete,
+    faces.DELETE_PERSON_FACE: faces.finish_person_face_delete,
 }
 SETTLE_WHEN_OVER: dict[str, Settle] = {
     persons.CREATE: persons.settle_create,
