@@ -1,10 +1,10 @@
 """Queue triggers from the storage account's queues, as the Functions host runs them:
 base64 messages, retried until 5 dequeues, then moved to ``<queue>-poison``.
 
-A message is leased while its function runs: received invisible for LEASE_SECONDS and the
+A message is leased while its function runs: received invisible for the lease time and the
 lease renewed every third of that, as the Functions host renews its own. If the process
-dies, the message shows up again when the lease runs out (within LEASE_SECONDS here; the
-Functions host leases for 10 minutes) and another instance runs it.
+dies, the message shows up again when the lease runs out (30 s here, DEVHOST_QUEUE_LEASE_SECONDS
+overrides; the Functions host leases for 10 minutes) and another instance runs it.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from devhost.settings import resolve
 
 logger = logging.getLogger("devhost.queues")
 MAX_DEQUEUE_COUNT = 5
-LEASE_SECONDS = 30
+LEASE_SECONDS = int(os.environ.get("DEVHOST_QUEUE_LEASE_SECONDS") or 30)
 _MIN_POLL, _MAX_POLL = 0.1, 2.0
 # A silent or restarting storage account must not stall the listener for minutes.
 _STORAGE_TIMEOUT_SECONDS = 10

@@ -16,8 +16,8 @@ its number among the app's requests): ``hold`` keeps that request from ever reac
 starts an outage with that request dropped, ``after`` lets it reach Azurite and starts the
 outage when the answer comes back (the write landed but the app never learns it did).
 
-The queue listener's polling (``GET .../messages?``) is passed through and not counted, so a
-request's number depends only on what the operation under test does.
+The host's own queue traffic (polling, renewing and deleting leased messages) is passed
+through and not counted, so a request's number depends only on what the app's code does.
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ import time
 from dataclasses import dataclass, field
 
 _REQUEST_LINE = re.compile(rb"^(GET|POST|PUT|DELETE|HEAD|PATCH|MERGE|OPTIONS) (\S+) HTTP/1\.1\r\n")
-_POLLING = re.compile(rb"/messages\?")
+# The host's queue traffic: receiving (polling), renewing and deleting leased messages.
+_HOST_QUEUE_TRAFFIC = re.compile(rb"^(GET \S*/messages\?|\S+ \S*/messages/)")
 _CHUNK = 65536
 
 
@@ -45,7 +46,7 @@ class Fault(enum.Enum):
 @dataclass
 class Trip:
     action: str  # "hold", "before" or "after"
-    pattern: re.Pattern | None = None  # matched against the request line and what follows
+    pattern: bytes | None = None  # a regex searched in each chunk the app sends
     number: int | None = None  # or: the n-th counted request (0-based)
     then: Fault = Fault.RESET  # the outage "before"/"after" start
     fired: threading.Event = field(default_factory=threading.Event)
@@ -83,7 +84,7 @@ class FaultPlan:
         """Decide what to do with a chunk from the app: "pass", "hold", "drop" or "fail-answer"."""
         line = _REQUEST_LINE.match(chunk)
         with self._lock:
-            counted = line is not None and not _POLLING.search(line.group(2))
+            counted = line is not None and not _HOST_QUEUE_TRAFFIC.match(chunk)
             number = len(self.requests)
             if counted:
                 self.requests.append(chunk.split(b"\r\n", 1)[0])
@@ -91,7 +92,7 @@ class FaultPlan:
             if trip is None or trip.fired.is_set():
                 return "pass"
             if trip.pattern is not None:
-                hit = bool(trip.pattern.search(chunk))
+                hit = re.search(trip.pattern, chunk) is not None
             else:
                 hit = counted and number == trip.number
             if not hit:
