@@ -6,7 +6,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from emulator import REPO_ROOT, free_port
 
 STORAGE_TIMEOUT_SECONDS = 1.0
 STORAGE_RETRIES = 1
@@ -34,19 +33,13 @@ def with_ports(connection_string: str, ports: dict[str, int]) -> str:
     return re.sub(_ENDPOINT, lambda m: f"{m['name']}Endpoint=http://127.0.0.1:{ports[m['name']]}", connection_string)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class AppProcess:
     """The function app served by ``python -m devhost`` in a child process."""
 
     env: dict[str, str]
     log_path: Path
-    port: int = field(default_factory=lambda: _free_port())
+    port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
     @property
