@@ -18,6 +18,7 @@ even so are removed by ``orphans.sweep_rows``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from shared.errors import Conflict, NotFound
 from shared.galleries import quotas, repository, snapshots, validation
@@ -25,6 +26,7 @@ from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, patched, timestamp
 from shared.galleries.rows import settle
 from shared.storage import intents
+from shared.storage.tables import Table
 
 DELETE = "delete-container"
 
@@ -109,6 +111,28 @@ def _finish_pending_delete(kind: ContainerKind, container_id: str) -> bool:
 def member_subject(incarnation: str, member: str, member_id: str) -> str:
     """The intent subject of a person or face (``member``) of one container incarnation."""
     return f"{incarnation_subjects(incarnation)}{member}:{member_id}"
+
+
+def settle_added_member(kind: ContainerKind, intent: intents.Intent, rows: Table, member_id: str,
+                        count_out: Callable[[Container], list[tuple]]) -> None:
+    """An unresolved create of a member (person, list face) old enough that its request is
+    over: kept if its row was written, else counted out again (``count_out`` gives the
+    operations) in one transaction with resolving the intent."""
+    table, incarnation = repository.containers(), intent.payload["incarnation"]
+
+    def counted_back() -> list[tuple]:
+        current = intents.read(table, kind.key, intent.subject)
+        if current is None or current.etag != intent.etag:
+            return []  # resolved or taken over meanwhile
+        container = repository.find_container(kind, intent.payload["id"])
+        if container is None or container.incarnation != incarnation:
+            rows.delete(incarnation, member_id)  # its container's delete released the counts
+            return [intent.resolve()]
+        if rows.get(incarnation, member_id) is not None:
+            return [intent.resolve()]
+        return [*count_out(container), intent.resolve()]
+
+    settle(table, counted_back)
 
 
 def incarnation_subjects(incarnation: str) -> str:

@@ -23,7 +23,7 @@ from shared.engine.engine import get_engine
 from shared.engine.types import DETECTION_MODELS, DetectOptions, Rectangle, Template
 from shared.errors import BadArgument, FaceApiError, InvalidImage, NotFound
 from shared.galleries import quotas, repository, validation
-from shared.galleries.containers import member_subject
+from shared.galleries.containers import member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
 from shared.galleries.rows import bounded, settle
@@ -135,25 +135,12 @@ def finish_list_delete(kind: ContainerKind, intent: intents.Intent) -> None:
 
 
 def settle_list_add(kind: ContainerKind, intent: intents.Intent) -> None:
-    """An unresolved add old enough that its request is over: keep the face if its row was
-    written, else give its count back (in one transaction with resolving the intent)."""
-    payload, table = intent.payload, repository.containers()
-    incarnation, face_id = payload["incarnation"], payload["face"]
-
-    def counted_back() -> list[tuple]:
-        current = intents.read(table, kind.key, intent.subject)
-        if current is None or current.etag != intent.etag:
-            return []  # resolved or taken over meanwhile
-        container = repository.find_container(kind, payload["id"])
-        if container is None or container.incarnation != incarnation:
-            repository.delete_faces(incarnation, [face_id])  # its container's delete released the count
-            return [intent.resolve()]
-        if repository.faces().get(incarnation, face_id) is not None:
-            return [intent.resolve()]
+    """An add whose request is over: the face is kept if its row exists, else its count goes back."""
+    def count_out(container: Container) -> list[tuple]:
         container.face_count = bounded(container.face_count, -1, None, "faces")
-        return [repository.container_change(container), intent.resolve()]
+        return [repository.container_change(container)]
 
-    settle(table, counted_back)
+    settle_added_member(kind, intent, repository.faces(), intent.payload["face"], count_out)
 
 
 def _count_in(container: Container, face_id: str) -> tuple[Container, intents.Intent]:

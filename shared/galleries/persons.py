@@ -15,7 +15,7 @@ import uuid
 
 from shared.errors import NotFound
 from shared.galleries import quotas, repository, validation
-from shared.galleries.containers import member_subject
+from shared.galleries.containers import member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, Person, patched
 from shared.galleries.rows import bounded, settle
@@ -99,26 +99,12 @@ def finish_delete(kind: ContainerKind, intent: intents.Intent) -> None:
 
 
 def settle_create(kind: ContainerKind, intent: intents.Intent) -> None:
-    """An unresolved create old enough that its request is over: keep the person if its row
-    was written, else give its counts back (in one transaction with resolving the intent)."""
-    payload, table = intent.payload, repository.containers()
-    incarnation, person_id = payload["incarnation"], payload["person"]
-
-    def counted_back() -> list[tuple]:
-        current = intents.read(table, kind.key, intent.subject)
-        if current is None or current.etag != intent.etag:
-            return []  # resolved or taken over meanwhile
-        container = repository.find_container(kind, payload["id"])
-        if container is None or container.incarnation != incarnation:
-            repository.persons().delete(incarnation, person_id)  # its container's delete released the counts
-            return [intent.resolve()]
-        if repository.persons().get(incarnation, person_id) is not None:
-            return [intent.resolve()]
-        counts = repository.kind_counts(kind)
+    """A create whose request is over: the person is kept if its row exists, else its counts go back."""
+    def count_out(container: Container) -> list[tuple]:
         container.person_count = bounded(container.person_count, -1, None, "persons")
-        return [repository.container_change(container), counts.change(persons=-1), intent.resolve()]
+        return [repository.container_change(container), repository.kind_counts(kind).change(persons=-1)]
 
-    settle(table, counted_back)
+    settle_added_member(kind, intent, repository.persons(), intent.payload["person"], count_out)
 
 
 def _count_in(kind: ContainerKind, container_id: str, person_id: str) -> tuple[Container, intents.Intent]:
