@@ -129,3 +129,12 @@ def person_photo(person: str = "obama", index: int = 0) -> bytes:
     """A shared photo with one face (the same folder the other test areas read)."""
     shared = Path(os.environ.get("FACE_SHARED_DIR") or REPO_ROOT.parent / "shared")
     return sorted((shared / "data" / "faces" / "persons" / person).glob("*.jpg"))[index].read_bytes()
+
+
+def eventually(condition, seconds: float = 15.0, step: float = 0.2) -> bool:
+    """Whether ``condition()`` comes true within ``seconds`` (asked every ``step``)."""
+    for _ in range(int(seconds / step)):
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()

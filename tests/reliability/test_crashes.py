@@ -26,6 +26,16 @@ FULL = os.environ.get("RELIABILITY_FULL") == "1"
 _SNAPSHOT_WRITE = rb"^(PUT|DELETE) /devstoreaccount1/\S+-snapshots/"
 
 
+KILLS = {"count": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_kills():
+    """The figure docs/reliability.md quotes (shown with pytest -s)."""
+    yield
+    print(f"\ncrashes: {KILLS['count']} SIGKILLs survived")
+
+
 def crash_at(app, plan, call: tuple, trip: Trip) -> requests.Response | None:
     """Send ``call``; when ``trip`` holds the storage request it matches, SIGKILL the app
     (the held request never reaches storage); then start the app again. Returns the answer,
@@ -35,6 +45,7 @@ def crash_at(app, plan, call: tuple, trip: Trip) -> requests.Response | None:
         answer = pool.submit(send, app, call)
         assert trip.fired.wait(60), plan.requests
         app.kill()
+        KILLS["count"] += 1
         plan.clear()
         try:
             response = answer.result()
@@ -120,3 +131,4 @@ def test_a_sweep_killed_midway_leaves_nothing_half_done(app_storage, plan, clock
     people = list(repository.all_persons(live.incarnation))
     assert {p.person_id: p.face_ids for p in people} == live.faces
     drop(live)
+

@@ -21,9 +21,10 @@ from shared.galleries import repository
 from shared.galleries.kinds import LARGE_FACE_LIST
 
 # One request holds at most a 50-megapixel image (FACE_MAX_IMAGE_PIXELS, checked from the
-# header before decoding) in a few forms at once: the decoded frame (~150 MB as RGB) and its
-# BGR copy, plus the request body (<= 6 MB). Measured here: see docs/reliability.md.
-RSS_BOUND_MB = 450
+# header before decoding) in two full-size forms at once (the decoded frame and its BGR
+# array, ~150 MB each), the decoder's buffers and the request body (<= 6 MB). Measured
+# +382 to +402 MB here: see docs/reliability.md.
+RSS_BOUND_MB = 512
 AZURE_IMAGE_CODES = {"InvalidImage", "InvalidImageSize"}
 DETECT = ("face/v1.2/detect?detectionModel=detection_01&recognitionModel=recognition_04&returnFaceId=true"
           "&returnFaceLandmarks=true&returnFaceAttributes=headPose,blur,exposure,noise,qualityForRecognition")

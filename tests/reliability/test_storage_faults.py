@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from faultproxy import Fault
-from reliability_support import STORAGE_RETRIES, STORAGE_TIMEOUT_SECONDS, person_photo
+from reliability_support import STORAGE_RETRIES, STORAGE_TIMEOUT_SECONDS, eventually, person_photo
 
 # A request gives up on its first failing storage call after (retries + 1) attempts of at
 # most one timeout each (plus sub-second backoffs), and then makes at most one more call to
@@ -82,7 +82,7 @@ def test_requests_fail_fast_with_503_while_storage_fails(app, plan, group, idle_
     plan.clear()
     response, elapsed = _send(app, *calls["get group"])
     assert response.status_code == 200 and elapsed < 2, (response.status_code, elapsed)
-    assert _settles(lambda: app.status()["Threads"] <= idle_threads), (idle_threads, app.status())  # none hangs
+    assert eventually(lambda: app.status()["Threads"] <= idle_threads), (idle_threads, app.status())  # none hangs
 
 
 def test_slow_storage_below_the_timeout_is_only_slow(app, plan, group):
@@ -91,11 +91,3 @@ def test_slow_storage_below_the_timeout_is_only_slow(app, plan, group):
     assert response.status_code == 200, response.text
     assert elapsed > 0.2  # it did go through the delay
 
-
-def _settles(condition, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False

@@ -51,3 +51,7 @@ def test_an_outage_at_any_storage_request_leaves_the_write_whole_or_absent(app_s
         outcomes.append((number, when, response.status_code, applied))
         drop(gallery)
     assert any(status == 503 for _, _, status, _ in outcomes), outcomes
+    print(f"\n{operation.name}: {len(outcomes)} outages survived "
+          f"({sum(status < 300 for _, _, status, _ in outcomes)} answered 2xx, "
+          f"{sum(status == 503 for _, _, status, _ in outcomes)} answered 503, "
+          f"{sum(applied for *_, applied in outcomes)} left the write applied)")
