@@ -8,7 +8,7 @@ AZURITE_DIR ?= .azurite
 FACE_MODEL_MIRRORS ?= ../shared/models
 export FACE_MODEL_MIRRORS
 
-.PHONY: setup run test azurite clean bench-engine bench-index bench-identify accuracy cold-start
+.PHONY: setup run test reliability-full azurite clean bench-engine bench-index bench-identify accuracy cold-start
 
 setup: $(VENV)/.setup-done node_modules/.setup-done
 	$(PYTHON) -m shared.engine.prepare
@@ -36,6 +36,13 @@ run: setup | local.settings.json
 # Tests start their own Azurite and devhost on free ports and stop them (pytest.ini: paths).
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_OPTS)
+
+# The reliability tests at full size (make test runs them smaller): an outage before and after
+# every storage request of every gallery write, SIGKILL at every write step, a corpus with 4x
+# the truncations and corruptions, 60 fuzzed requests per route. About 10 minutes; -s prints the figures.
+reliability-full: setup
+	RELIABILITY_FULL=1 RELIABILITY_CORPUS_SCALE=4 RELIABILITY_FUZZ_EXAMPLES=60 \
+		$(PYTHON) -m pytest tests/reliability -s $(PYTEST_OPTS)
 
 # First run only: the example settings with a freshly generated template key. Never
 # regenerated (order-only prerequisite): a new key would make stored templates unreadable.
