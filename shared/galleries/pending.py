@@ -20,7 +20,6 @@ from datetime import timedelta
 from shared import clock
 from shared.galleries import containers, faces, persons, repository
 from shared.galleries.kinds import KINDS, ContainerKind
-from shared.galleries.orphans import MIN_AGE_SETTING
 from shared.settings import env_int
 from shared.storage import intents
 
@@ -41,7 +40,7 @@ SETTLE_WHEN_OVER: dict[str, Settle] = {
 
 def finish_interrupted() -> int:
     """Settle every unfinished change that is due; returns how many were settled."""
-    cutoff = clock.now() - timedelta(seconds=env_int(MIN_AGE_SETTING, 600))
+    cutoff = clock.now() - timedelta(seconds=env_int("FACE_ORPHAN_MIN_AGE_SECONDS", 600))
     table, settled = repository.containers(), 0
     for kind in KINDS.values():
         for intent in intents.pending(table, kind.key):

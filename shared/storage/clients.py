@@ -1,9 +1,10 @@
 """One SDK service client per connection string, shared by every store in the process, and
 the create-on-first-use of tables, containers and queues.
 
-Every client gets the same bounded timeouts and retries: the SDK defaults
-wait up to 300 s (Tables) or 60 s (Blobs, Queues) for a silent server and back off for up
-to minutes between retries, which would hold a worker long after the caller gave up. With
+Every client gets the same bounded timeouts and retries (``_limits``, ``_timeouts`` and the
+retry options below): the SDK defaults wait up to 300 s (Tables) or 60 s (Blobs, Queues) for
+a silent server and back off for minutes between retries, which would hold a worker long
+after the caller gave up. With
 the defaults here a storage call that gets no answer fails after at most about
 (FACE_STORAGE_RETRIES + 1) x FACE_STORAGE_TIMEOUT_SECONDS plus short backoffs, and the
 request answers 503 with Retry-After (shared.storage.outages).
@@ -23,8 +24,6 @@ from azure.storage.queue import QueueServiceClient
 from shared.settings import env_float, env_int
 from shared.storage.naming import connection_string
 
-TIMEOUT_SETTING = "FACE_STORAGE_TIMEOUT_SECONDS"
-RETRIES_SETTING = "FACE_STORAGE_RETRIES"
 _BACKOFF_SECONDS = 0.2
 
 _created: set[tuple[str, str]] = set()
@@ -43,13 +42,10 @@ def queue_service() -> QueueServiceClient:
     return _queue_service(connection_string(), *_limits())
 
 
-def attempt_timeout() -> float:
-    """Seconds one storage attempt may wait to connect, and then for each read."""
-    return env_float(TIMEOUT_SETTING, 5.0)
-
-
 def _limits() -> tuple[float, int]:
-    return attempt_timeout(), env_int(RETRIES_SETTING, 2)
+    """Seconds one storage attempt may wait (to connect, then for each read), and how many
+    times a failed attempt is retried."""
+    return env_float("FACE_STORAGE_TIMEOUT_SECONDS", 5.0), env_int("FACE_STORAGE_RETRIES", 2)
 
 
 def _timeouts(timeout: float) -> dict:
