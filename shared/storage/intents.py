@@ -10,7 +10,7 @@ the change: finishes it, or undoes its first step in one transaction with resolv
 intent. Once its intent is resolved a change is complete or absent, never half done.
 
 An intent row lives in the partition of the rows its first step changes; its RowKey is
-``~intent~<subject>``, and ``~`` sorts after every character the API allows in an id, so
+``~intent-<subject>``, and ``~`` sorts after every character the API allows in an id, so
 scans of ordinary rows can stop before intents. There is one intent per subject: a second
 change of the same subject meets the first one's row in its own transaction (409) and either
 takes it over (``replacing``) or gives way.
@@ -24,8 +24,7 @@ from datetime import datetime
 
 from shared.storage.tables import ConcurrentUpdate, Table, delete_op, replace_op
 
-ROW_PREFIX = "~intent~"
-_AFTER_PREFIX = "~intent\x7f"  # the first RowKey after every "~intent~..." key
+ROW_PREFIX = "~intent-"
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def read(table: Table, partition: str, subject: str) -> Intent | None:
 def pending(table: Table, partition: str, subject_prefix: str = "") -> Iterator[Intent]:
     """Unresolved intents of one partition whose subject starts with ``subject_prefix``."""
     low = ROW_PREFIX + subject_prefix
-    high = low[:-1] + chr(ord(low[-1]) + 1) if subject_prefix else _AFTER_PREFIX
+    high = low[:-1] + chr(ord(low[-1]) + 1)  # the first key after every one starting with ``low``
     rows = table.query("PartitionKey eq @pk and RowKey ge @low and RowKey lt @high",
                        {"pk": partition, "low": low, "high": high})
     return (_from_row(row) for row in rows)
