@@ -10,7 +10,7 @@ export FACE_MODEL_MIRRORS
 
 TOOLS_VENV ?= .venv-tools
 
-.PHONY: setup run test azurite clean bench-engine bench-index compare-index-libs bench-identify bench-load bench-soak \
+.PHONY: setup run test reliability-full azurite clean bench-engine bench-index compare-index-libs bench-identify bench-load bench-soak \
 	bench-liveness accuracy cold-start package deploy chromium local-settings-keys
 
 setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done chromium
@@ -66,6 +66,13 @@ run: setup local-settings-keys
 # Tests start their own Azurite and devhost on free ports and stop them (pytest.ini: paths).
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_OPTS)
+
+# The reliability tests at full size (make test runs them smaller): an outage before and after
+# every storage request of every gallery write, SIGKILL at every write step, a corpus with 4x
+# the truncations and corruptions, 60 fuzzed requests per route. About 10 minutes; -s prints the figures.
+reliability-full: setup
+	RELIABILITY_FULL=1 RELIABILITY_CORPUS_SCALE=4 RELIABILITY_FUZZ_EXAMPLES=60 \
+		$(PYTHON) -m pytest tests/reliability -s $(PYTEST_OPTS)
 
 # local.settings.json from the example on first run, and a freshly generated key for each key
 # setting that is missing or still the example's placeholder (an older file gets the liveness

@@ -17,10 +17,7 @@ import os
 import secrets
 import shutil
 import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +26,8 @@ import pytest
 from azure.ai.vision.face import FaceClient
 from azure.core.credentials import AzureKeyCredential
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-AZURITE = REPO_ROOT / "node_modules" / ".bin" / "azurite"
-AZURITE_ACCOUNT_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
-                       "K1SZFPTOtr/KBHBeksoGMGw==")
+from emulator import REPO_ROOT, Azurite, free_port
+
 CLOCK_OFFSET = "FACE_CLOCK_OFFSET_SECONDS"
 
 
@@ -41,76 +36,19 @@ def shared_data_dir() -> Path:
     return Path(os.environ.get("FACE_SHARED_DIR") or REPO_ROOT.parent / "shared")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Azurite exited early with code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"Azurite did not listen on port {port} within {timeout} s")
-
-
-def azurite_connection_string(blob: int, queue: int, table: int) -> str:
-    base = "http://127.0.0.1:{}/devstoreaccount1"
-    return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_ACCOUNT_KEY};"
-            f"BlobEndpoint={base.format(blob)};QueueEndpoint={base.format(queue)};"
-            f"TableEndpoint={base.format(table)};")
-
-
-@dataclass
-class AzuriteProcess:
-    process: subprocess.Popen
-    ports: tuple[int, int, int]  # blob, queue, table
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-def launch_azurite(location: Path, *extra_args: str) -> AzuriteProcess:
-    """Azurite on three free loopback ports with its data in ``location``, listening when
-    this returns; ``extra_args`` such as ``--oauth basic --cert ... --key ...``."""
-    if not AZURITE.exists():
-        pytest.fail("Azurite is not installed: run `make setup` (npm ci)")
-    ports = (free_port(), free_port(), free_port())
-    process = subprocess.Popen(
-        [str(AZURITE), "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
-         "--location", str(location),
-         "--blobHost", "127.0.0.1", "--blobPort", str(ports[0]),
-         "--queueHost", "127.0.0.1", "--queuePort", str(ports[1]),
-         "--tableHost", "127.0.0.1", "--tablePort", str(ports[2]), *extra_args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for port in ports:
-            _wait_for_port(port, process)
-    except RuntimeError:
-        AzuriteProcess(process, ports).stop()
-        raise
-    return AzuriteProcess(process, ports)
-
-
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private Azurite (own ports, own data folder); yields its connection string."""
     location = tmp_path_factory.mktemp("azurite")
-    server = launch_azurite(location)
+    emulator = Azurite(location)
     try:
-        yield azurite_connection_string(*server.ports)
+        emulator.start()
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    try:
+        yield emulator.connection_string
     finally:
-        server.stop()
+        emulator.stop()
         shutil.rmtree(location, ignore_errors=True)
 
 

@@ -5,10 +5,14 @@ import json
 from collections.abc import Mapping
 
 from shared.api.params import Fields
-from shared.errors import BadArgument, UnsupportedMediaType
+from shared.errors import BadArgument, PayloadTooLarge, UnsupportedMediaType
 
 JSON = "application/json"
 OCTET_STREAM = "application/octet-stream"
+# The largest JSON bodies the API defines are ~40 KB (a group of 1,000 faceIds) plus lists of
+# person ids to add to a dynamic person group (no documented maximum: 4 MB holds 100,000);
+# the cap bounds what json.loads may build from one request.
+MAX_JSON_BYTES = 4 * 1024 * 1024
 
 
 def media_type(headers: Mapping[str, str]) -> str:
@@ -31,9 +35,11 @@ def json_fields(headers: Mapping[str, str], body: bytes) -> Fields:
 
 
 def parse_json_object(body: bytes) -> Fields:
+    if len(body) > MAX_JSON_BYTES:
+        raise PayloadTooLarge(f"Request body is too large: at most {MAX_JSON_BYTES} bytes of JSON.")
     try:
         value = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # RecursionError: nesting too deep
         raise BadArgument("Request body is invalid.") from err
     if not isinstance(value, dict):
         raise BadArgument("Request body is invalid.")

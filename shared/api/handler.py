@@ -9,9 +9,11 @@ operation's declared role (401/403), or with the operation's own authorizer inst
 liveness client route's session token), applies the caller's rate limit (429, see
 throttle.py), runs the operation, and renders its result: an
 ``HttpResponse`` passes through, ``None`` becomes an empty 200, anything else is 200 JSON.
-FaceApiError becomes Azure's error envelope; any other exception is logged with a request
-id and answered with a 500 envelope carrying that id. Each call is one telemetry span
-(shared.telemetry: operation, api version, role, status, request id; no-op when off).
+FaceApiError becomes Azure's error envelope; a storage outage (no answer within the bounded
+storage timeouts, a lost connection, a storage 5xx) becomes 503 with Retry-After; any other
+exception is logged with a request id and answered with a 500 envelope carrying that id.
+Each call is one telemetry span (shared.telemetry: operation, api version, role, status,
+request id; no-op when off).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from shared.api.auth import Authorizer, Caller, Role, role_authorizer
 from shared.api.body import json_fields
 from shared.api.params import Fields, Query
 from shared.errors import FaceApiError
+from shared.storage.outages import as_unavailable
 
 logger = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "apim-request-id"
@@ -117,7 +120,12 @@ def _respond(operation: Operation, authorizer: Authorizer, api_versions: Collect
         result = operation(Call(req, version, caller, request_id))
     except FaceApiError as err:
         return render.error_response(err, headers)
-    except Exception:  # a bug, not the caller's fault: log it and keep the details server-side
+    except Exception as err:
+        unavailable = as_unavailable(err)
+        if unavailable is not None:
+            logger.warning("%s: storage unavailable (request %s): %r", operation.__name__, request_id, err)
+            return render.error_response(unavailable, headers)
+        # A bug, not the caller's fault: log it and keep the details server-side.
         logger.exception("%s failed (request %s)", operation.__name__, request_id)
         return render.error_response(_internal_error(request_id), headers)
     response = _as_response(result)

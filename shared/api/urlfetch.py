@@ -4,8 +4,9 @@ Only http(s). The host name is resolved once, every resolved address is checked,
 connection goes to the checked address (Host header and TLS SNI/certificate still name the
 host), so DNS rebinding between check and connect cannot redirect us. Private, loopback,
 link-local and other non-global targets are refused unless FACE_ALLOW_PRIVATE_URLS=true
-(local development). Redirects are followed a few times, each target checked again. The
-body is capped at 6 MB and every socket operation has a timeout; nothing is stored.
+(local development). Redirects are followed at most MAX_REDIRECTS times, each target
+resolved and checked again like the first. The body is capped at 6 MB, and the whole
+download (every hop, headers and body) at FACE_URL_TIMEOUT_SECONDS; nothing is stored.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
@@ -52,19 +54,53 @@ def _get_once(url: str, deadline: float) -> tuple[int, str | None, bytes]:
     """(status, redirect location or None, body of a 200)."""
     target = _parse(url)
     connection = _connection(target, deadline)
-    try:
-        connection.request("GET", target.request_path, headers={
-            "Host": target.host_header, "User-Agent": _USER_AGENT, "Accept": "image/*,*/*;q=0.5"})
-        response = connection.getresponse()
-        if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
-            return response.status, response.getheader("Location"), b""
-        if response.status != 200:
-            return response.status, None, b""
-        return 200, None, _read_capped(response, deadline)
-    except (OSError, http.client.HTTPException, UnicodeError) as err:
-        raise InvalidURL("Failed to download image from the specified URL.") from err
-    finally:
-        connection.close()
+    with _Deadline(connection, deadline) as limit:
+        try:
+            connection.request("GET", target.request_path, headers={
+                "Host": target.host_header, "User-Agent": _USER_AGENT, "Accept": "image/*,*/*;q=0.5"})
+            response = connection.getresponse()
+            if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
+                answer = response.status, response.getheader("Location"), b""
+            elif response.status != 200:
+                answer = response.status, None, b""
+            else:
+                answer = 200, None, _read_capped(response)
+        except (OSError, http.client.HTTPException, UnicodeError) as err:
+            limit.check()
+            raise InvalidURL("Failed to download image from the specified URL.") from err
+        limit.check()  # a cut-off answer can look complete (headers or body ended by the shutdown)
+        return answer
+
+
+class _Deadline:
+    """Socket timeouts bound each wait, not the whole download: a server trickling a byte at a
+    time (headers or body) never trips them. At the deadline the socket is shut down, which
+    ends every blocked read at once."""
+
+    def __init__(self, connection: http.client.HTTPConnection, deadline: float):
+        self._connection = connection
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._cut)
+        self._fired = threading.Event()
+
+    def __enter__(self) -> "_Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+        self._connection.close()
+
+    def check(self) -> None:
+        if self._fired.is_set():
+            raise InvalidURL("Failed to download image from the specified URL: timed out.")
+
+    def _cut(self) -> None:
+        self._fired.set()
+        try:
+            if self._connection.sock is not None:
+                self._connection.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
 
 
 @dataclass(frozen=True)
@@ -132,16 +168,14 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self._server_name)
 
 
-def _read_capped(response: http.client.HTTPResponse, deadline: float) -> bytes:
+def _read_capped(response: http.client.HTTPResponse) -> bytes:
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > MAX_BYTES:
         raise InvalidImageSize("Image size is too big.")
     chunks, total = [], 0
-    while chunk := response.read(_CHUNK):
+    while chunk := response.read1(_CHUNK):
         total += len(chunk)
         if total > MAX_BYTES:
             raise InvalidImageSize("Image size is too big.")
-        if time.monotonic() > deadline:
-            raise InvalidURL("Failed to download image from the specified URL: timed out.")
         chunks.append(chunk)
     return b"".join(chunks)

@@ -39,12 +39,15 @@ def detection_scale(width: int, height: int, max_side: int, min_face_px: float) 
     return min(1.0, min_face_px / AZURE_MIN_FACE_PX, max_side / max(width, height))
 
 
-def to_input_tensor(image_bgr: np.ndarray, scale: float) -> np.ndarray:
-    """Resize by ``scale`` and zero-pad bottom/right to multiples of 32 (the largest stride)."""
+def to_input_tensor(image_bgr: np.ndarray, scale: float, border: int = 0) -> np.ndarray:
+    """Resize by ``scale``, add a grey ``border`` (pixels after resizing), and zero-pad
+    bottom/right to multiples of 32 (the largest stride)."""
     if scale != 1.0:
         height, width = image_bgr.shape[:2]
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image_bgr = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
+    if border:
+        image_bgr = cv2.copyMakeBorder(image_bgr, border, border, border, border, cv2.BORDER_CONSTANT, value=PAD_GREY)
     height, width = image_bgr.shape[:2]
     padded = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), dtype=np.float32)
     padded[0, :, :height, :width] = image_bgr.transpose(2, 0, 1)
@@ -131,25 +134,27 @@ class YuNetDetector(OnnxModel):
         height, width = image_bgr.shape[:2]
         detections = self.detect_rows(image_bgr)
         if len(detections) == 0:
-            pad = round(max(height, width) * CLOSE_UP_PADDING)
-            padded = cv2.copyMakeBorder(image_bgr, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=PAD_GREY)
-            detections = self.detect_rows(padded)
-            detections[:, [0, 1]] -= pad
-            detections[:, 4:14] -= pad
+            detections = self.detect_rows(image_bgr, pad=round(max(height, width) * CLOSE_UP_PADDING))
         return to_faces(detections, width, height, max_faces)
 
-    def detect_rows(self, image_bgr: np.ndarray) -> np.ndarray:
-        """(n, 15) rows after NMS, in pixels of ``image_bgr``: x, y, w, h, 5 points, score."""
+    def detect_rows(self, image_bgr: np.ndarray, pad: int = 0) -> np.ndarray:
+        """(n, 15) rows after NMS, in pixels of ``image_bgr``: x, y, w, h, 5 points, score.
+        ``pad``: detect as if the image had a grey border this wide; the border is added
+        after shrinking, so a large image is never copied at full size with its border."""
         height, width = image_bgr.shape[:2]
         scale = detection_scale(
-            width, height, env_int("FACE_DETECT_MAX_SIDE", 960), env_float("FACE_DETECT_MIN_FACE_PX", 18.0)
+            width + 2 * pad, height + 2 * pad, env_int("FACE_DETECT_MAX_SIDE", 960),
+            env_float("FACE_DETECT_MIN_FACE_PX", 18.0)
         )
-        tensor = to_input_tensor(image_bgr, scale)
+        border = round(pad * scale)
+        tensor = to_input_tensor(image_bgr, scale, border)
         names = [output.name for output in self.session().get_outputs()]
         outputs = dict(zip(names, self.run({self.input_name: tensor})))
         detections = decode_outputs(outputs, tensor.shape[2:], env_float("FACE_DETECT_SCORE", 0.8))
         if len(detections) == 0:
             return detections
         detections = nms(detections)
+        detections[:, [0, 1]] -= border
+        detections[:, 4:14] -= border
         detections[:, :14] /= scale
         return detections

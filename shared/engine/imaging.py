@@ -23,7 +23,9 @@ MAX_BYTES = 6 * 1024 * 1024
 # first and anything above this many pixels is refused before decoding. 50 MP covers every
 # phone camera while capping a decoded image at about 150 MB.
 DEFAULT_MAX_PIXELS = 50_000_000
-FORMATS = frozenset({"JPEG", "PNG", "GIF", "BMP", "WEBP"})
+# MPO is JPEG with more pictures after the first (some cameras and phones write it): the
+# first picture is an ordinary JPEG.
+FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "BMP", "WEBP"})
 # Pillow's own bomb check would fire later with its own message; ours runs first.
 Image.MAX_IMAGE_PIXELS = None
 
@@ -51,13 +53,28 @@ def _open_header(data: bytes) -> Image.Image:
     return image
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        # 16-bit / float greyscale: scale to 8 bits instead of letting convert() clip.
-        grey = np.asarray(image, dtype=np.float32)
-        peak = float(grey.max()) or 1.0
-        image = Image.fromarray(np.clip(grey * (255.0 / peak), 0, 255).astype(np.uint8), "L")
-    return image.convert("RGB")
+_WIDE_GREY = ("I;16", "I;16B", "I;16L", "I", "F")
+_BAND_PIXELS = 1 << 20
+
+
+def _to_bgr(image: Image.Image) -> np.ndarray:
+    """The pixels as a BGR uint8 array, converted a band of rows at a time, so that besides
+    the decoded image only the result is ever full size (a 50 MP image: ~300 MB in all)."""
+    width, height = image.size
+    # 16-bit / float greyscale: scaled to 8 bits by the image's peak, not clipped.
+    scale = 255.0 / (float(image.getextrema()[1]) or 1.0) if image.mode in _WIDE_GREY else None
+    out = np.empty((height, width, 3), np.uint8)
+    rows = max(1, _BAND_PIXELS // width)
+    for top in range(0, height, rows):
+        band = image.crop((0, top, width, min(height, top + rows)))
+        target = out[top:top + rows]
+        if scale is not None:
+            grey = np.clip(np.asarray(band, dtype=np.float32) * scale, 0, 255).astype(np.uint8)
+            cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR, dst=target)
+        else:
+            cv2.cvtColor(np.asarray(band if band.mode == "RGB" else band.convert("RGB")), cv2.COLOR_RGB2BGR,
+                         dst=target)
+    return out
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -69,8 +86,9 @@ def decode_image(data: bytes) -> np.ndarray:
             warnings.simplefilter("ignore")  # Pillow warns on odd EXIF; the pixels are what matter
             image.seek(0)  # GIF / animated WebP: the first frame
             image.load()
-            upright = ImageOps.exif_transpose(image)
-            rgb = np.asarray(_to_rgb(upright))
+            ImageOps.exif_transpose(image, in_place=True)
+            return _to_bgr(image)
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
         raise InvalidImage("Decoding error, image format unsupported.") from exc
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    finally:
+        image.close()

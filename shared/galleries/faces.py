@@ -1,13 +1,18 @@
 """Persisted faces: add (detect + embed with the container's model), read, update, delete.
 
 Adds count against the limit before the face becomes visible:
-- face lists: the container row's FaceCount is reserved first, the face row written after;
+- face lists: the container row's FaceCount is reserved first, in one transaction with an
+  ``add-face`` intent (shared.storage.intents), and the face row written after; a delete
+  counts out with a ``delete-face`` intent, then removes the row. The sweep settles an intent
+  a crash or outage leaves (``pending.finish_interrupted``): a delete is finished, an add old
+  enough that its request is over keeps its face if the row exists, else its count goes back;
 - persons: the face row is written first (invisible until listed), then appended to the
-  person's FaceIds under an ETag match that enforces the per-person limit.
-Either way a failure undoes the first step, so no partial write survives a refused add.
+  person's FaceIds under an ETag match that enforces the per-person limit. A refused add
+  removes its row; a row an outage or crash leaves unlinked is removed by ``orphans.sweep_rows``.
+  A delete writes a ``delete-person-face`` intent first, which the sweep finishes.
 After the face row is written the container is read again (same incarnation?): an add that
 raced with the container's delete removes its own row, which the delete's scan may have
-missed. A row a crash leaves unlinked is removed by ``orphans.sweep``.
+missed.
 """
 from __future__ import annotations
 
@@ -16,11 +21,16 @@ from dataclasses import dataclass
 
 from shared.engine.engine import get_engine
 from shared.engine.types import DETECTION_MODELS, DetectOptions, Rectangle, Template
-from shared.errors import BadArgument, InvalidImage, NotFound
+from shared.errors import BadArgument, FaceApiError, InvalidImage, NotFound
 from shared.galleries import quotas, repository, validation
+from shared.galleries.containers import member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
-from shared.galleries.rows import bounded
+from shared.galleries.rows import bounded, settle
+from shared.storage import intents
+from shared.storage.tables import ConcurrentUpdate
+
+ADD, DELETE, DELETE_PERSON_FACE = "add-face", "delete-face", "delete-person-face"
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,8 @@ def add_to_list(kind: ContainerKind, container_id: str, face: FaceInput) -> str:
     container = repository.get_container(kind, container_id)
     template = embed_single_face(face, container)
     record = PersistedFace(face_id=str(uuid.uuid4()), person_id="", user_data=face.user_data)
-    _count_list_faces(container, 1, quotas.limit(kind, "faces"))
+    container, intent = _count_in(container, record.face_id)
+    table = repository.containers()
     try:
         repository.insert_face(container.incarnation, record, template)
         if kind.trained:
@@ -84,36 +95,79 @@ def add_to_list(kind: ContainerKind, container_id: str, face: FaceInput) -> str:
             # set changed (the reservation above changed it before this face row existed). Being
             # guarded by the incarnation, the touch is also the confirm_container check.
             repository.update_same_container(container, lambda c: c)
-    except Exception:
+    except NotFound:
+        # Deleted while the row was written (its delete released the count): remove the row,
+        # which the delete's scan may have missed.
         repository.delete_faces(container.incarnation, [record.face_id])
-        _release_list_face(container)
+        intents.resolve(table, intent)
         raise
+    intents.resolve(table, intent)
     return record.face_id
 
 
 def delete_from_list(kind: ContainerKind, container_id: str, face_id: str) -> None:
-    container = repository.get_container(kind, container_id)
-    repository.get_face(container.incarnation, face_id)
+    """Count the face out with a ``delete-face`` intent (a racing delete of the same face
+    meets it and answers 404), then ``finish_list_delete``."""
+    table, claimed = repository.containers(), []
+
+    def counted_out() -> list[tuple]:
+        container = repository.get_container(kind, container_id)  # first: its ETag guards the rest
+        repository.get_face(container.incarnation, face_id)
+        subject = member_subject(container.incarnation, "face", face_id)
+        current = intents.read(table, kind.key, subject)
+        if current is not None and current.action == DELETE:
+            raise repository.face_not_found(face_id)  # another delete owns it
+        container.face_count = bounded(container.face_count, -1, None, "faces")
+        intent = intents.Intent(kind.key, subject, DELETE, _payload(container, face_id))
+        claimed[:] = [intent]
+        claim = intent.create() if current is None else intent.replacing(current)  # an add still pending
+        return [repository.container_change(container), claim]
+
+    results = settle(table, counted_out)
+    finish_list_delete(kind, claimed[0].stored(results[1]))
+
+
+def finish_list_delete(kind: ContainerKind, intent: intents.Intent) -> None:
+    """Tombstone (trained lists: searches on the current snapshot drop the face at once),
+    then the row; idempotent."""
+    payload = intent.payload
     if kind.trained:
-        repository.add_tombstones(kind, container_id, [face_id])
-    if not repository.faces().delete_existing(container.incarnation, face_id):
-        raise repository.face_not_found(face_id)  # a racing delete won and releases the count
-    _release_list_face(container)
+        repository.add_tombstones(kind, payload["id"], [payload["face"]])
+    repository.delete_faces(payload["incarnation"], [payload["face"]])
+    intents.resolve(repository.containers(), intent)
 
 
-def _count_list_faces(container: Container, delta: int, maximum: int | None) -> None:
-    def change(current: Container) -> Container:
-        current.face_count = bounded(current.face_count, delta, maximum, f"faces in the {container.kind.display}")
-        return current
+def settle_list_add(kind: ContainerKind, intent: intents.Intent) -> None:
+    """An add whose request is over: the face is kept if its row exists, else its count goes back."""
+    def count_out(container: Container) -> list[tuple]:
+        container.face_count = bounded(container.face_count, -1, None, "faces")
+        return [repository.container_change(container)]
 
-    repository.update_same_container(container, change)
+    settle_added_member(kind, intent, repository.faces(), intent.payload["face"], count_out)
 
 
-def _release_list_face(container: Container) -> None:
-    try:
-        _count_list_faces(container, -1, None)
-    except NotFound:
-        pass  # the container was deleted, and its count with it
+def _count_in(container: Container, face_id: str) -> tuple[Container, intents.Intent]:
+    """Count the face against the list's limit, with its ``add-face`` intent; 404 if the
+    container was deleted (or re-created) since ``container`` was read."""
+    kind, table, reserved = container.kind, repository.containers(), []
+
+    def counted_in() -> list[tuple]:
+        current = repository.get_container(kind, container.container_id)
+        if current.incarnation != container.incarnation:
+            raise repository.container_not_found(kind, container.container_id)
+        current.face_count = bounded(current.face_count, 1, quotas.limit(kind, "faces"),
+                                     f"faces in the {kind.display}")
+        intent = intents.Intent(kind.key, member_subject(current.incarnation, "face", face_id), ADD,
+                                _payload(current, face_id))
+        reserved[:] = [current, intent]
+        return [repository.container_change(current), intent.create()]
+
+    results = settle(table, counted_in)
+    return reserved[0], reserved[1].stored(results[1])
+
+
+def _payload(container: Container, face_id: str) -> dict:
+    return {"id": container.container_id, "incarnation": container.incarnation, "face": face_id}
 
 
 # ---------------------------------------------------------------- person faces
@@ -137,27 +191,49 @@ def add_to_person(kind: ContainerKind, container_id: str, person_id: str, face: 
         repository.insert_face(container.incarnation, record, template)
         repository.confirm_container(container)
         repository.update_person(container.incarnation, person_id, append)
-    except Exception:
+    except FaceApiError:
+        # Refused (container or person gone, person full, contention): the link did not
+        # happen, so the row goes. After a storage outage the link may or may not have
+        # landed; the row stays, and the sweep removes it if no person lists it.
         repository.delete_faces(container.incarnation, [record.face_id])
         raise
     return record.face_id
 
 
 def delete_from_person(kind: ContainerKind, container_id: str, person_id: str, face_id: str) -> None:
+    """Write a ``delete-person-face`` intent (a racing delete of the same face meets it and
+    answers 404), then ``finish_person_face_delete``."""
     container = repository.get_container(kind, container_id)
     person = repository.get_person(container.incarnation, person_id)
     if face_id not in person.face_ids:
         raise repository.face_not_found(face_id)
-    repository.add_tombstones(kind, container_id, [face_id])
+    intent = intents.Intent(kind.key, member_subject(container.incarnation, "face", face_id), DELETE_PERSON_FACE,
+                            {**_payload(container, face_id), "person": person_id})
+    try:
+        claimed = intent.stored(repository.containers().transact_matched([intent.create()])[0])
+    except ConcurrentUpdate:
+        raise repository.face_not_found(face_id) from None  # another delete owns it
+    finish_person_face_delete(kind, claimed)
 
-    def remove(current: Person) -> Person:
-        if face_id not in current.face_ids:
-            raise repository.face_not_found(face_id)
-        current.face_ids.remove(face_id)
-        return current
 
-    repository.update_person(container.incarnation, person_id, remove)
-    repository.delete_faces(container.incarnation, [face_id])
+def finish_person_face_delete(kind: ContainerKind, intent: intents.Intent) -> None:
+    """Tombstone (searches on the current snapshot drop the face at once), unlink from the
+    person, delete the row; idempotent."""
+    payload = intent.payload
+    incarnation, face_id = payload["incarnation"], payload["face"]
+    repository.add_tombstones(kind, payload["id"], [face_id])
+
+    def unlink(person: Person) -> Person:
+        if face_id in person.face_ids:
+            person.face_ids.remove(face_id)
+        return person
+
+    try:
+        repository.update_person(incarnation, payload["person"], unlink)
+    except NotFound:
+        pass  # the person went meanwhile, taking its face list with it
+    repository.delete_faces(incarnation, [face_id])
+    intents.resolve(repository.containers(), intent)
 
 
 # ---------------------------------------------------------------- read / update (both)

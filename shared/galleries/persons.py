@@ -1,33 +1,44 @@
-"""Persons of a PersonGroup / LargePersonGroup: create, read, update, list, delete."""
+"""Persons of a PersonGroup / LargePersonGroup: create, read, update, list, delete.
+
+A person is counted twice (in its group and in the kind's subscription-wide total); both
+counts change in one transaction with a ``create-person`` or ``delete-person`` intent
+(shared.storage.intents), and the person row (another table) is written or deleted after.
+The intent is resolved once the row is done. One left behind by a crash, a storage outage
+or a lost answer is settled by the sweep (``pending.finish_interrupted``): a delete is
+finished; a create older than FACE_ORPHAN_MIN_AGE_SECONDS (no request lives that long) is
+kept if its row exists and otherwise counted out again. So the counts always end up equal to
+the rows, and a person is either fully there or fully gone.
+"""
 from __future__ import annotations
 
 import uuid
 
 from shared.errors import NotFound
 from shared.galleries import quotas, repository, validation
-from shared.galleries.containers import persons_counter
+from shared.galleries.containers import member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, Person, patched
-from shared.galleries.rows import bounded
+from shared.galleries.rows import bounded, settle
+from shared.storage import intents
+
+CREATE, DELETE = "create-person", "delete-person"
 
 
 def create(kind: ContainerKind, container_id: str, body: dict) -> str:
     person = Person(person_id=str(uuid.uuid4()),
                     name=validation.name(body.get("name"), required=True),
                     user_data=validation.user_data(body.get("userData")))
-    container = _reserve_person(kind, container_id)
+    container, intent = _count_in(kind, container_id, person.person_id)
     try:
         repository.persons().insert(repository.person_to_row(container.incarnation, person))
-    except Exception:
-        _release_person(container)
-        raise
-    try:
         repository.confirm_container(container)
     except NotFound:
         # Deleted while the row was written: the delete's scan may have missed the row, and it
-        # released the reserved count already (it deletes the row as it last read it).
+        # released the counts already (it read them after this reservation).
         repository.persons().delete(container.incarnation, person.person_id)
+        intents.resolve(repository.containers(), intent)
         raise
+    intents.resolve(repository.containers(), intent)
     return person.person_id
 
 
@@ -49,40 +60,75 @@ def listing(kind: ContainerKind, container_id: str, start: str, top: int) -> lis
 
 
 def delete(kind: ContainerKind, container_id: str, person_id: str) -> None:
-    """Tombstone first, so searches on the current snapshot drop the person at once. Only the
-    delete that removed the person row releases its count (a racing one answers 404)."""
-    container = repository.get_container(kind, container_id)
-    person = repository.delete_person(
-        container.incarnation, person_id,
-        lambda read: repository.add_tombstones(kind, container_id, [read.person_id, *read.face_ids]))
-    repository.delete_faces(container.incarnation, person.face_ids)
-    _release_person(container)
+    """Count the person out with a ``delete-person`` intent (a racing delete of the same
+    person meets that intent and answers 404), then ``finish_delete``."""
+    table, claimed = repository.containers(), []
+
+    def counted_out() -> list[tuple]:
+        container = repository.get_container(kind, container_id)  # first: its ETag guards the rest
+        person = repository.get_person(container.incarnation, person_id)
+        current = intents.read(table, kind.key, _subject(container.incarnation, person_id))
+        if current is not None and current.action == DELETE:
+            raise repository.person_not_found(person_id)  # another delete owns it
+        counts = repository.kind_counts(kind)
+        container.person_count = bounded(container.person_count, -1, None, "persons")
+        intent = intents.Intent(kind.key, _subject(container.incarnation, person_id), DELETE,
+                                _payload(container, person_id, faces=person.face_ids))
+        claimed[:] = [intent]
+        claim = intent.create() if current is None else intent.replacing(current)  # a create still pending
+        return [repository.container_change(container), counts.change(persons=-1), claim]
+
+    results = settle(table, counted_out)
+    finish_delete(kind, claimed[0].stored(results[2]))
 
 
-def _reserve_person(kind: ContainerKind, container_id: str) -> Container:
-    """Count the person against the group limit, then the subscription limit."""
-    container = repository.update_container(
-        kind, container_id,
-        lambda c: _with_person_count(c, 1, quotas.limit(kind, "persons")))
+def finish_delete(kind: ContainerKind, intent: intents.Intent) -> None:
+    """Tombstones first (searches on the current snapshot drop the person at once), then the
+    person row as last read (ETag match, so its face list is final: an add linking a face
+    later fails its link and removes its own row), then its faces; idempotent."""
+    payload = intent.payload
+    incarnation, person_id = payload["incarnation"], payload["person"]
     try:
-        repository.counters().add(persons_counter(kind), 1, quotas.limit(kind, "persons_total"), "persons")
-    except Exception:
-        repository.update_container(kind, container_id, lambda c: _with_person_count(c, -1, None))
-        raise
-    return container
+        person = repository.delete_person(incarnation, person_id, lambda read: repository.add_tombstones(
+            kind, payload["id"], [read.person_id, *read.face_ids]))
+        face_ids = person.face_ids
+    except NotFound:  # an earlier finisher deleted the row (and wrote the tombstones before)
+        face_ids = payload["faces"]
+    repository.delete_faces(incarnation, face_ids)
+    intents.resolve(repository.containers(), intent)
 
 
-def _release_person(container: Container) -> None:
-    """Group count first: if the container is gone (or was re-created), its delete released
-    both counts already, the subscription's included."""
-    try:
-        repository.update_same_container(container, lambda c: _with_person_count(c, -1, None))
-    except NotFound:
-        return
-    repository.counters().add(persons_counter(container.kind), -1, None, "persons")
+def settle_create(kind: ContainerKind, intent: intents.Intent) -> None:
+    """A create whose request is over: the person is kept if its row exists, else its counts go back."""
+    def count_out(container: Container) -> list[tuple]:
+        container.person_count = bounded(container.person_count, -1, None, "persons")
+        return [repository.container_change(container), repository.kind_counts(kind).change(persons=-1)]
+
+    settle_added_member(kind, intent, repository.persons(), intent.payload["person"], count_out)
 
 
-def _with_person_count(container: Container, delta: int, maximum: int | None) -> Container:
-    container.person_count = bounded(container.person_count, delta, maximum,
-                                     f"persons in the {container.kind.display}")
-    return container
+def _count_in(kind: ContainerKind, container_id: str, person_id: str) -> tuple[Container, intents.Intent]:
+    """Count the person against the group limit and the subscription limit, with its intent."""
+    reserved: list = []
+
+    def counted_in() -> list[tuple]:
+        container = repository.get_container(kind, container_id)
+        counts = repository.kind_counts(kind)
+        container.person_count = bounded(container.person_count, 1, quotas.limit(kind, "persons"),
+                                         f"persons in the {kind.display}")
+        intent = intents.Intent(kind.key, _subject(container.incarnation, person_id), CREATE,
+                                _payload(container, person_id))
+        reserved[:] = [container, intent]
+        return [repository.container_change(container),
+                counts.change(persons=1, person_limit=quotas.limit(kind, "persons_total")), intent.create()]
+
+    results = settle(repository.containers(), counted_in)
+    return reserved[0], reserved[1].stored(results[2])
+
+
+def _payload(container: Container, person_id: str, **extra) -> dict:
+    return {"id": container.container_id, "incarnation": container.incarnation, "person": person_id, **extra}
+
+
+def _subject(incarnation: str, person_id: str) -> str:
+    return member_subject(incarnation, "person", person_id)

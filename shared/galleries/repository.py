@@ -2,7 +2,9 @@
 
 Tables (each name gets FACE_STORAGE_PREFIX):
 - ``galleries``: one row per container (PartitionKey = kind, RowKey = container id, so a
-  partition scan lists a kind in ID order) plus the subscription counters.
+  partition scan lists a kind in ID order); in the same partition, after every container id
+  (``~`` sorts last), the kind's counts row and the intents of changes under way
+  (shared.storage.intents), so both change in one transaction with the container rows.
 - ``gallerypersons``: PartitionKey = container incarnation, RowKey = personId.
 - ``galleryfaces``: PartitionKey = container incarnation, RowKey = persistedFaceId; holds the
   sealed template, never the image.
@@ -14,17 +16,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-
-from azure.core import MatchConditions
-from azure.data.tables import TableTransactionError
+from dataclasses import dataclass
 
 from shared.errors import Conflict, FaceApiError, NotFound
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import LEGACY_EMBEDDER, Container, PersistedFace, Person
-from shared.galleries.rows import Counters, etag_of, mutate
+from shared.galleries.rows import bounded, etag_of, mutate
 from shared.engine.types import Template
 from shared.galleries.training_status import TrainingState
-from shared.storage.tables import BATCH_LIMIT, ConcurrentUpdate, Table
+from shared.storage.tables import BATCH_LIMIT, ConcurrentUpdate, EntityExists, Table, delete_op, replace_op
 from shared.storage.templates import row_location, template_columns, template_from_columns
 
 CONTAINERS, PERSONS, FACES, TOMBS = "galleries", "gallerypersons", "galleryfaces", "gallerytombs"
@@ -46,8 +46,49 @@ def tombs() -> Table:
     return Table(TOMBS)
 
 
-def counters() -> Counters:
-    return Counters(containers())
+# ---------------------------------------------------------------- per-kind counts
+
+COUNTS = "~counts"  # RowKey of a kind's counts row: after every container id
+_IDS_END = "~"  # container ids sort before this
+
+
+@dataclass(frozen=True)
+class KindCounts:
+    """How many containers of a kind exist and how many persons they hold in all (the
+    subscription-wide limits), on one row beside the container rows."""
+
+    kind: ContainerKind
+    containers: int
+    persons: int
+    etag: str
+
+    def change(self, containers: int = 0, persons: int = 0, container_limit: int | None = None,
+               person_limit: int | None = None) -> tuple:
+        """The transaction operation applying the deltas; QuotaExceeded over a limit."""
+        row = {"PartitionKey": self.kind.key, "RowKey": COUNTS,
+               "Containers": bounded(self.containers, containers, container_limit, f"{self.kind.display}s"),
+               "Persons": bounded(self.persons, persons, person_limit, "persons")}
+        return replace_op(row, self.etag)
+
+
+def kind_counts(kind: ContainerKind) -> KindCounts:
+    row = containers().get(kind.key, COUNTS)
+    if row is None:
+        row = _first_counts(kind)
+    return KindCounts(kind, int(row["Containers"]), int(row["Persons"]), etag_of(row))
+
+
+def _first_counts(kind: ContainerKind) -> dict:
+    """The counts row on first use: counted from the container rows (none yet in a fresh
+    account). No container is created or deleted without this row, so the count is exact."""
+    rows = list(containers().query("PartitionKey eq @pk and RowKey lt @end", {"pk": kind.key, "end": _IDS_END},
+                                   select=["PersonCount"]))
+    try:
+        containers().insert({"PartitionKey": kind.key, "RowKey": COUNTS, "Containers": len(rows),
+                             "Persons": sum(int(row.get("PersonCount") or 0) for row in rows)})
+    except EntityExists:
+        pass  # another request counted first
+    return containers().get(kind.key, COUNTS)
 
 
 # ---------------------------------------------------------------- containers
@@ -132,26 +173,19 @@ def confirm_container(container: Container) -> None:
         raise container_not_found(container.kind, container.container_id)
 
 
-_DELETE_ATTEMPTS = 60
+def container_change(container: Container) -> tuple:
+    """The transaction operation writing ``container`` if its row is unchanged since it was read."""
+    return replace_op(container_to_row(container), container.version)
 
 
-def delete_container(kind: ContainerKind, container_id: str) -> Container:
-    """Delete the container row as last read (ETag match) and return that record, so the
-    counts the caller releases are the final ones even if a person was added meanwhile, and
-    two racing deletes cannot both release them."""
-    for _ in range(_DELETE_ATTEMPTS):
-        container = get_container(kind, container_id)
-        condition = {"etag": container.version, "match_condition": MatchConditions.IfNotModified}
-        try:
-            containers().transact([("delete", {"PartitionKey": kind.key, "RowKey": container_id}, condition)])
-            return container
-        except TableTransactionError:
-            continue  # changed or deleted since the read: read again (a 404 ends the loop)
-    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
+def container_removal(container: Container) -> tuple:
+    """The transaction operation deleting the container row as it was read."""
+    return delete_op(container.kind.key, container.container_id, container.version)
 
 
 def list_containers(kind: ContainerKind, start: str, top: int) -> list[Container]:
-    rows = containers().query("PartitionKey eq @pk and RowKey gt @start", {"pk": kind.key, "start": start})
+    rows = containers().query("PartitionKey eq @pk and RowKey gt @start and RowKey lt @end",
+                              {"pk": kind.key, "start": start, "end": _IDS_END})
     return [container_from_row(kind, row) for row, _ in zip(rows, range(top))]
 
 
@@ -179,6 +213,9 @@ def get_person(incarnation: str, person_id: str) -> Person:
     if row is None:
         raise person_not_found(person_id)
     return person_from_row(row)
+
+
+_DELETE_ATTEMPTS = 60
 
 
 def delete_person(incarnation: str, person_id: str, before: Callable[[Person], None]) -> Person:
@@ -314,9 +351,8 @@ def drop_tombstones(kind: ContainerKind, container_id: str, ids: set[str]) -> No
     tombs().delete_rows(_tomb_partition(kind, container_id), sorted(ids))
 
 
-def drop_partitions(container: Container) -> None:
-    """Remove every person, face and tombstone row of a deleted container."""
+def drop_rows(incarnation: str) -> None:
+    """Remove every face row (templates first), then every person row of an incarnation,
+    deleting as the scan goes (a million rows never sit in memory)."""
     for table in (faces(), persons()):
-        keys = [row["RowKey"] for row in table.partition(container.incarnation, select=["RowKey"])]
-        table.delete_rows(container.incarnation, keys)
-    drop_tombstones(container.kind, container.container_id, tombstones(container.kind, container.container_id))
+        table.delete_rows(incarnation, (row["RowKey"] for row in table.partition(incarnation, select=["RowKey"])))

@@ -1,8 +1,8 @@
-"""Table row helpers: optimistic read-modify-write and counters with limits.
+"""Table row helpers: optimistic read-modify-write and counts with limits.
 
 Every count that has a limit (faces per person, faces per list, persons per group, containers
-and persons per subscription) is a column on one row, changed only by an ETag-matched replace.
-Two requests that read the same count cannot both write it, so parallel adds never overshoot.
+and persons per subscription) is a column on one row, changed only under an ETag match. Two
+requests that read the same count cannot both write it, so parallel adds never overshoot.
 """
 from __future__ import annotations
 
@@ -11,13 +11,32 @@ import time
 from collections.abc import Callable
 
 from shared.errors import Conflict, QuotaExceeded
-from shared.storage.tables import ConcurrentUpdate, EntityExists, Table
+from shared.storage.tables import ConcurrentUpdate, Table, replace_op
 
 _MAX_ATTEMPTS = 60
 
 
 def etag_of(row: dict) -> str:
     return row.metadata["etag"]  # TableEntity carries its etag in metadata
+
+
+def settle(table: Table, build: Callable[[], list[tuple]]) -> list[dict]:
+    """Commit the operations ``build`` makes from fresh reads, in one transaction, again
+    until none of their ETags raced; returns the operations' results.
+
+    ``build`` raises a FaceApiError (QuotaExceeded, NotFound...) to give up without writing,
+    or returns no operations when there is nothing (left) to do.
+    """
+    for attempt in range(_MAX_ATTEMPTS):
+        operations = build()
+        if not operations:
+            return []
+        try:
+            return table.transact_matched(operations)
+        except ConcurrentUpdate:
+            # Jittered backoff so a burst of writers to one row spreads out.
+            time.sleep(random.uniform(0, 0.004 * (attempt + 1)))
+    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
 
 
 def mutate(table: Table, partition_key: str, row_key: str,
@@ -27,18 +46,17 @@ def mutate(table: Table, partition_key: str, row_key: str,
     ``change`` gets a copy of the row and returns the new row, or raises a FaceApiError
     (e.g. QuotaExceeded) to give up without writing.
     """
-    for attempt in range(_MAX_ATTEMPTS):
+    updated: list[dict] = []
+
+    def build() -> list[tuple]:
         row = table.get(partition_key, row_key)
         if row is None:
             raise missing()
-        updated = change(dict(row))
-        try:
-            table.replace(updated, etag_of(row))
-            return updated
-        except ConcurrentUpdate:
-            # Jittered backoff so a burst of writers to one row spreads out.
-            time.sleep(random.uniform(0, 0.004 * (attempt + 1)))
-    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
+        updated[:] = [change(dict(row))]
+        return [replace_op(updated[0], etag_of(row))]
+
+    settle(table, build)
+    return updated[0]
 
 
 def bounded(value: int, delta: int, maximum: int | None, what: str) -> int:
@@ -47,32 +65,3 @@ def bounded(value: int, delta: int, maximum: int | None, what: str) -> int:
     if delta > 0 and maximum is not None and result > maximum:
         raise QuotaExceeded(f"The number of {what} has reached the limit ({maximum}).")
     return max(0, result)
-
-
-class Counters:
-    """Subscription-wide counts (containers per kind, persons in all groups of a kind)."""
-
-    PARTITION = "counters"
-
-    def __init__(self, table: Table):
-        self._table = table
-
-    def add(self, name: str, delta: int, maximum: int | None, what: str) -> None:
-        def change(row: dict) -> dict:
-            return {**row, "Value": bounded(int(row["Value"]), delta, maximum, what)}
-
-        try:
-            mutate(self._table, self.PARTITION, name, change, _NoCounter)
-        except _NoCounter:  # first use of this counter: one extra round trip, once ever
-            self._create(name)
-            mutate(self._table, self.PARTITION, name, change, lambda: Conflict("Counter row vanished."))
-
-    def _create(self, name: str) -> None:
-        try:
-            self._table.insert({"PartitionKey": self.PARTITION, "RowKey": name, "Value": 0})
-        except EntityExists:
-            pass  # another request created it first
-
-
-class _NoCounter(Exception):
-    """The counter row does not exist yet."""

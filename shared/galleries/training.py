@@ -1,8 +1,10 @@
 """Training: a train request queues work; the queue worker builds and publishes a snapshot.
 
-Each request bumps the container's ``generation`` and queues {kind, id, incarnation,
-generation}. The worker drops a message whose container is gone, was re-created
-(incarnation differs) or was asked to train again since (generation differs). Publishing is
+Each request queues {kind, id, incarnation, generation + 1}, then records that generation on
+the container row. The worker drops a message whose container is gone, was re-created
+(incarnation differs) or was asked to train again since (generation differs); a message one
+generation ahead of the row, with no training under way, is a request not recorded yet, and
+the worker records it itself. Publishing is
 atomic for readers: the snapshot blob is written first, then the container row is switched
 to it under an ETag match; older snapshot blobs and tombstones the new snapshot no longer
 needs are removed afterwards.
@@ -22,6 +24,7 @@ from shared.galleries.records import Container, timestamp
 from shared.galleries.training_status import FAILED, NOT_STARTED, RUNNING, SUCCEEDED, TrainingState
 from shared.index.gallery import EmbedderInfo, build_index
 from shared.settings import env_int
+from shared.storage.outages import is_outage
 from shared.storage.queues import WorkQueue
 
 logger = logging.getLogger(__name__)
@@ -35,44 +38,47 @@ class Superseded(Exception):
 
 def request(kind: ContainerKind, container_id: str) -> Container:
     """Queue a training; 409 while one is still pending or running, 429 while the training
-    queue is full. A request whose message could not be queued leaves the training state as
-    it found it."""
-    previous: list[TrainingState | None] = []
+    queue is full (nothing is recorded then).
 
-    def start(container: Container) -> Container:
-        state = container.training
-        if state is not None and state.in_progress and not _stale(state):
-            raise Conflict(f"{kind.label} '{container_id}' is still training.", code=kind.training_conflict_code)
-        previous[:] = [state]
-        container.generation += 1
-        container.training = TrainingState(NOT_STARTED, container.created, timestamp(),
-                                           state.last_success if state else None)
-        return container
+    The message is sent before the container row records the request, so no request is ever
+    recorded with no work queued (which would block training until
+    FACE_TRAINING_TIMEOUT_SECONDS). A worker that gets the message before the row records it
+    (a fast worker, or a request that failed after sending) records it itself (``_claim``)."""
+    container = repository.get_container(kind, container_id)
+    _refuse_if_training(container)
+    generation = container.generation + 1
+    WorkQueue(QUEUE).send({"kind": kind.key, "id": container_id, "incarnation": container.incarnation,
+                           "generation": generation})
 
-    queue = WorkQueue(QUEUE)
-    queue.check_room()
-    container = repository.update_container(kind, container_id, start)
-    try:
-        queue.send({"kind": kind.key, "id": container_id, "incarnation": container.incarnation,
-                    "generation": container.generation})
-    except Exception:
-        _withdraw(kind, container, previous[0])
-        raise
-    return container
+    def start(current: Container) -> Container:
+        if current.incarnation != container.incarnation:
+            raise repository.container_not_found(kind, container_id)
+        if current.generation == generation:
+            return current  # the worker already took this request up
+        if current.generation != container.generation:  # another train request came first
+            raise _still_training(kind, container_id)
+        _refuse_if_training(current)
+        state = current.training
+        current.generation = generation
+        current.training = TrainingState(NOT_STARTED, current.created, timestamp(),
+                                         state.last_success if state else None)
+        return current
+
+    return repository.update_container(kind, container_id, start)
 
 
-def _withdraw(kind: ContainerKind, requested: Container, previous: TrainingState | None) -> None:
-    """Put back the training state a request replaced, unless the container moved on since."""
-    def restore(container: Container) -> Container:
-        _check_current(container, requested.incarnation, requested.generation)
-        container.training = previous
-        return container
+def _refuse_if_training(container: Container) -> None:
+    if _under_way(container):
+        raise _still_training(container.kind, container.container_id)
 
-    try:
-        repository.update_container(kind, requested.container_id, restore)
-    except (NotFound, Superseded):
-        logger.info("training request of %s/%s superseded before it was withdrawn", kind.key,
-                    requested.container_id)
+
+def _under_way(container: Container) -> bool:
+    state = container.training
+    return state is not None and state.in_progress and not _stale(state)
+
+
+def _still_training(kind: ContainerKind, container_id: str) -> Conflict:
+    return Conflict(f"{kind.label} '{container_id}' is still training.", code=kind.training_conflict_code)
 
 
 def _stale(state: TrainingState) -> bool:
@@ -98,16 +104,26 @@ def run(message: dict) -> None:
     except Superseded:
         logger.info("training of %s/%s superseded while running", kind.key, container.container_id)
     except Exception as err:  # the failure is reported through the training status
+        if is_outage(err):
+            raise  # storage is away, not the training at fault: the host delivers the message again
         logger.exception("training of %s/%s failed", kind.key, container.container_id)
         _finish(kind, container, FAILED, f"Training failed: {type(err).__name__}.")
 
 
 def _claim(kind: ContainerKind, message: dict) -> Container:
+    generation = int(message["generation"])
+
     def mark_running(container: Container) -> Container:
-        _check_current(container, message["incarnation"], int(message["generation"]))
-        if container.training is None or container.training.status not in (NOT_STARTED, RUNNING):
-            raise Superseded()
-        container.training = TrainingState(RUNNING, container.created, timestamp(), container.training.last_success)
+        if container.generation == generation - 1 and container.incarnation == message["incarnation"]:
+            if _under_way(container):
+                raise Superseded()
+            container.generation = generation  # the request that sent this has not recorded it (yet)
+        else:
+            _check_current(container, message["incarnation"], generation)
+            if container.training is None or container.training.status not in (NOT_STARTED, RUNNING):
+                raise Superseded()
+        last_success = container.training.last_success if container.training else None
+        container.training = TrainingState(RUNNING, container.created, timestamp(), last_success)
         return container
 
     try:

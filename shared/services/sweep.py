@@ -1,10 +1,12 @@
 """Removal of expired short-lived data and of gallery data nothing owns any more.
 
-Reads already refuse expired items; the sweep reclaims their storage. Gallery rows and
-snapshot blobs left behind by a process that died mid-delete or mid-add are unreachable
-through the API; the sweep deletes them (shared.galleries.orphans). Each sweeper is
-idempotent and safe to run concurrently with another instance's sweep. Each kind of
-short-lived data adds its sweeper to SWEEPERS (liveness sessions: shared.liveness.retention).
+Reads already refuse expired items; the sweep reclaims their storage. Gallery changes a
+crash or storage outage interrupted are finished or undone on every run
+(shared.galleries.pending); gallery rows and snapshot blobs left behind by a process that
+died mid-add are unreachable through the API, and the hourly orphan scans delete them
+(shared.galleries.orphans). Each sweeper is idempotent and safe to run concurrently with
+another instance's sweep. Each kind of short-lived data adds its sweeper to SWEEPERS
+(liveness sessions: shared.liveness.retention).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import logging
 from collections.abc import Callable
 
 from shared import telemetry
-from shared.galleries import orphans
+from shared.galleries import orphans, pending
 from shared.liveness import retention
 from shared.storage.faceids import FaceIdStore
 
@@ -25,6 +27,7 @@ def _sweep_face_ids() -> int:
 
 SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("faceIds", _sweep_face_ids),
+    ("interruptedGalleryChanges", pending.finish_interrupted),
     ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
     ("livenessSessions", retention.sweep_sessions),

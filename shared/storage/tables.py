@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from itertools import islice
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
 from shared.storage.clients import create_once, table_service
@@ -53,12 +54,23 @@ class Table:
             raise EntityExists(f"{entity['PartitionKey']}/{entity['RowKey']}") from err
 
     def replace(self, entity: dict, etag: str) -> None:
-        """Replace a row only if it still has ``etag`` (optimistic concurrency)."""
+        """Replace a row only if it still has ``etag`` (optimistic concurrency).
+
+        Sent as a one-operation transaction (a POST), which the SDK never resends after a
+        lost answer: a resent PUT that had landed would fail its ETag match, and the caller
+        would read the row again and apply its change twice (a counter counted twice)."""
+        self.transact_matched([replace_op(entity, etag)])
+
+    def transact_matched(self, operations: list[tuple]) -> list[dict]:
+        """All-or-nothing writes within one partition whose conditions must all still hold:
+        ConcurrentUpdate when an ETag no longer matches, a row to change is gone or a row to
+        create exists. Returns each operation's result (its new "etag")."""
         try:
-            self._client.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag,
-                                       match_condition=MatchConditions.IfNotModified)
-        except (ResourceModifiedError, ResourceNotFoundError) as err:
-            raise ConcurrentUpdate(f"{entity['PartitionKey']}/{entity['RowKey']}") from err
+            return self._client.submit_transaction(operations)
+        except TableTransactionError as err:
+            if err.status_code in (404, 409, 412):
+                raise ConcurrentUpdate(str(err.message)) from err
+            raise
 
     def delete(self, partition_key: str, row_key: str) -> None:
         """Idempotent: deleting a missing row is not an error."""
@@ -68,10 +80,8 @@ class Table:
         """Delete a row (with ``etag``: only if unchanged since that read, else ConcurrentUpdate).
         False when it was already gone, so of two racing deletes exactly one gets True (and
         may release what the row held, such as a count)."""
-        condition = {} if etag is None else {"etag": etag, "match_condition": MatchConditions.IfNotModified}
         try:
-            self._client.submit_transaction([("delete", {"PartitionKey": partition_key, "RowKey": row_key},
-                                              condition)])
+            self._client.submit_transaction([delete_op(partition_key, row_key, etag)])
         except TableTransactionError as err:
             if err.status_code == 412:
                 raise ConcurrentUpdate(f"{partition_key}/{row_key}") from err
@@ -89,18 +99,21 @@ class Table:
         return self.query("PartitionKey eq @pk", {"pk": partition_key}, select)
 
     def delete_rows(self, partition_key: str, row_keys: Iterable[str]) -> int:
-        """Delete rows of one partition in transactions of up to 100; returns rows deleted."""
-        keys = list(row_keys)
-        for start in range(0, len(keys), BATCH_LIMIT):
-            chunk = keys[start:start + BATCH_LIMIT]
+        """Delete rows of one partition in transactions of up to 100, taking the keys as they
+        come (a scan may feed them); returns rows deleted."""
+        keys, deleted = iter(row_keys), 0
+        while chunk := list(islice(keys, BATCH_LIMIT)):
+            deleted += len(chunk)
             try:
                 self._client.submit_transaction(
                     [("delete", {"PartitionKey": partition_key, "RowKey": key}) for key in chunk])
-            except TableTransactionError:
+            except TableTransactionError as err:
+                if err.status_code != 404:
+                    raise
                 # Someone else deleted a row of this chunk first; finish one by one.
                 for key in chunk:
                     self.delete(partition_key, key)
-        return len(keys)
+        return deleted
 
     def delete_matching(self, query_filter: str, parameters: dict) -> int:
         """Delete every row matching the filter, in per-partition transactions of up to 100
@@ -119,14 +132,12 @@ class Table:
         self._client.submit_transaction(operations)
 
     def transact_if(self, operations: list[tuple]) -> bool:
-        """``transact``, answering False instead of raising when a step's precondition fails
-        (a row to merge is missing or changed, a row to create exists): nothing was written."""
+        """``transact_matched``, answering False instead of raising when a condition fails:
+        nothing was written."""
         try:
-            self._client.submit_transaction(operations)
-        except TableTransactionError as err:
-            if err.status_code in (404, 409, 412):
-                return False
-            raise
+            self.transact_matched(operations)
+        except ConcurrentUpdate:
+            return False
         return True
 
 
@@ -142,6 +153,20 @@ def merge_step(entity: dict, etag: str | None = None) -> tuple:
     if etag is not None:
         options |= {"etag": etag, "match_condition": MatchConditions.IfNotModified}
     return ("update", entity, options)
+
+
+def replace_op(entity: dict, etag: str) -> tuple:
+    """A transaction operation replacing ``entity`` if its row still has ``etag``."""
+    return ("update", entity, {"mode": UpdateMode.REPLACE, **_if_unchanged(etag)})
+
+
+def delete_op(partition_key: str, row_key: str, etag: str | None = None) -> tuple:
+    """A transaction operation deleting a row (with ``etag``: only if still unchanged)."""
+    return ("delete", {"PartitionKey": partition_key, "RowKey": row_key}, _if_unchanged(etag))
+
+
+def _if_unchanged(etag: str | None) -> dict:
+    return {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
 
 
 def _ensure_table(name: str) -> TableClient:

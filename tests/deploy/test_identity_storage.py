@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.conftest import launch_azurite
+from emulator import Azurite
 from shared.storage import naming
 from shared.storage.blobs import BlobStore
 from shared.storage.queues import WorkQueue
@@ -127,13 +127,14 @@ class OAuthStorage:
 def oauth_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OAuthStorage]:
     folder = tmp_path_factory.mktemp("azurite-oauth")
     cert, key = _self_signed_certificate(folder)
-    server = launch_azurite(folder / "data", "--oauth", "basic", "--cert", str(cert), "--key", str(key))
+    server = Azurite(folder / "data", "--oauth", "basic", "--cert", str(cert), "--key", str(key))
+    server.start()
     identity = IdentityEndpoint()
     token_server = identity.serve()
     threading.Thread(target=token_server.serve_forever, daemon=True).start()
     token_url = "http://127.0.0.1:%d/msi/token" % token_server.server_address[1]
     try:
-        yield OAuthStorage(server.ports, identity, token_url, cert)
+        yield OAuthStorage(tuple(server.ports), identity, token_url, cert)
     finally:
         token_server.shutdown()
         token_server.server_close()

@@ -17,6 +17,7 @@ from shared.galleries import containers, faces, orphans, persons, repository, sn
 from shared.galleries.kinds import FACE_LIST, LARGE_FACE_LIST, LARGE_PERSON_GROUP, PERSON_GROUP
 from shared.galleries.records import PersistedFace, Person
 from shared.index.gallery import build_index
+from shared.storage import intents
 
 from gallery_support import drain_training
 
@@ -42,9 +43,8 @@ def _rows(table, incarnation: str) -> list[str]:
     return [row["RowKey"] for row in table.partition(incarnation, select=["RowKey"])]
 
 
-def _counter(name: str) -> int:
-    row = repository.containers().get("counters", name)
-    return 0 if row is None else int(row["Value"])
+def _persons_counted(kind) -> int:
+    return repository.kind_counts(kind).persons
 
 
 def _before_write(monkeypatch, module, name: str, action) -> None:
@@ -99,7 +99,7 @@ def test_person_add_racing_container_delete_removes_its_row(monkeypatch, kind):
     _before_write(monkeypatch, repository, "insert_face", delete_up_to_the_person_rows)
     with pytest.raises(NotFound):
         faces.add_to_person(kind, container.container_id, person_id, IMAGE)
-    repository.drop_partitions(container)  # the rest of the delete
+    repository.drop_rows(container.incarnation)  # the rest of the delete
     assert _rows(repository.faces(), container.incarnation) == []
     assert _rows(repository.persons(), container.incarnation) == []
 
@@ -119,35 +119,37 @@ def test_person_add_racing_person_delete_removes_its_row(monkeypatch):
 
 def test_person_create_racing_container_delete_removes_its_row_and_count(monkeypatch):
     container = _new(LARGE_PERSON_GROUP)
-    reserve = persons._reserve_person
+    count_in = persons._count_in
 
-    def reserve_then_lose(kind, container_id):
-        reserved = reserve(kind, container_id)
+    def count_in_then_lose(kind, container_id, person_id):
+        reserved = count_in(kind, container_id, person_id)
         containers.delete(kind, container_id)
         return reserved
 
-    monkeypatch.setattr(persons, "_reserve_person", reserve_then_lose)
+    monkeypatch.setattr(persons, "_count_in", count_in_then_lose)
     with pytest.raises(NotFound):
         persons.create(LARGE_PERSON_GROUP, container.container_id, {"name": "p"})
     assert _rows(repository.persons(), container.incarnation) == []
-    assert _counter(containers.persons_counter(LARGE_PERSON_GROUP)) == 0
+    assert _persons_counted(LARGE_PERSON_GROUP) == 0
+    assert list(intents.pending(repository.containers(), LARGE_PERSON_GROUP.key)) == []
 
 
 def test_container_delete_releases_persons_added_after_its_read(monkeypatch):
     container = _new(PERSON_GROUP)
     persons.create(PERSON_GROUP, container.container_id, {"name": "p"})
-    read = repository.get_container
+    read = repository.find_container
     late = []
 
     def read_then_add(kind, container_id):  # a person is created between the delete's read and its delete
         found = read(kind, container_id)
         if not late:
-            late.append(persons.create(PERSON_GROUP, container_id, {"name": "late"}))
+            late.append("started")
+            persons.create(PERSON_GROUP, container_id, {"name": "late"})
         return found
 
-    monkeypatch.setattr(repository, "get_container", read_then_add)
+    monkeypatch.setattr(repository, "find_container", read_then_add)
     containers.delete(PERSON_GROUP, container.container_id)
-    assert _counter(containers.persons_counter(PERSON_GROUP)) == 0
+    assert _persons_counted(PERSON_GROUP) == 0
     assert _rows(repository.persons(), container.incarnation) == []
 
 

@@ -11,8 +11,7 @@ from shared.engine.types import Template
 from shared.errors import NotFound
 from shared.galleries import containers, faces, persons, repository, search
 from shared.galleries.kinds import FACE_LIST, LARGE_FACE_LIST, LARGE_PERSON_GROUP, PERSON_GROUP
-from shared.galleries.records import PersistedFace
-from shared.storage.tables import Table
+from shared.galleries.records import Container, PersistedFace
 
 pytestmark = pytest.mark.usefixtures("service", "isolated")
 IMAGE = faces.FaceInput(b"not decoded: the embedder is replaced", None, "detection_01", None)
@@ -23,18 +22,6 @@ def _template(seed: int) -> Template:
     return Template(vector / np.linalg.norm(vector), "dlib_resnet_v1", "1", "recognition_01")
 
 
-def _count_gets(monkeypatch) -> list[tuple[str, str]]:
-    reads: list[tuple[str, str]] = []
-    original = Table.get
-
-    def counted(self, partition_key, row_key):
-        reads.append((partition_key, row_key))
-        return original(self, partition_key, row_key)
-
-    monkeypatch.setattr(Table, "get", counted)
-    return reads
-
-
 def test_tombstones_of_a_big_person_are_all_written_once_each():
     ids = [str(uuid.uuid4()) for _ in range(249)]
     repository.add_tombstones(LARGE_PERSON_GROUP, "t-1", ids + ids[:5])  # over 2 batches, with repeats
@@ -42,13 +29,20 @@ def test_tombstones_of_a_big_person_are_all_written_once_each():
     assert repository.tombstones(LARGE_PERSON_GROUP, "t-2") == set()
 
 
-def test_a_counter_is_created_on_first_use_and_read_once_per_change(monkeypatch):
-    counters = repository.counters()
-    counters.add("c-test", 1, 5, "things")
-    reads = _count_gets(monkeypatch)
-    counters.add("c-test", 2, 5, "things")
-    assert reads == [("counters", "c-test")]
-    assert int(repository.containers().get("counters", "c-test")["Value"]) == 3
+def test_kind_counts_start_from_the_containers_already_there_and_move_with_them():
+    """Rows written before the counts row existed (or a fresh account) are counted once; from
+    then on create and delete change the count in their own transaction."""
+    old = [Container(kind=PERSON_GROUP, container_id=f"old-{n}", name="n", user_data=None,
+                     recognition_model="recognition_01", incarnation=uuid.uuid4().hex, created="",
+                     person_count=n + 1) for n in range(2)]
+    for container in old:
+        repository.containers().insert(repository.container_to_row(container))
+    assert (repository.kind_counts(PERSON_GROUP).containers, repository.kind_counts(PERSON_GROUP).persons) == (2, 3)
+    containers.create(PERSON_GROUP, "new-1", {"name": "n"})
+    assert repository.kind_counts(PERSON_GROUP).containers == 3
+    containers.delete(PERSON_GROUP, "old-1")
+    assert (repository.kind_counts(PERSON_GROUP).containers, repository.kind_counts(PERSON_GROUP).persons) == (2, 1)
+    assert [c.container_id for c in repository.list_containers(PERSON_GROUP, "", 10)] == ["new-1", "old-0"]
 
 
 def test_verify_to_person_reads_only_the_persons_listed_faces(monkeypatch):
@@ -91,17 +85,26 @@ def _racing_once(monkeypatch, module, name: str, action) -> None:
 
 
 @pytest.mark.parametrize("kind", [PERSON_GROUP, LARGE_PERSON_GROUP], ids=lambda k: k.key)
-def test_two_racing_person_deletes_release_the_person_once(monkeypatch, kind):
+@pytest.mark.parametrize("step", ["get_person", "add_tombstones"])  # before / after the first one's intent
+def test_two_racing_person_deletes_release_the_person_once(monkeypatch, kind, step):
     container = containers.create(kind, "r-" + uuid.uuid4().hex[:10], {"name": "n"})
     person_id = persons.create(kind, container.container_id, {"name": "gone"})
     persons.create(kind, container.container_id, {"name": "kept"})
-    _racing_once(monkeypatch, repository, "add_tombstones",
-                 lambda: persons.delete(kind, container.container_id, person_id))
-    with pytest.raises(NotFound) as err:
-        persons.delete(kind, container.container_id, person_id)
-    assert err.value.code == "PersonNotFound"
+    outcomes = []
+
+    def delete() -> None:
+        try:
+            persons.delete(kind, container.container_id, person_id)
+            outcomes.append("deleted")
+        except NotFound as err:
+            outcomes.append(err.code)
+
+    _racing_once(monkeypatch, repository, step, delete)
+    delete()
+    assert sorted(outcomes) == ["PersonNotFound", "deleted"]
     assert repository.get_container(kind, container.container_id).person_count == 1
-    assert int(repository.containers().get("counters", containers.persons_counter(kind))["Value"]) == 1
+    assert repository.kind_counts(kind).persons == 1
+    assert repository.persons().get(container.incarnation, person_id) is None
 
 
 @pytest.mark.parametrize("kind", [FACE_LIST, LARGE_FACE_LIST], ids=lambda k: k.key)

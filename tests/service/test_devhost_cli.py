@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,16 +11,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from emulator import free_port
 from svc_support import REPO_ROOT
 
 SETTINGS = ("AzureWebJobsStorage", "FACE_STORAGE_PREFIX", "FACE_TEMPLATE_KEY", "FACE_LIVENESS_TOKEN_KEY",
             "FACE_ADMIN_KEYS", "FACE_RECOGNIZER_KEYS", "FACE_MODEL_MIRRORS")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -31,7 +25,7 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.parametrize("processes", [1, 2])
 def test_devhost_process_serves_the_app_and_stops_on_ctrl_c(service, tmp_path, processes):
     """With FUNCTIONS_WORKER_PROCESS_COUNT=2 a forked worker serves the same port and stops with it."""
-    port = _free_port()
+    port = free_port()
     env = {**{name: os.environ[name] for name in SETTINGS}, "PATH": os.environ["PATH"], "PORT": str(port),
            "FUNCTIONS_WORKER_PROCESS_COUNT": str(processes),
            "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *", "HOME": str(tmp_path),
