@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import uuid
 
+from shared.clock import timestamp
 from shared.errors import Conflict
 from shared.galleries import quotas, repository, snapshots, validation
 from shared.galleries.kinds import ContainerKind
-from shared.galleries.records import Container, patched, timestamp
+from shared.galleries.records import Container, patched
 from shared.storage.tables import EntityExists
 
 

@@ -10,14 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from shared import clock
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.training_status import NOT_STARTED, TrainingState
-
-
-def timestamp() -> str:
-    """Now as the API writes dates: RFC 3339 UTC with milliseconds."""
-    return clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -34,6 +28,7 @@ class Container:
     training: TrainingState | None = None  # None: never trained
     generation: int = 0  # bumped by each train request; queued work carries it
     snapshot: str = ""  # blob name of the published index, "" before the first success
+    training_operation: str = ""  # operationId of the latest train request (shared/operations)
     version: str = ""  # the row's ETag when read: changes with every write, incl. each face add/delete
 
     def training_state(self) -> TrainingState:

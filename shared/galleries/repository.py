@@ -62,7 +62,7 @@ def container_to_row(c: Container) -> dict:
         "PartitionKey": c.kind.key, "RowKey": c.container_id, "Name": c.name,
         "RecognitionModel": c.recognition_model, "Incarnation": c.incarnation, "Created": c.created,
         "FaceCount": c.face_count, "PersonCount": c.person_count, "Generation": c.generation,
-        "Snapshot": c.snapshot,
+        "Snapshot": c.snapshot, "TrainOperation": c.training_operation,
     }
     if c.user_data is not None:
         row["UserData"] = c.user_data
@@ -82,7 +82,7 @@ def container_from_row(kind: ContainerKind, row: dict) -> Container:
         recognition_model=row["RecognitionModel"], incarnation=row["Incarnation"], created=row["Created"],
         face_count=int(row.get("FaceCount", 0)), person_count=int(row.get("PersonCount", 0)),
         training=state, generation=int(row.get("Generation", 0)), snapshot=row.get("Snapshot", ""),
-        version=getattr(row, "metadata", {}).get("etag", ""),
+        training_operation=row.get("TrainOperation", ""), version=getattr(row, "metadata", {}).get("etag", ""),
     )
 
 

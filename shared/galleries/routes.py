@@ -20,6 +20,7 @@ from shared.errors import FaceApiError
 from shared.galleries import containers, faces, persons, repository, training, validation
 from shared.galleries.kinds import FACE_LIST, ContainerKind
 from shared.galleries.training_status import render as render_training
+from shared.operations import http as operations
 
 ALL_ROWS = 1_000_000_000  # FaceList listing has no paging
 
@@ -187,11 +188,14 @@ def _training_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
 
     def train(call: Call) -> func.HttpResponse:
         container_id = _container_id(call, kind)
-        training.request(kind, container_id)
+        _, operation = training.request(kind, container_id)
         headers = {"Retry-After": str(training.POLL_AFTER_SECONDS)}
         if call.version.name != "v1.0":
-            # The v1.2 SDK's poller follows this header to the training status until it settles.
-            headers["operation-Location"] = _status_url(call, f"{kind.route}/{container_id}/training")
+            # The SDKs' pollers follow this header until `status` settles: to the operation where
+            # the version has GET /operations (the previews), else to the training status (GA).
+            status_path = f"{kind.route}/{container_id}/training"
+            headers["operation-Location"] = (operations.location(call, operation) if call.version.operations_route
+                                             else operations.absolute_url(call, status_path))
         return render.empty_response(202, headers)
 
     def status(call: Call) -> func.HttpResponse:
@@ -201,10 +205,3 @@ def _training_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
 
     _add(bp, kind, f"{base}/train", "POST", "train", train)
     _add(bp, kind, f"{base}/training", "GET", "training_status", status)
-
-
-def _status_url(call: Call, path: str) -> str:
-    """Absolute URL of ``path`` under the same endpoint and api-version as this request."""
-    url = call.req.url
-    root = url[: url.find("/face/")] if "/face/" in url else url.rstrip("/")
-    return f"{root}/face/{call.version.name}/{path}"

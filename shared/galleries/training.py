@@ -10,6 +10,7 @@ needs are removed afterwards.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -18,9 +19,11 @@ from shared import clock
 from shared.errors import Conflict, NotFound
 from shared.galleries import repository, snapshots
 from shared.galleries.kinds import KINDS, ContainerKind
-from shared.galleries.records import Container, timestamp
+from shared.galleries.records import Container
 from shared.galleries.training_status import FAILED, NOT_STARTED, RUNNING, SUCCEEDED, TrainingState
 from shared.index.gallery import EmbedderInfo, build_index
+from shared.operations import store as operations
+from shared.operations.store import Operation
 from shared.settings import env_int
 from shared.storage.queues import WorkQueue
 
@@ -29,29 +32,52 @@ QUEUE = "training"
 POLL_AFTER_SECONDS = 1
 
 
+_SUPERSEDED = "The training was superseded: its container was deleted, re-created or trained again."
+
+
 class Superseded(Exception):
     """The container changed under the worker (deleted, re-created or re-queued)."""
 
 
-def request(kind: ContainerKind, container_id: str) -> Container:
-    """Queue a training; 409 while one is still pending or running."""
+def request(kind: ContainerKind, container_id: str) -> tuple[Container, Operation]:
+    """Queue a training; 409 while one is still pending or running. The training is also a
+    long-running operation (shared/operations) that follows the training status."""
+    operation_id = str(uuid.uuid4())
+    abandoned: list[str] = []
+
     def start(container: Container) -> Container:
         state = container.training
         if state is not None and state.in_progress and not _stale(state):
             raise Conflict(f"{kind.label} '{container_id}' is still training.", code=kind.training_conflict_code)
+        abandoned[:] = [container.training_operation] if state is not None and state.in_progress else []
         container.generation += 1
-        container.training = TrainingState(NOT_STARTED, container.created, timestamp(),
+        container.training = TrainingState(NOT_STARTED, container.created, clock.timestamp(),
                                            state.last_success if state else None)
+        container.training_operation = operation_id
         return container
 
     container = repository.update_container(kind, container_id, start)
+    for previous in abandoned:
+        _report(previous, FAILED, "The training was abandoned: its worker stopped responding.")
     try:
+        operation = operations.start("train", f"{kind.route}/{container_id}/training", status=NOT_STARTED,
+                                     operation_id=operation_id)
         WorkQueue(QUEUE).send({"kind": kind.key, "id": container_id, "incarnation": container.incarnation,
-                               "generation": container.generation})
+                               "generation": container.generation, "operation": operation_id})
     except Exception:
         _finish(kind, container, FAILED, "Could not queue the training.")
         raise
-    return container
+    return container, operation
+
+
+def _report(operation_id: str | None, status: str, message: str | None = None) -> None:
+    """Mirror a training state change on its operation (gone when it expired: nothing to do)."""
+    if not operation_id:
+        return
+    try:
+        operations.advance(operation_id, status, message)
+    except NotFound:
+        pass
 
 
 def _stale(state: TrainingState) -> bool:
@@ -71,11 +97,14 @@ def run(message: dict) -> None:
         container = _claim(kind, message)
     except Superseded:
         logger.info("training message superseded, dropped: %s", message)
+        _report(message.get("operation"), FAILED, _SUPERSEDED)
         return
+    _report(container.training_operation, RUNNING)
     try:
         _train(kind, container)
     except Superseded:
         logger.info("training of %s/%s superseded while running", kind.key, container.container_id)
+        _report(container.training_operation, FAILED, _SUPERSEDED)
     except Exception as err:  # the failure is reported through the training status
         logger.exception("training of %s/%s failed", kind.key, container.container_id)
         _finish(kind, container, FAILED, f"Training failed: {type(err).__name__}.")
@@ -86,7 +115,8 @@ def _claim(kind: ContainerKind, message: dict) -> Container:
         _check_current(container, message["incarnation"], int(message["generation"]))
         if container.training is None or container.training.status not in (NOT_STARTED, RUNNING):
             raise Superseded()
-        container.training = TrainingState(RUNNING, container.created, timestamp(), container.training.last_success)
+        container.training = TrainingState(RUNNING, container.created, clock.timestamp(),
+                                           container.training.last_success)
         return container
 
     try:
@@ -143,7 +173,7 @@ def _finish(kind: ContainerKind, started: Container, status: str, message: str |
     def settle(container: Container) -> Container:
         _check_current(container, started.incarnation, started.generation)
         previous = container.training_state()
-        now = timestamp()
+        now = clock.timestamp()
         container.training = TrainingState(status, container.created, now,
                                            now if status == SUCCEEDED else previous.last_success, message)
         if blob:
@@ -154,3 +184,4 @@ def _finish(kind: ContainerKind, started: Container, status: str, message: str |
         repository.update_container(kind, started.container_id, settle)
     except NotFound:
         raise Superseded() from None
+    _report(started.training_operation, status, message)

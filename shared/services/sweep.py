@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 
 from shared.galleries import orphans
+from shared.operations import store as operations
 from shared.storage.faceids import FaceIdStore
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ def _sweep_face_ids() -> int:
 
 SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("faceIds", _sweep_face_ids),
+    ("operations", operations.sweep_expired),
     ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
 )

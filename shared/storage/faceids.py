@@ -90,18 +90,8 @@ class FaceIdStore:
         return {row["RowKey"]: row for row in rows}
 
     def sweep_expired(self) -> int:
-        """Delete every expired row, in per-partition transactions of up to 100 as the scan
-        goes (memory stays bounded); safe to run concurrently and repeatedly."""
-        pending: dict[str, list[str]] = {}
-        removed = 0
-        rows = self._table.query(f"{EXPIRES_AT} le @now", {"now": clock.now()},
-                                 select=["PartitionKey", "RowKey"])
-        for row in rows:
-            keys = pending.setdefault(row["PartitionKey"], [])
-            keys.append(row["RowKey"])
-            if len(keys) == BATCH_LIMIT:
-                removed += self._table.delete_rows(row["PartitionKey"], pending.pop(row["PartitionKey"]))
-        return removed + sum(self._table.delete_rows(pk, keys) for pk, keys in pending.items())
+        """Delete every expired row; safe to run concurrently and repeatedly."""
+        return self._table.delete_matching(f"{EXPIRES_AT} le @now", {"now": clock.now()})
 
     def _row(self, partition: str, face_id: str, template: Template, expires) -> dict:
         where = row_location(self._table.name, partition, face_id)

@@ -105,6 +105,35 @@ class Table:
         """All-or-nothing writes within one partition (SDK operation tuples, at most 100)."""
         self._client.submit_transaction(operations)
 
+    def delete_matching(self, query_filter: str, parameters: dict | None = None) -> int:
+        """Delete every row an OData filter matches, as the scan finds them; returns how many."""
+        deleter = BatchDeleter(self)
+        for row in self.query(query_filter, parameters, select=["PartitionKey", "RowKey"]):
+            deleter.add(row["PartitionKey"], row["RowKey"])
+        return deleter.finish()
+
+
+class BatchDeleter:
+    """Deletes rows as a scan finds them, in per-partition transactions of up to 100, so
+    memory stays bounded however many rows go; safe to run concurrently and repeatedly."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._pending: dict[str, list[str]] = {}
+        self._removed = 0
+
+    def add(self, partition_key: str, row_key: str) -> None:
+        keys = self._pending.setdefault(partition_key, [])
+        keys.append(row_key)
+        if len(keys) == BATCH_LIMIT:
+            self._removed += self.table.delete_rows(partition_key, self._pending.pop(partition_key))
+
+    def finish(self) -> int:
+        for partition_key, keys in self._pending.items():
+            self._removed += self.table.delete_rows(partition_key, keys)
+        self._pending.clear()
+        return self._removed
+
 
 def _ensure_table(name: str) -> TableClient:
     service = table_service()
