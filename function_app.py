@@ -3,7 +3,7 @@ import azure.functions as func
 
 from functions import detection, fallback, maintenance, recognition
 from functions import facelists, identification, largefacelists, largepersongroups, persongroups, training
-from functions import operations
+from functions import directory, operations
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(detection.bp)
@@ -12,4 +12,5 @@ app.register_functions(maintenance.bp)
 for gallery_bp in (facelists.bp, largefacelists.bp, persongroups.bp, largepersongroups.bp, identification.bp, training.bp):
     app.register_functions(gallery_bp)
 app.register_functions(operations.bp)
+app.register_functions(directory.bp)
 app.register_functions(fallback.bp)  # the catch-all 404 route; hosts match it last

@@ -53,10 +53,12 @@ class FaceOptions:
         return FaceInput(image, self.target_face, self.detection_model, self.user_data)
 
 
-def embed_single_face(face: FaceInput, recognition_model: str) -> Template:
-    """The one face of the image (or the one targetFace picks) embedded with the container's model."""
+def embed_single_face(face: FaceInput, recognition_model: str, embedder: str | None = None) -> Template:
+    """The one face of the image (or the one targetFace picks) embedded with the container's model
+    (and with ``embedder``, the one the store recorded for that model, when given)."""
     options = DetectOptions(detection_model=face.detection_model, recognition_models=(recognition_model,),
-                            target_face=face.target_face, max_faces=2 if face.target_face is None else 100)
+                            target_face=face.target_face, max_faces=2 if face.target_face is None else 100,
+                            embedders={recognition_model: embedder} if embedder else {})
     detected = get_engine().detect(face.image, options)
     if not detected:
         raise InvalidImage("No face detected in the image.")

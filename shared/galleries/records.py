@@ -8,7 +8,7 @@ sees rows, snapshots or queued training work of its predecessor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.training_status import NOT_STARTED, TrainingState
@@ -80,7 +80,12 @@ class PersistedFace:
 
 
 
-Named = TypeVar("Named", Container, Person)
+class _Named(Protocol):
+    name: str
+    user_data: str | None
+
+
+Named = TypeVar("Named", bound=_Named)  # containers and persons, of galleries and the directory
 
 
 def patched(record: Named, name: str | None, user_data: str | None) -> Named:

@@ -15,16 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 
-from azure.core import MatchConditions
-from azure.data.tables import TableTransactionError
-
-from shared.errors import Conflict, FaceApiError, NotFound
+from shared.errors import FaceApiError, NotFound
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
-from shared.galleries.rows import Counters, etag_of, mutate
+from shared.galleries.rows import Counters, delete_as_read, mutate
 from shared.engine.types import Template
 from shared.galleries.training_status import TrainingState
-from shared.storage.tables import BATCH_LIMIT, ConcurrentUpdate, Table
+from shared.storage.tables import BATCH_LIMIT, Table
 from shared.storage.templates import row_location, template_columns, template_from_columns
 
 CONTAINERS, PERSONS, FACES, TOMBS = "galleries", "gallerypersons", "galleryfaces", "gallerytombs"
@@ -131,22 +128,13 @@ def confirm_container(container: Container) -> None:
         raise container_not_found(container.kind, container.container_id)
 
 
-_DELETE_ATTEMPTS = 60
-
-
 def delete_container(kind: ContainerKind, container_id: str) -> Container:
     """Delete the container row as last read (ETag match) and return that record, so the
     counts the caller releases are the final ones even if a person was added meanwhile, and
     two racing deletes cannot both release them."""
-    for _ in range(_DELETE_ATTEMPTS):
-        container = get_container(kind, container_id)
-        condition = {"etag": container.version, "match_condition": MatchConditions.IfNotModified}
-        try:
-            containers().transact([("delete", {"PartitionKey": kind.key, "RowKey": container_id}, condition)])
-            return container
-        except TableTransactionError:
-            continue  # changed or deleted since the read: read again (a 404 ends the loop)
-    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
+    row = delete_as_read(containers(), kind.key, container_id, lambda _: None,
+                         lambda: container_not_found(kind, container_id))
+    return container_from_row(kind, row)
 
 
 def list_containers(kind: ContainerKind, start: str, top: int) -> list[Container]:
@@ -184,19 +172,9 @@ def delete_person(incarnation: str, person_id: str, before: Callable[[Person], N
     """Delete the person row as last read (ETag match) and return that record, after running
     ``before`` on it. Its face list is then final: an add that links a face later fails its
     ETag-matched link and removes its own face row, so no scan for the person's faces is needed."""
-    for _ in range(_DELETE_ATTEMPTS):
-        row = persons().get(incarnation, person_id)
-        if row is None:
-            raise person_not_found(person_id)
-        person = person_from_row(row)
-        before(person)
-        try:
-            if persons().delete_existing(incarnation, person_id, etag_of(row)):
-                return person
-        except ConcurrentUpdate:
-            continue  # a face was linked or unlinked meanwhile: read again
-        raise person_not_found(person_id)  # a racing delete won
-    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
+    row = delete_as_read(persons(), incarnation, person_id, lambda read: before(person_from_row(read)),
+                         lambda: person_not_found(person_id))
+    return person_from_row(row)
 
 
 def update_person(incarnation: str, person_id: str, change) -> Person:

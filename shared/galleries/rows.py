@@ -41,6 +41,26 @@ def mutate(table: Table, partition_key: str, row_key: str,
     raise Conflict("There is a conflict with another operation on the same resource; please retry.")
 
 
+def delete_as_read(table: Table, partition_key: str, row_key: str, before: Callable[[dict], None],
+                   missing: Callable[[], Exception]) -> dict:
+    """Delete a row as last read (ETag match), after running ``before`` on that read, and return
+    it: what the row held (a count, a list of faces) is final, since a write that changes the
+    row meanwhile makes the delete read again. Of two racing deletes only one gets the row;
+    the other gets ``missing()``."""
+    for _ in range(_MAX_ATTEMPTS):
+        row = table.get(partition_key, row_key)
+        if row is None:
+            raise missing()
+        before(row)
+        try:
+            if table.delete_existing(partition_key, row_key, etag_of(row)):
+                return row
+        except ConcurrentUpdate:
+            continue  # changed meanwhile: read again
+        raise missing()  # a racing delete won
+    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
+
+
 def bounded(value: int, delta: int, maximum: int | None, what: str) -> int:
     """``value + delta``, refusing to go over ``maximum`` (and never below zero)."""
     result = value + delta

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import struct
 import tempfile
+from collections.abc import Callable
+from typing import BinaryIO, TypeVar
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -26,6 +28,7 @@ from shared.storage import crypto
 from shared.storage.blobs import BlobStore
 
 CONTAINER = "snapshots"
+Opened = TypeVar("Opened")
 
 
 def store() -> BlobStore:
@@ -45,17 +48,44 @@ _KEY_LENGTH = struct.Struct("<I")
 
 def write(container: Container, index: GalleryIndex) -> str:
     blob = f"{_prefix(container)}{container.generation:010d}"
+    put_index(blob, index)
+    return blob
+
+
+def put_index(blob: str, index: GalleryIndex) -> None:
+    put_sealed(blob, lambda plain: write_snapshot(index, plain))
+
+
+def load_index(blob: str) -> GalleryIndex:
+    return open_sealed(blob, load_snapshot)
+
+
+def put_sealed(blob: str, write_plain: Callable[[BinaryIO], object]) -> None:
+    """Upload what ``write_plain`` writes to a file, sealed under a fresh data key."""
     data_key = os.urandom(32)
     sealed_key = crypto.encrypt(data_key, _aad(blob))
     # Temporary files, not memory: a 1M-face snapshot is ~0.8 GB and must not exist twice in RAM.
     with tempfile.TemporaryFile() as plain, tempfile.TemporaryFile() as sealed:
-        write_snapshot(index, plain)
+        write_plain(plain)
         plain.seek(0)
         sealed.write(_KEY_LENGTH.pack(len(sealed_key)) + sealed_key)
         encrypt_stream(AESGCM(data_key), plain, sealed, _aad(blob))
         sealed.seek(0)
         store().put(blob, sealed)
-    return blob
+
+
+def open_sealed(blob: str, read_plain: Callable[[BinaryIO], Opened]) -> Opened:
+    """``read_plain`` of the blob's plaintext, streamed through temporary files so that only
+    what it builds sits in memory; FileNotFoundError when there is no such blob."""
+    with tempfile.TemporaryFile() as sealed, tempfile.TemporaryFile() as plain:
+        if not store().get_into(blob, sealed):
+            raise FileNotFoundError(blob)
+        sealed.seek(0)
+        (key_length,) = _KEY_LENGTH.unpack(sealed.read(_KEY_LENGTH.size))
+        data_key = crypto.decrypt(sealed.read(key_length), _aad(blob))
+        decrypt_stream(AESGCM(data_key), sealed, plain, _aad(blob))
+        plain.seek(0)
+        return read_plain(plain)
 
 
 def delete(blob: str) -> None:
@@ -76,7 +106,7 @@ def delete_all(container: Container) -> None:
 
 def index(container: Container) -> GalleryIndex:
     """The container's published index, loaded once per process and kept warm."""
-    return CACHE.get(_cache_key(container), container.snapshot, _load)
+    return CACHE.get(_cache_key(container), container.snapshot, load_index)
 
 
 def forget(container: Container) -> None:
@@ -86,19 +116,6 @@ def forget(container: Container) -> None:
 
 def _cache_key(container: Container) -> str:
     return f"{container.kind.key}/{container.container_id}"
-
-
-def _load(blob: str) -> GalleryIndex:
-    # Streamed through temporary files so that only the loaded index itself sits in memory.
-    with tempfile.TemporaryFile() as sealed, tempfile.TemporaryFile() as plain:
-        if not store().get_into(blob, sealed):
-            raise FileNotFoundError(blob)
-        sealed.seek(0)
-        (key_length,) = _KEY_LENGTH.unpack(sealed.read(_KEY_LENGTH.size))
-        data_key = crypto.decrypt(sealed.read(key_length), _aad(blob))
-        decrypt_stream(AESGCM(data_key), sealed, plain, _aad(blob))
-        plain.seek(0)
-        return load_snapshot(plain)
 
 
 CACHE = SnapshotCache()

@@ -32,6 +32,8 @@ QUEUE = "training"
 POLL_AFTER_SECONDS = 1
 
 
+OPERATION_KIND = "train"
+_ABANDONED = "The training was abandoned: its worker stopped responding."
 _SUPERSEDED = "The training was superseded: its container was deleted, re-created or trained again."
 
 
@@ -58,9 +60,9 @@ def request(kind: ContainerKind, container_id: str) -> tuple[Container, Operatio
 
     container = repository.update_container(kind, container_id, start)
     for previous in abandoned:
-        _report(previous, FAILED, "The training was abandoned: its worker stopped responding.")
+        _report(previous, FAILED, _ABANDONED)
     try:
-        operation = operations.start("train", f"{kind.route}/{container_id}/training", status=NOT_STARTED,
+        operation = operations.start(OPERATION_KIND, f"{kind.route}/{container_id}/training", status=NOT_STARTED,
                                      operation_id=operation_id)
         WorkQueue(QUEUE).send({"kind": kind.key, "id": container_id, "incarnation": container.incarnation,
                                "generation": container.generation, "operation": operation_id})
@@ -80,11 +82,23 @@ def _report(operation_id: str | None, status: str, message: str | None = None) -
         pass
 
 
+def _timeout() -> timedelta:
+    return timedelta(seconds=env_int("FACE_TRAINING_TIMEOUT_SECONDS", 3600))
+
+
 def _stale(state: TrainingState) -> bool:
     """A training whose worker died must not block new trainings forever."""
-    limit = timedelta(seconds=env_int("FACE_TRAINING_TIMEOUT_SECONDS", 3600))
     started = datetime.fromisoformat((state.last_action or state.created).replace("Z", "+00:00"))
-    return clock.now() - started > limit
+    return clock.now() - started > _timeout()
+
+
+def fail_abandoned() -> int:
+    """Fail the operations of trainings with no progress for FACE_TRAINING_TIMEOUT_SECONDS (the
+    sweep runs this); the container's status follows at its next train request."""
+    abandoned = list(operations.abandoned(_timeout(), kinds=(OPERATION_KIND,)))
+    for operation in abandoned:
+        _report(operation.operation_id, FAILED, _ABANDONED)
+    return len(abandoned)
 
 
 def run(message: dict) -> None:

@@ -23,11 +23,12 @@ def location(call: Call, operation: Operation) -> str:
     return absolute_url(call, f"operations/{operation.operation_id}")
 
 
-def accepted(call: Call, operation: Operation, body: dict | None = None) -> func.HttpResponse:
+def accepted(call: Call, operation: Operation, body: dict | None = None, location_header: bool = True) -> \
+        func.HttpResponse:
     """202 with ``Operation-Location``, plus ``Location`` of the resource the operation made or
-    changed (the JS client's poller reads it after success) when it has one."""
+    changed (the JS client's poller reads it after success), unless it deleted that resource."""
     headers = {"Operation-Location": location(call, operation)}
-    if operation.resource:
+    if operation.resource and location_header:
         headers["Location"] = absolute_url(call, operation.resource)
     if operation.status in IN_PROGRESS:
         headers["Retry-After"] = str(POLL_AFTER_SECONDS)

@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 from shared import clock
 from shared.errors import NotFound
 from shared.galleries.rows import mutate
-from shared.operations.status import FINISHED, IN_PROGRESS, RUNNING, SUCCEEDED
+from shared.operations.status import FINISHED, NOT_STARTED, RUNNING, SUCCEEDED
 from shared.settings import env_int
 from shared.storage.tables import Table
 
 TABLE = "operations"
 RETENTION_SETTING = "FACE_OPERATION_RETENTION_HOURS"
+TIMEOUT_SETTING = "FACE_OPERATION_TIMEOUT_SECONDS"
 EXPIRES_AT = "ExpiresAt"
 
 
@@ -95,15 +96,21 @@ def get(operation_id: str) -> Operation:
     return _from_row(row)
 
 
-def abandoned(kind: str, idle: timedelta) -> Iterator[Operation]:
-    """Operations of ``kind`` still in progress with no action for ``idle``: their process died."""
-    rows = table().query("Kind eq @kind and LastActionAt lt @cutoff", {"kind": kind, "cutoff": clock.now() - idle})
-    return (op for op in map(_from_row, rows) if op.status in IN_PROGRESS)
+def abandoned(idle: timedelta, kinds: tuple[str, ...]) -> Iterator[Operation]:
+    """Operations of ``kinds`` still in progress with no action for ``idle``: their process died."""
+    rows = table().query("LastActionAt lt @cutoff and ( Status eq @running or Status eq @waiting )",
+                         {"cutoff": clock.now() - idle, "running": RUNNING, "waiting": NOT_STARTED})
+    return (operation for operation in map(_from_row, rows) if operation.kind in kinds)
 
 
 def sweep_expired() -> int:
     """Delete the rows of expired operations; returns how many."""
     return table().delete_matching(f"{EXPIRES_AT} le @now", {"now": clock.now()})
+
+
+def timeout() -> timedelta:
+    """How long an operation may go without progress before the sweep takes its process for dead."""
+    return timedelta(seconds=env_int(TIMEOUT_SETTING, 600))
 
 
 def _partition(operation_id: str) -> str:

@@ -1,17 +1,20 @@
 """Removal of expired short-lived data and of gallery data nothing owns any more.
 
-Reads already refuse expired items; the sweep reclaims their storage. Gallery rows and
-snapshot blobs left behind by a process that died mid-delete or mid-add are unreachable
-through the API; the sweep deletes them (shared.galleries.orphans). Each sweeper is
-idempotent and safe to run concurrently with another instance's sweep. Later kinds of
-short-lived data (liveness sessions) add their sweeper to SWEEPERS.
+Reads already refuse expired items (faceIds, operations); the sweep reclaims their storage.
+Gallery rows and snapshot blobs left behind by a process that died mid-delete or mid-add are
+unreachable through the API; the sweep deletes them (shared.galleries.orphans). Operations
+whose process died are finished or undone, and the directory's compactions queued when due
+(shared.directory.maintenance). Each sweeper is idempotent and safe to run concurrently with
+another instance's sweep. Later kinds of short-lived data (liveness sessions) add their
+sweeper to SWEEPERS.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from shared.galleries import orphans
+from shared.directory import maintenance as directory
+from shared.galleries import orphans, training
 from shared.operations import store as operations
 from shared.storage.faceids import FaceIdStore
 
@@ -25,6 +28,8 @@ def _sweep_face_ids() -> int:
 SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("faceIds", _sweep_face_ids),
     ("operations", operations.sweep_expired),
+    ("abandonedTrainings", training.fail_abandoned),
+    ("directory", directory.sweep),
     ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
 )

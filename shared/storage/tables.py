@@ -21,6 +21,12 @@ BATCH_LIMIT = 100  # Azure Tables' maximum operations per transaction
 _point_readers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="table-get")
 
 
+def replace_if_unchanged(entity: dict, etag: str) -> tuple:
+    """A transaction operation replacing ``entity`` only if its row still has ``etag``."""
+    return ("update", entity, {"mode": UpdateMode.REPLACE, "etag": etag,
+                               "match_condition": MatchConditions.IfNotModified})
+
+
 class EntityExists(Exception):
     """insert() found a row with the same keys."""
 
@@ -42,7 +48,11 @@ class Table:
 
     def get_many(self, partition_key: str, row_keys: Iterable[str]) -> list[dict]:
         """Point reads in parallel, in the order of ``row_keys``; missing rows are left out."""
-        rows = _point_readers.map(lambda key: self.get(partition_key, key), row_keys)
+        return self.get_each((partition_key, key) for key in row_keys)
+
+    def get_each(self, keys: Iterable[tuple[str, str]]) -> list[dict]:
+        """Point reads of (PartitionKey, RowKey) pairs in parallel, in order; missing rows left out."""
+        rows = _point_readers.map(lambda pair: self.get(*pair), keys)
         return [row for row in rows if row is not None]
 
     def insert(self, entity: dict) -> None:
@@ -104,6 +114,17 @@ class Table:
     def transact(self, operations: list[tuple[str, dict]]) -> None:
         """All-or-nothing writes within one partition (SDK operation tuples, at most 100)."""
         self._client.submit_transaction(operations)
+
+    def transact_unless_changed(self, operations: list[tuple]) -> bool:
+        """``transact``, or False with nothing written when a row changed since its ETag was read
+        (412) or a row to create exists already (409): optimistic writes across several rows."""
+        try:
+            self._client.submit_transaction(operations)
+        except TableTransactionError as err:
+            if err.status_code in (409, 412):
+                return False
+            raise
+        return True
 
     def delete_matching(self, query_filter: str, parameters: dict | None = None) -> int:
         """Delete every row an OData filter matches, as the scan finds them; returns how many."""

@@ -1,0 +1,305 @@
+"""The directory's journal: every change to what a recognition model's search returns, in order.
+
+Table ``dirjournal``, one partition per recognition model: entry rows keyed by a 12-digit
+sequence number, and one ``head`` row (it sorts after the digits) holding the last sequence
+number, the published snapshot and the compaction state. A commit replaces the head
+(ETag-matched, Seq += n) and creates its n entries in one entity-group transaction, so entries
+appear all at once, in order and without gaps, or not at all; a reader that asks for "every row
+after my watermark" gets the new entries and the head in one range query.
+
+Entries: ``add`` (a face, its person and its sealed template: readers search it without another
+read), ``removeFace`` and ``removePerson`` (ids only). Commits from concurrent requests of one
+process are grouped (up to 99 entries per transaction), so the head row is written once per
+group instead of once per request.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from shared import clock
+from shared.engine.types import Template
+from shared.errors import Conflict
+from shared.galleries.rows import etag_of
+from shared.settings import env_int
+from shared.storage.queues import WorkQueue
+from shared.storage.tables import BATCH_LIMIT, Table, replace_if_unchanged
+from shared.storage.templates import row_location, template_columns, template_from_columns
+
+logger = logging.getLogger(__name__)
+TABLE = "dirjournal"
+HEAD = "head"
+COMPACTION_QUEUE = "directorycompaction"
+ADD, REMOVE_FACE, REMOVE_PERSON = "add", "removeFace", "removePerson"
+MAX_ENTRIES = BATCH_LIMIT - 1  # the head takes one operation of each transaction
+DELTA_LIMIT_SETTING = "FACE_DIRECTORY_DELTA_LIMIT"
+COMPACTION_TIMEOUT_SETTING = "FACE_DIRECTORY_COMPACTION_TIMEOUT_SECONDS"
+_ATTEMPTS = 60
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    person_id: str
+    face_id: str = ""
+    template: Template | None = None  # add entries only
+    seq: int = 0  # assigned by the commit
+    committed: datetime | None = None  # the storage service's time of the commit (entries read back)
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int = 0  # last committed entry
+    snapshot_seq: int = 0  # entries up to here are in the published snapshot
+    snapshot: str = ""  # blob of the published index ("" before the first compaction)
+    pack: str = ""  # blob of the templates that index was built from (the next compaction's base)
+    removed: str = ""  # blob of the persons removed recently (see compaction.py)
+    embedder: str = ""  # the embedder this model's templates are made with, fixed by the first add
+    compaction: str = ""  # token of the compaction working on the model ("" when none)
+    compaction_started: datetime | None = None
+    compaction_queued: datetime | None = None
+    removals_since: datetime | None = None  # oldest removal the snapshot still contains
+    etag: str = field(default="", compare=False)
+
+    @property
+    def delta(self) -> int:
+        return self.seq - self.snapshot_seq
+
+
+def table() -> Table:
+    return Table(TABLE)
+
+
+def key(seq: int) -> str:
+    return f"{seq:012d}"
+
+
+def delta_limit() -> int:
+    return env_int(DELTA_LIMIT_SETTING, 20_000)
+
+
+def compaction_timeout() -> timedelta:
+    return timedelta(seconds=env_int(COMPACTION_TIMEOUT_SETTING, 1800))
+
+
+# ---------------------------------------------------------------- head
+
+_DATES = {"compaction_started": "CompactionStarted", "compaction_queued": "CompactionQueued",
+          "removals_since": "RemovalsSince"}
+_TEXTS = {"snapshot": "Snapshot", "pack": "Pack", "removed": "Removed", "embedder": "Embedder",
+          "compaction": "Compaction"}
+
+
+def _head_to_row(model: str, head: Head) -> dict:
+    row = {"PartitionKey": model, "RowKey": HEAD, "Seq": head.seq, "SnapshotSeq": head.snapshot_seq}
+    row.update({column: getattr(head, name) for name, column in _TEXTS.items()})
+    row.update({column: getattr(head, name) for name, column in _DATES.items() if getattr(head, name) is not None})
+    return row
+
+
+def _head_from_row(row: dict) -> Head:
+    return Head(seq=int(row["Seq"]), snapshot_seq=int(row["SnapshotSeq"]),
+                **{name: row.get(column, "") for name, column in _TEXTS.items()},
+                **{name: row.get(column) for name, column in _DATES.items()}, etag=etag_of(row))
+
+
+def read_head(model: str) -> Head:
+    row = table().get(model, HEAD)
+    return Head() if row is None else _head_from_row(row)
+
+
+def change_head(model: str, change: Callable[[Head], Head]) -> Head:
+    """Read-modify-write of the head (created empty on first use); ``change`` may raise to give up."""
+    store = table()
+    for attempt in range(_ATTEMPTS):
+        row = store.get(model, HEAD)
+        current = Head() if row is None else _head_from_row(row)
+        updated = change(current)
+        operation = ("create", _head_to_row(model, updated)) if row is None else \
+            replace_if_unchanged(_head_to_row(model, updated), etag_of(row))
+        if store.transact_unless_changed([operation]):
+            return updated
+        _back_off(attempt)
+    raise _busy()
+
+
+# ---------------------------------------------------------------- entries
+
+def _entry_row(model: str, seq: int, entry: Entry) -> dict:
+    row = {"PartitionKey": model, "RowKey": key(seq), "Kind": entry.kind, "PersonId": entry.person_id,
+           "FaceId": entry.face_id}
+    if entry.template is not None:
+        row.update(template_columns(entry.template, row_location(table().name, model, key(seq))))
+    return row
+
+
+def _entry_from_row(row: dict) -> Entry:
+    template = None
+    if row["Kind"] == ADD:
+        template = template_from_columns(row, row_location(table().name, row["PartitionKey"], row["RowKey"]))
+    return Entry(row["Kind"], row["PersonId"], row.get("FaceId", ""), template, int(row["RowKey"]),
+                 row.metadata.get("timestamp"))
+
+
+def read_after(model: str, seq: int) -> tuple[list[Entry], Head]:
+    """Entries after ``seq`` in order, and the head, in one range query. The head sorts last, so
+    it is read after the entries: an entry missing from the range was removed by a compaction
+    that had already published (the head shows it)."""
+    entries, head = [], Head()
+    for row in table().query("PartitionKey eq @model and RowKey gt @after", {"model": model, "after": key(seq)}):
+        if row["RowKey"] == HEAD:
+            head = _head_from_row(row)
+        else:
+            entries.append(_entry_from_row(row))
+    return entries, head
+
+
+def entries_between(model: str, after: int, through: int) -> Iterator[Entry]:
+    rows = table().query("PartitionKey eq @model and RowKey gt @after and RowKey le @through",
+                         {"model": model, "after": key(after), "through": key(through)})
+    return map(_entry_from_row, rows)
+
+
+def drop_through(model: str, seq: int) -> int:
+    """Delete the entries up to ``seq`` (a published snapshot holds them)."""
+    return table().delete_matching("PartitionKey eq @model and RowKey le @through",
+                                   {"model": model, "through": key(seq)})
+
+
+def append(model: str, entries: list[Entry]) -> int:
+    """Commit ``entries`` (in chunks of 99, each atomic); returns the sequence number of the
+    first. Queues a compaction when the uncompacted entries reach FACE_DIRECTORY_DELTA_LIMIT."""
+    first = 0
+    for start in range(0, len(entries), MAX_ENTRIES):
+        seq = _committer(model).append(entries[start:start + MAX_ENTRIES])
+        first = first or seq
+    return first
+
+
+def request_compaction(model: str) -> None:
+    WorkQueue(COMPACTION_QUEUE).send({"model": model})
+
+
+# ---------------------------------------------------------------- group commit
+
+@dataclass
+class _Pending:
+    entries: list[Entry]
+    first_seq: int = 0
+    error: Exception | None = None
+    finished: bool = False
+
+
+class _Committer:
+    """One transaction for the entries of every request of this process that is waiting: the
+    first waiter commits a batch (oldest first, at most 99 entries) while the others wait; then
+    the next one still waiting commits the following batch."""
+
+    def __init__(self, model: str):
+        self.model = model
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._busy = False
+
+    def append(self, entries: list[Entry]) -> int:
+        pending = _Pending(entries)
+        with self._cond:
+            self._queue.append(pending)
+        while True:
+            with self._cond:
+                while self._busy and not pending.finished:
+                    self._cond.wait()
+                if pending.finished:
+                    break
+                self._busy = True
+                batch = self._take()
+            try:
+                self._commit(batch)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+        if pending.error is not None:
+            raise pending.error
+        return pending.first_seq
+
+    def _take(self) -> list[_Pending]:
+        batch, size = [], 0
+        while self._queue and size + len(self._queue[0].entries) <= MAX_ENTRIES:
+            size += len(self._queue[0].entries)
+            batch.append(self._queue.pop(0))
+        return batch
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            first, due = _commit(self.model, [entry for pending in batch for entry in pending.entries])
+        except Exception as err:  # every request of the batch fails with it
+            for pending in batch:
+                pending.error, pending.finished = err, True
+            return
+        for pending in batch:
+            pending.first_seq, pending.finished = first, True
+            first += len(pending.entries)
+        if due:
+            try:
+                request_compaction(self.model)
+            except Exception:  # the maintenance sweep queues it again (compaction.maintain)
+                logger.exception("could not queue the compaction of %s", self.model)
+
+
+_committers: dict[str, _Committer] = {}
+_committers_lock = threading.Lock()
+
+
+def _committer(model: str) -> _Committer:
+    with _committers_lock:
+        return _committers.setdefault(model, _Committer(model))
+
+
+def _commit(model: str, entries: list[Entry]) -> tuple[int, bool]:
+    """One transaction: the head advanced by len(entries), and the entries. Returns the first
+    entry's sequence number and whether this commit made a compaction due."""
+    store = table()
+    for attempt in range(_ATTEMPTS):
+        row = store.get(model, HEAD)
+        head = Head() if row is None else _head_from_row(row)
+        updated, due = _advanced(head, entries)
+        first = head.seq + 1
+        head_operation = ("create", _head_to_row(model, updated)) if row is None else \
+            replace_if_unchanged(_head_to_row(model, updated), etag_of(row))
+        operations = [head_operation] + [("create", _entry_row(model, first + i, entry))
+                                         for i, entry in enumerate(entries)]
+        if store.transact_unless_changed(operations):
+            return first, due
+        _back_off(attempt)
+    raise _busy()
+
+
+def _advanced(head: Head, entries: list[Entry]) -> tuple[Head, bool]:
+    now = clock.now()
+    updated = replace(head, seq=head.seq + len(entries))
+    if head.removals_since is None and any(entry.kind != ADD for entry in entries):
+        updated = replace(updated, removals_since=now)
+    due = updated.delta >= delta_limit() and not compaction_pending(updated, now)
+    if due:
+        updated = replace(updated, compaction_queued=now)
+    return updated, due
+
+
+def compaction_pending(head: Head, now: datetime) -> bool:
+    """A compaction is queued or running, and not so long ago that its worker must have died."""
+    last = max(filter(None, (head.compaction_queued, head.compaction_started)), default=None)
+    return last is not None and now - last < compaction_timeout()
+
+
+def _back_off(attempt: int) -> None:
+    time.sleep(random.uniform(0, 0.004 * (attempt + 1)))
+
+
+def _busy() -> Conflict:
+    return Conflict("There is a conflict with another operation on the same resource; please retry.")
