@@ -29,7 +29,7 @@ from shared.errors import Conflict, NotFound
 from shared.galleries import quotas, validation
 from shared.galleries.records import patched
 from shared.galleries.repository import counters, person_not_found
-from shared.galleries.rows import delete_as_read, etag_of, mutate
+from shared.galleries.rows import delete_as_read, mutate
 from shared.galleries.versioned_cache import VersionedCache
 from shared.operations import store as operations
 from shared.operations.status import FAILED, SUCCEEDED
@@ -74,7 +74,8 @@ def _to_row(group: DynamicGroup) -> dict:
 
 
 def _from_row(row: dict) -> DynamicGroup:
-    return DynamicGroup(row["RowKey"], row["Name"], row.get("UserData"), row["Incarnation"], etag_of(row))
+    return DynamicGroup(row["RowKey"], row["Name"], row.get("UserData"), row["Incarnation"],
+                        getattr(row, "metadata", {}).get("etag", ""))
 
 
 def find(group_id: str) -> DynamicGroup | None:
