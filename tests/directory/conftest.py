@@ -14,6 +14,11 @@ def api(service) -> Api:
 
 
 @pytest.fixture
-def isolated(monkeypatch):
-    """A fresh storage prefix: an empty directory, and queues no listener polls."""
+def isolated(service, monkeypatch):
+    """A fresh storage prefix: an empty directory, and queues no listener polls; this process's
+    directory views start empty too."""
+    from shared.directory import faces, view
+
+    monkeypatch.setattr(view, "_views", {})
+    monkeypatch.setattr(faces, "_recorded", {})
     monkeypatch.setenv("FACE_STORAGE_PREFIX", "d" + uuid.uuid4().hex[:8])
