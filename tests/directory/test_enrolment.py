@@ -16,7 +16,7 @@ FACES = f"recognitionModels/{MODEL}/persistedfaces?detectionModel=detection_03"
 
 @pytest.fixture(scope="module")
 def directory(api, privacy_probe):
-    """Each dev person with all photos but the last; yields (person ids, held-out faceIds)."""
+    """Each dev person with all photos but the last; returns (person ids, held-out faceIds)."""
     names = people()
 
     def enrol(name: str) -> tuple[str, str]:
@@ -32,9 +32,7 @@ def directory(api, privacy_probe):
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         enrolled = dict(zip(names, pool.map(enrol, names)))
-    yield {name: pid for name, (pid, _) in enrolled.items()}, {name: query for name, (_, query) in enrolled.items()}
-    for person_id, _ in enrolled.values():
-        api("DELETE", f"persons/{person_id}")
+    return {name: pid for name, (pid, _) in enrolled.items()}, {name: query for name, (_, query) in enrolled.items()}
 
 
 def _top(api, query: str, version: str | None = None, **target) -> list[str]:
@@ -101,6 +99,26 @@ def test_recognition_models_must_match(api, directory, privacy_probe):
     assert verify.status_code == 400 and error_code(verify) == "BadArgument"
     mixed = api("POST", "identify", {"faceIds": [query, api.detect(image, MODEL)], "personIds": ["*"]})
     assert mixed.status_code == 400 and error_code(mixed) == "BadArgument"
+
+
+def test_identify_after_the_queue_worker_compacted_the_directory(api, directory, privacy_probe):
+    """The compaction function runs from its queue (devhost) beside live traffic; answers stay."""
+    import time
+
+    from shared.directory import journal
+
+    person_ids, queries = directory
+    before = {name: _top(api, query, personIds=["*"])[0] for name, query in queries.items()}
+    target = journal.read_head(MODEL).seq
+    journal.request_compaction(MODEL)
+    deadline = time.monotonic() + 120
+    while journal.read_head(MODEL).snapshot_seq < target:
+        assert time.monotonic() < deadline, "the compaction worker did not publish"
+        time.sleep(0.2)
+    assert {name: _top(api, query, personIds=["*"])[0] for name, query in queries.items()} == before
+    assert before == person_ids
+    # The enrolled persons stay for the privacy scan, which must find their rows and blobs.
+    privacy_probe.stored_in("dirpersons", "dirfaces", "dirjournal", "operations", "snapshots/directory/")
 
 
 def test_deleted_person_and_face_are_gone_at_once_on_every_instance(api, directory, privacy_probe):
