@@ -8,7 +8,7 @@ AZURITE_DIR ?= .azurite
 FACE_MODEL_MIRRORS ?= ../shared/models
 export FACE_MODEL_MIRRORS
 
-.PHONY: setup run test azurite clean bench-engine bench-index bench-identify accuracy cold-start
+.PHONY: setup run test azurite clean bench-engine bench-index bench-identify bench-directory accuracy cold-start
 
 setup: $(VENV)/.setup-done node_modules/.setup-done
 	$(PYTHON) -m shared.engine.prepare
@@ -57,6 +57,10 @@ bench-index: setup
 
 bench-identify: setup
 	$(PYTHON) benchmarks/bench_identify.py
+
+# 1,000,000 faces through the directory's write path (BENCH_DIRECTORY_ARGS="--faces 100000" for less).
+bench-directory: setup
+	$(PYTHON) benchmarks/bench_directory.py $(BENCH_DIRECTORY_ARGS)
 
 # Azurite alone, in the foreground, for `func start` or a debugger.
 azurite: node_modules/.setup-done

@@ -69,27 +69,23 @@ class _Buffer:
         return buffer
 
     def _grown(self) -> "_Buffer":
-        grown = _Buffer(self.vectors.shape[1], 2 * len(self.vectors))
-        for row in range(len(self)):
-            grown._copy_row(self, row)
-        return grown
+        return self._copy(range(len(self)), 2 * len(self.vectors))
 
     def after(self, seq: int) -> "_Buffer":
         """A new buffer with the rows committed after ``seq``."""
-        kept = _Buffer(self.vectors.shape[1], max(1024, len(self.vectors)))
-        for row in range(len(self)):
-            if self.seqs[row] > seq:
-                kept._copy_row(self, row)
-        return kept
+        return self._copy([row for row in range(len(self)) if self.seqs[row] > seq], len(self.vectors))
 
-    def _copy_row(self, source: "_Buffer", row: int) -> None:
-        target = len(self)
-        self.vectors[target], self.squared[target] = source.vectors[row], source.squared[row]
-        self.seqs.append(source.seqs[row])
-        self.person_ids.append(source.person_ids[row])
-        self.rows_of_person.setdefault(source.person_ids[row], []).append(target)
-        self.embedder = source.embedder
-        self.face_ids.append(source.face_ids[row])
+    def _copy(self, rows, capacity: int) -> "_Buffer":
+        copy = _Buffer(self.vectors.shape[1], max(1024, capacity))
+        rows = np.asarray(rows, np.int64)
+        copy.vectors[: len(rows)], copy.squared[: len(rows)] = self.vectors[rows], self.squared[rows]
+        copy.seqs = [self.seqs[row] for row in rows]
+        copy.person_ids = [self.person_ids[row] for row in rows]
+        for position, person in enumerate(copy.person_ids):
+            copy.rows_of_person.setdefault(person, []).append(position)
+        copy.embedder = self.embedder
+        copy.face_ids = [self.face_ids[row] for row in rows]
+        return copy
 
 
 @dataclass(frozen=True)
