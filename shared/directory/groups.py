@@ -29,7 +29,7 @@ from shared.errors import Conflict, NotFound
 from shared.galleries import quotas, validation
 from shared.galleries.records import patched
 from shared.galleries.repository import counters, person_not_found
-from shared.galleries.rows import delete_as_read, mutate
+from shared.galleries.rows import delete_as_read, mutate, read
 from shared.galleries.versioned_cache import VersionedCache
 from shared.operations import store as operations
 from shared.operations.status import FAILED, SUCCEEDED
@@ -84,10 +84,7 @@ def find(group_id: str) -> DynamicGroup | None:
 
 
 def get(group_id: str) -> DynamicGroup:
-    group = find(group_id)
-    if group is None:
-        raise group_not_found(group_id)
-    return group
+    return read(groups_table(), PARTITION, group_id, _from_row, lambda: group_not_found(group_id))
 
 
 def listing(start: str, top: int) -> list[dict]:

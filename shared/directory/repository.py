@@ -21,7 +21,7 @@ from shared.directory.records import DirectoryPerson
 from shared.engine.types import RECOGNITION_MODELS, Template
 from shared.galleries.records import PersistedFace
 from shared.galleries.repository import face_not_found, person_not_found
-from shared.galleries.rows import delete_as_read, mutate
+from shared.galleries.rows import delete_as_read, mutate, read
 from shared.storage.tables import BATCH_LIMIT, Table
 from shared.storage.templates import RECOGNITION_MODEL, row_location, template_columns, template_from_columns
 
@@ -69,10 +69,7 @@ def find_person(person_id: str) -> DirectoryPerson | None:
 
 
 def get_person(person_id: str) -> DirectoryPerson:
-    person = find_person(person_id)
-    if person is None:
-        raise person_not_found(person_id)
-    return person
+    return read(persons(), partition(person_id), person_id, person_from_row, lambda: person_not_found(person_id))
 
 
 def insert_persons(people: list[DirectoryPerson]) -> None:
@@ -140,10 +137,8 @@ def insert_face_rows(rows: list[dict]) -> None:
 
 
 def get_face(person_id: str, face_id: str) -> PersistedFace:
-    row = faces().get(partition(person_id), face_key(person_id, face_id))
-    if row is None:
-        raise face_not_found(face_id)
-    return _face_from_row(row)
+    return read(faces(), partition(person_id), face_key(person_id, face_id), _face_from_row,
+                lambda: face_not_found(face_id))
 
 
 def update_face(person_id: str, face_id: str, change: Callable[[PersistedFace], PersistedFace]) -> None:

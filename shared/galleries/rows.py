@@ -9,15 +9,26 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from shared.errors import Conflict, QuotaExceeded
 from shared.storage.tables import ConcurrentUpdate, EntityExists, Table
 
 _MAX_ATTEMPTS = 60
+Record = TypeVar("Record")
 
 
 def etag_of(row: dict) -> str:
     return row.metadata["etag"]  # TableEntity carries its etag in metadata
+
+
+def read(table: Table, partition_key: str, row_key: str, convert: Callable[[dict], Record],
+         missing: Callable[[], Exception]) -> Record:
+    """The row made into a record by ``convert``, or ``missing()`` raised."""
+    row = table.get(partition_key, row_key)
+    if row is None:
+        raise missing()
+    return convert(row)
 
 
 def mutate(table: Table, partition_key: str, row_key: str,

@@ -136,10 +136,14 @@ async function main() {
   // Identify and verify without training: the whole directory, a personIds list.
   const queries = {};
   for (const name of names) queries[name] = await detect(config.persons[name].at(-1));
+  // (The directory may hold other tests' persons with the same photos: ours is among the top ten.)
   for (const name of names) {
-    const all = expectStatus(await client.path("/identify").post({ body: { faceIds: [queries[name]], personIds: ["*"] } }),
-      200, `identify ${name}`).body;
-    assert.equal(all[0].candidates[0].personId, personIds[name], `identify ${name} in the directory`);
+    const all = expectStatus(await client.path("/identify").post({ body: { faceIds: [queries[name]], personIds: ["*"],
+      maxNumOfCandidatesReturned: 10 } }), 200, `identify ${name}`).body;
+    assert.ok(all[0].candidates.some((c) => c.personId === personIds[name]), `identify ${name} in the directory`);
+    const ours = (await client.path("/identify").post({ body: { faceIds: [queries[name]],
+      personIds: Object.values(personIds) } })).body;
+    assert.equal(ours[0].candidates[0].personId, personIds[name], `identify ${name} among the listed persons`);
   }
   const listedOnly = (await client.path("/identify").post({
     body: { faceIds: [queries[first]], personIds: [personIds[second]] } })).body;
