@@ -11,7 +11,7 @@ FACE_DIRECTORY_PURGE_SECONDS or a compaction died. One run:
    gone, whatever the order of its entries (ids never come back). Persons removed within
    FACE_DIRECTORY_REMOVAL_HOLD_SECONDS stay in the published "removed" list, so that an add
    for them still in flight when they were deleted stays hidden after this snapshot. Adds
-   whose face row is gone (undone, or their person deleted) are dropped.
+   whose face is no longer in its person's face pack (undone, or the person deleted) are dropped.
 3. write the index, pack and removed blobs under names carrying T and the token.
 4. publish: one ETag-matched write of the head switches readers to the new blobs, if the
    claim is still ours; else the blobs are deleted and the run ends (superseded).
@@ -97,7 +97,7 @@ def compact(model: str, claimed: Head, token: str) -> None:
         _release(model, token, None)  # nothing new since the published snapshot
         return
     entries = list(journal.entries_between(model, claimed.snapshot_seq, through))
-    if [entry.seq for entry in entries] != list(range(claimed.snapshot_seq + 1, through + 1)):
+    if sorted({entry.seq for entry in entries}) != list(range(claimed.snapshot_seq + 1, through + 1)):
         raise RuntimeError(f"journal of {model} has gaps between {claimed.snapshot_seq} and {through}")
     base = artifacts.load_pack(claimed.pack) if claimed.pack else Pack.empty()
     recent = artifacts.load_removed(claimed.removed) if claimed.removed else {}
@@ -112,7 +112,7 @@ def compact(model: str, claimed: Head, token: str) -> None:
     artifacts.put_pack(pack_blob, pack)
     artifacts.put_removed(removed_blob, removed)
     try:
-        journal.change_head(model, lambda head: _published(head, token, through, written))
+        journal.change_head(model, lambda head: _published(head, token, claimed, written))
     except Superseded:
         for blob in written:
             artifacts.delete(blob)
@@ -123,13 +123,13 @@ def compact(model: str, claimed: Head, token: str) -> None:
             artifacts.delete(blob)
 
 
-def _published(head: Head, token: str, through: int, written: list[str]) -> Head:
+def _published(head: Head, token: str, claimed: Head, written: list[str]) -> Head:
     if head.compaction != token:
         raise Superseded()
     index_blob = next((blob for blob in written if blob.endswith("/index")), "")
     pack_blob, removed_blob = written[0], written[1]
-    return replace(head, snapshot_seq=through, snapshot=index_blob, pack=pack_blob, removed=removed_blob,
-                   compaction="", compaction_started=None)
+    return replace(head, snapshot_seq=claimed.seq, snapshot_entries=claimed.entries, snapshot=index_blob,
+                   pack=pack_blob, removed=removed_blob, compaction="", compaction_started=None)
 
 
 def _applied(base: Pack, entries: list[Entry], recent: dict[str, str]) -> tuple[Pack, dict[str, str]]:
@@ -144,9 +144,11 @@ def _applied(base: Pack, entries: list[Entry], recent: dict[str, str]) -> tuple[
             when = entry.committed or now
             if now - when < hold:
                 removed[entry.person_id] = clock.timestamp(when)
-    adds = [entry for entry in entries if entry.kind == ADD
-            and entry.face_id not in gone_faces and entry.person_id not in gone_persons]
-    present = repository.existing_faces((entry.person_id, entry.face_id) for entry in adds)
+    # The last add of each face (the sweep may repeat the add of an interrupted operation).
+    adds = list({entry.face_id: entry for entry in entries if entry.kind == ADD
+                 and entry.face_id not in gone_faces and entry.person_id not in gone_persons}.values())
+    present = repository.existing_faces((entry.person_id, entry.template.recognition_model, entry.face_id)
+                                        for entry in adds)
     adds = [entry for entry in adds if entry.face_id in present]
     keep = ~(np.isin(base.face_ids, _ids(gone_faces)) | np.isin(base.person_ids, _ids(gone_persons)))
     embedder = base.embedder

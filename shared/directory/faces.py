@@ -1,15 +1,15 @@
 """Faces of directory persons, per recognition model: add, read, update, delete.
 
 An add runs in this order, each step undone if a later one fails:
-1. the face row (template sealed to the row) - invisible, nothing lists it yet;
+1. the face joins the person's face pack for the model (ETag-matched: 248 faces per person and
+   model hold under concurrent adds) - listed, not yet searchable;
 2. the journal ``add`` entry - from here every instance's next query can return the face;
-3. the link: the face id appended to the person's list for the model under an ETag match,
-   which enforces 248 faces per person and model and fails once the person row is gone;
-4. an add that finds its person gone commits ``removeFace`` and deletes its row (404).
-The operation reports succeeded after step 3, so a face is searchable by then. A delete
-commits ``removeFace`` first (hidden everywhere from then on), then unlinks and deletes the
-row. Each operation row is written before its first step, so the sweep can finish or undo the
-work of a process that died midway (recovery.py).
+3. the person row is read again: an add that finds its person deleted meanwhile commits
+   ``removeFace`` and takes the face out of the pack again (404).
+The operation reports succeeded after step 2, so a face is searchable by then. A delete
+commits ``removeFace`` first (hidden everywhere from then on), then takes the face out of the
+pack. Each operation row is written before its first step, so the sweep can finish or undo the
+work of a process that died midway (maintenance.py).
 """
 from __future__ import annotations
 
@@ -20,13 +20,11 @@ from dataclasses import dataclass, replace
 
 from shared.directory import journal, repository
 from shared.directory.journal import ADD, REMOVE_FACE, Entry
-from shared.directory.records import DirectoryPerson
+from shared.directory.records import FacePack, PackedFace
 from shared.engine.engine import recognition_embedders
 from shared.engine.types import Template
-from shared.errors import NotFound
 from shared.galleries import quotas
 from shared.galleries.faces import FaceInput, embed_single_face
-from shared.galleries.records import PersistedFace
 from shared.galleries.repository import face_not_found
 from shared.galleries.rows import bounded
 from shared.operations import store as operations
@@ -68,21 +66,17 @@ def embedder_of(model: str) -> str:
     head = journal.read_head(model)
     if not head.embedder:
         default = recognition_embedders()[model]
-        head = journal.change_head(model, lambda h: h if h.embedder else _with_embedder(h, default))
+        head = journal.change_head(model, lambda h: h if h.embedder else replace(h, embedder=default))
     with _recorded_lock:
         return _recorded.setdefault(model, head.embedder)
-
-
-def _with_embedder(head: journal.Head, name: str) -> journal.Head:
-    return replace(head, embedder=name)
 
 
 # ---------------------------------------------------------------- add
 
 def add(person_id: str, model: str, face: FaceInput) -> tuple[str, Operation]:
     """Detect and embed the one face, then store it; returns its id and the succeeded operation."""
-    person = repository.get_person(person_id)  # 404 (or 403 when full) before spending a detection
-    bounded(len(person.faces_of(model)), 1, quotas.faces_per_person(), "faces of the person")
+    repository.get_person(person_id)  # 404 (or 403 when full, below) before spending a detection
+    bounded(len(repository.find_pack(person_id, model).faces), 1, quotas.faces_per_person(), "faces of the person")
     template = embed_single_face(face, model, embedder_of(model))
     new = NewFace(template, face.user_data).with_id()
     operation = operations.start(ADD_KIND, resource(person_id, model, new.face_id),
@@ -96,22 +90,20 @@ def add(person_id: str, model: str, face: FaceInput) -> tuple[str, Operation]:
 
 
 def add_templates(person_id: str, model: str, faces: list[NewFace]) -> list[str]:
-    """Store faces already embedded for one person and model (steps 1-4 above); all or none."""
+    """Store faces already embedded for one person and model (steps 1-3 above); all or none."""
     faces = [face.with_id() for face in faces]
     face_ids = [face.face_id for face in faces]
     limit = quotas.faces_per_person()
 
-    def link(person: DirectoryPerson) -> DirectoryPerson:
-        listed = person.faces_of(model)
-        bounded(len(listed), len(faces), limit, "faces of the person")
-        listed.extend(face_ids)
-        return person
+    def join(pack: FacePack) -> FacePack:
+        bounded(len(pack.faces), len(faces), limit, "faces of the person")
+        pack.faces += [PackedFace(face.face_id, face.user_data, face.template) for face in faces]
+        return pack
 
-    repository.insert_face_rows([repository.face_row(PersistedFace(face.face_id, person_id, face.user_data),
-                                                     face.template) for face in faces])
+    repository.change_pack(person_id, model, join, create=True)
     try:
         journal.append(model, [Entry(ADD, person_id, face.face_id, face.template) for face in faces])
-        repository.update_person(person_id, link)
+        repository.get_person(person_id)
     except Exception:
         try:
             undo_add(person_id, model, face_ids)
@@ -122,39 +114,51 @@ def add_templates(person_id: str, model: str, faces: list[NewFace]) -> list[str]
 
 
 def undo_add(person_id: str, model: str, face_ids: list[str]) -> None:
-    """Hide the faces everywhere, then remove their rows (whatever of the add had happened)."""
+    """Hide the faces everywhere, then take them out of the pack (whatever of the add happened)."""
     journal.append(model, [Entry(REMOVE_FACE, person_id, face_id) for face_id in face_ids])
-    repository.delete_faces(person_id, face_ids)
+    _drop(person_id, model, set(face_ids))
+
+
+def _drop(person_id: str, model: str, face_ids: set[str]) -> None:
+    def without(pack: FacePack) -> FacePack:
+        pack.faces = [face for face in pack.faces if face.face_id not in face_ids]
+        return pack
+
+    repository.change_pack(person_id, model, without)
 
 
 # ---------------------------------------------------------------- read / update / delete
 
-def _listed(person_id: str, model: str, face_id: str) -> DirectoryPerson:
-    person = repository.get_person(person_id)
-    if face_id not in person.faces.get(model, []):
+def _listed(person_id: str, model: str, face_id: str) -> PackedFace:
+    repository.get_person(person_id)
+    face = repository.find_pack(person_id, model).find(face_id)
+    if face is None:
         raise face_not_found(face_id)
-    return person
+    return face
 
 
-def get(person_id: str, model: str, face_id: str) -> PersistedFace:
-    _listed(person_id, model, face_id)
-    return repository.get_face(person_id, face_id)
+def get(person_id: str, model: str, face_id: str) -> PackedFace:
+    return _listed(person_id, model, face_id)
 
 
 def update(person_id: str, model: str, face_id: str, user_data: str | None) -> None:
     _listed(person_id, model, face_id)
 
-    def change(face: PersistedFace) -> PersistedFace:
+    def change(pack: FacePack) -> FacePack:
+        face = pack.find(face_id)
+        if face is None:
+            raise face_not_found(face_id)
         if user_data is not None:
             face.user_data = user_data
-        return face
+        return pack
 
-    repository.update_face(person_id, face_id, change)
+    if repository.change_pack(person_id, model, change) is None:
+        raise face_not_found(face_id)
 
 
 def listing(person_id: str, model: str) -> dict:
-    person = repository.get_person(person_id)
-    return {"personId": person_id, "persistedFaceIds": list(person.faces.get(model, []))}
+    repository.get_person(person_id)
+    return {"personId": person_id, "persistedFaceIds": repository.find_pack(person_id, model).face_ids}
 
 
 def delete(person_id: str, model: str, face_id: str) -> Operation:
@@ -166,16 +170,6 @@ def delete(person_id: str, model: str, face_id: str) -> Operation:
 
 
 def finish_delete(person_id: str, model: str, face_id: str) -> None:
-    """Hide, unlink, delete: each step idempotent, so a racing delete or a resumed one is harmless."""
+    """Hide, then drop from the pack: idempotent, so a racing or a resumed delete is harmless."""
     journal.append(model, [Entry(REMOVE_FACE, person_id, face_id)])
-
-    def unlink(person: DirectoryPerson) -> DirectoryPerson:
-        if face_id in person.faces_of(model):
-            person.faces_of(model).remove(face_id)
-        return person
-
-    try:
-        repository.update_person(person_id, unlink)
-    except NotFound:
-        pass  # the person is gone, with its face list
-    repository.delete_faces(person_id, [face_id])
+    _drop(person_id, model, {face_id})

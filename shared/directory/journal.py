@@ -1,19 +1,20 @@
 """The directory's journal: every change to what a recognition model's search returns, in order.
 
-Table ``dirjournal``, one partition per recognition model: entry rows keyed by a 12-digit
-sequence number, and one ``head`` row (it sorts after the digits) holding the last sequence
-number, the published snapshot and the compaction state. A commit replaces the head
-(ETag-matched, Seq += n) and creates its n entries in one entity-group transaction, so entries
-appear all at once, in order and without gaps, or not at all; a reader that asks for "every row
-after my watermark" gets the new entries and the head in one range query.
+Table ``dirjournal``, one partition per recognition model: one row per commit, keyed by a
+12-digit sequence number, and one ``head`` row (it sorts after the digits) holding the last
+sequence number, the published snapshot and the compaction state. A commit replaces the head
+(ETag-matched, Seq += 1) and creates its row in one entity-group transaction, so a commit's
+entries appear all at once, in order and without gaps, or not at all; a reader that asks for
+"every row after my watermark" gets the new entries and the head in one range query.
 
 Entries: ``add`` (a face, its person and its sealed template: readers search it without another
-read), ``removeFace`` and ``removePerson`` (ids only). Commits from concurrent requests of one
-process are grouped (up to 99 entries per transaction), so the head row is written once per
-group instead of once per request.
+read), ``removeFace`` and ``removePerson`` (ids only). Concurrent requests of one process share
+commits (up to 500 entries per row, packed as in packing.py), so the head is written once per
+group rather than once per request, and a bulk enrolment writes few rows.
 """
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -28,15 +29,16 @@ from shared.errors import Conflict
 from shared.galleries.rows import etag_of
 from shared.settings import env_int
 from shared.storage.queues import WorkQueue
-from shared.storage.tables import BATCH_LIMIT, Table, replace_if_unchanged
-from shared.storage.templates import row_location, template_columns, template_from_columns
+from shared.directory import packing
+from shared.storage.tables import Table, replace_if_unchanged
+from shared.storage.templates import row_location
 
 logger = logging.getLogger(__name__)
 TABLE = "dirjournal"
 HEAD = "head"
 COMPACTION_QUEUE = "directorycompaction"
 ADD, REMOVE_FACE, REMOVE_PERSON = "add", "removeFace", "removePerson"
-MAX_ENTRIES = BATCH_LIMIT - 1  # the head takes one operation of each transaction
+MAX_ENTRIES = 500  # per commit row: 500 templates and their ids stay well inside a row's 1 MiB
 DELTA_LIMIT_SETTING = "FACE_DIRECTORY_DELTA_LIMIT"
 COMPACTION_TIMEOUT_SETTING = "FACE_DIRECTORY_COMPACTION_TIMEOUT_SECONDS"
 _ATTEMPTS = 60
@@ -48,14 +50,16 @@ class Entry:
     person_id: str
     face_id: str = ""
     template: Template | None = None  # add entries only
-    seq: int = 0  # assigned by the commit
+    seq: int = 0  # the commit's sequence number, assigned by the commit
     committed: datetime | None = None  # the storage service's time of the commit (entries read back)
 
 
 @dataclass(frozen=True)
 class Head:
-    seq: int = 0  # last committed entry
-    snapshot_seq: int = 0  # entries up to here are in the published snapshot
+    seq: int = 0  # last commit
+    entries: int = 0  # entries in all commits so far
+    snapshot_seq: int = 0  # commits up to here are in the published snapshot
+    snapshot_entries: int = 0  # and this many entries
     snapshot: str = ""  # blob of the published index ("" before the first compaction)
     pack: str = ""  # blob of the templates that index was built from (the next compaction's base)
     removed: str = ""  # blob of the persons removed recently (see compaction.py)
@@ -68,7 +72,8 @@ class Head:
 
     @property
     def delta(self) -> int:
-        return self.seq - self.snapshot_seq
+        """Entries not yet in the published snapshot."""
+        return self.entries - self.snapshot_entries
 
 
 def table() -> Table:
@@ -96,14 +101,16 @@ _TEXTS = {"snapshot": "Snapshot", "pack": "Pack", "removed": "Removed", "embedde
 
 
 def _head_to_row(model: str, head: Head) -> dict:
-    row = {"PartitionKey": model, "RowKey": HEAD, "Seq": head.seq, "SnapshotSeq": head.snapshot_seq}
+    row = {"PartitionKey": model, "RowKey": HEAD, "Seq": head.seq, "SnapshotSeq": head.snapshot_seq,
+           "Entries": head.entries, "SnapshotEntries": head.snapshot_entries}
     row.update({column: getattr(head, name) for name, column in _TEXTS.items()})
     row.update({column: getattr(head, name) for name, column in _DATES.items() if getattr(head, name) is not None})
     return row
 
 
 def _head_from_row(row: dict) -> Head:
-    return Head(seq=int(row["Seq"]), snapshot_seq=int(row["SnapshotSeq"]),
+    return Head(seq=int(row["Seq"]), snapshot_seq=int(row["SnapshotSeq"]), entries=int(row.get("Entries", 0)),
+                snapshot_entries=int(row.get("SnapshotEntries", 0)),
                 **{name: row.get(column, "") for name, column in _TEXTS.items()},
                 **{name: row.get(column) for name, column in _DATES.items()}, etag=etag_of(row))
 
@@ -130,20 +137,23 @@ def change_head(model: str, change: Callable[[Head], Head]) -> Head:
 
 # ---------------------------------------------------------------- entries
 
-def _entry_row(model: str, seq: int, entry: Entry) -> dict:
-    row = {"PartitionKey": model, "RowKey": key(seq), "Kind": entry.kind, "PersonId": entry.person_id,
-           "FaceId": entry.face_id}
-    if entry.template is not None:
-        row.update(template_columns(entry.template, row_location(table().name, model, key(seq))))
+def _commit_row(model: str, seq: int, entries: list[Entry]) -> dict:
+    row = {"PartitionKey": model, "RowKey": key(seq)}
+    packing.put_text(row, "Changes", json.dumps([[e.kind, e.person_id, e.face_id] for e in entries]))
+    packing.put_templates(row, "Template", row_location(table().name, model, key(seq)),
+                          [(e.face_id, e.template) for e in entries if e.kind == ADD])
     return row
 
 
-def _entry_from_row(row: dict) -> Entry:
-    template = None
-    if row["Kind"] == ADD:
-        template = template_from_columns(row, row_location(table().name, row["PartitionKey"], row["RowKey"]))
-    return Entry(row["Kind"], row["PersonId"], row.get("FaceId", ""), template, int(row["RowKey"]),
-                 row.metadata.get("timestamp"))
+def _entries_of(row: dict) -> list[Entry]:
+    """The entries of one commit row, each with the commit's sequence number and time."""
+    seq, committed = int(row["RowKey"]), row.metadata.get("timestamp")
+    changes = json.loads(packing.text(row, "Changes"))
+    added = [face_id for kind, _, face_id in changes if kind == ADD]
+    templates = dict(zip(added, packing.templates(row, "Template", row_location(table().name, row["PartitionKey"],
+                                                                                 row["RowKey"]), added)))
+    return [Entry(kind, person_id, face_id, templates.get(face_id) if kind == ADD else None, seq, committed)
+            for kind, person_id, face_id in changes]
 
 
 def read_after(model: str, seq: int) -> tuple[list[Entry], Head]:
@@ -155,14 +165,14 @@ def read_after(model: str, seq: int) -> tuple[list[Entry], Head]:
         if row["RowKey"] == HEAD:
             head = _head_from_row(row)
         else:
-            entries.append(_entry_from_row(row))
+            entries += _entries_of(row)
     return entries, head
 
 
 def entries_between(model: str, after: int, through: int) -> Iterator[Entry]:
     rows = table().query("PartitionKey eq @model and RowKey gt @after and RowKey le @through",
                          {"model": model, "after": key(after), "through": key(through)})
-    return map(_entry_from_row, rows)
+    return (entry for row in rows for entry in _entries_of(row))
 
 
 def drop_through(model: str, seq: int) -> int:
@@ -172,8 +182,9 @@ def drop_through(model: str, seq: int) -> int:
 
 
 def append(model: str, entries: list[Entry]) -> int:
-    """Commit ``entries`` (in chunks of 99, each atomic); returns the sequence number of the
-    first. Queues a compaction when the uncompacted entries reach FACE_DIRECTORY_DELTA_LIMIT."""
+    """Commit ``entries`` (in chunks of 500, each atomic); returns the first one's commit
+    sequence number. Queues a compaction when the uncompacted entries reach
+    FACE_DIRECTORY_DELTA_LIMIT."""
     first = 0
     for start in range(0, len(entries), MAX_ENTRIES):
         seq = _committer(model).append(entries[start:start + MAX_ENTRIES])
@@ -196,9 +207,9 @@ class _Pending:
 
 
 class _Committer:
-    """One transaction for the entries of every request of this process that is waiting: the
-    first waiter commits a batch (oldest first, at most 99 entries) while the others wait; then
-    the next one still waiting commits the following batch."""
+    """One commit for the entries of every request of this process that is waiting: the first
+    waiter commits a batch (oldest first, at most 500 entries) while the others wait; then the
+    next one still waiting commits the following batch."""
 
     def __init__(self, model: str):
         self.model = model
@@ -244,7 +255,6 @@ class _Committer:
             return
         for pending in batch:
             pending.first_seq, pending.finished = first, True
-            first += len(pending.entries)
         if due:
             try:
                 request_compaction(self.model)
@@ -262,27 +272,24 @@ def _committer(model: str) -> _Committer:
 
 
 def _commit(model: str, entries: list[Entry]) -> tuple[int, bool]:
-    """One transaction: the head advanced by len(entries), and the entries. Returns the first
-    entry's sequence number and whether this commit made a compaction due."""
+    """One transaction: the head advanced by one commit, and the commit's row. Returns the
+    commit's sequence number and whether it made a compaction due."""
     store = table()
     for attempt in range(_ATTEMPTS):
         row = store.get(model, HEAD)
         head = Head() if row is None else _head_from_row(row)
         updated, due = _advanced(head, entries)
-        first = head.seq + 1
         head_operation = ("create", _head_to_row(model, updated)) if row is None else \
             replace_if_unchanged(_head_to_row(model, updated), etag_of(row))
-        operations = [head_operation] + [("create", _entry_row(model, first + i, entry))
-                                         for i, entry in enumerate(entries)]
-        if store.transact_unless_changed(operations):
-            return first, due
+        if store.transact_unless_changed([head_operation, ("create", _commit_row(model, updated.seq, entries))]):
+            return updated.seq, due
         _back_off(attempt)
     raise _busy()
 
 
 def _advanced(head: Head, entries: list[Entry]) -> tuple[Head, bool]:
     now = clock.now()
-    updated = replace(head, seq=head.seq + len(entries))
+    updated = replace(head, seq=head.seq + 1, entries=head.entries + len(entries))
     if head.removals_since is None and any(entry.kind != ADD for entry in entries):
         updated = replace(updated, removals_since=now)
     due = updated.delta >= delta_limit() and not compaction_pending(updated, now)

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from shared import clock
 from shared.directory import artifacts, faces, groups, journal, persons, repository
-from shared.directory.journal import Head
+from shared.directory.journal import ADD, Entry, Head
 from shared.directory.records import DynamicGroup
 from shared.engine.types import RECOGNITION_MODELS
 from shared.operations import store as operations
@@ -39,11 +39,14 @@ def sweep() -> int:
 # ---------------------------------------------------------------- abandoned operations
 
 def _resume_add(operation: Operation) -> tuple[str, str | None]:
-    detail = operation.detail
-    person = repository.find_person(detail["personId"])
-    if person is not None and detail["faceId"] in person.faces.get(detail["model"], []):
-        return SUCCEEDED, None  # the add had finished; only its status was not written
-    faces.undo_add(detail["personId"], detail["model"], [detail["faceId"]])
+    """In the person's pack (step 1 done): commit its journal entry (again: a repeated add is
+    harmless) and succeed; else undo whatever happened."""
+    person_id, model, face_id = (operation.detail[name] for name in ("personId", "model", "faceId"))
+    face = repository.find_pack(person_id, model).find(face_id)
+    if face is not None and repository.find_person(person_id) is not None:
+        journal.append(model, [Entry(ADD, person_id, face_id, face.template)])
+        return SUCCEEDED, None
+    faces.undo_add(person_id, model, [face_id])
     return FAILED, INTERRUPTED
 
 

@@ -3,7 +3,7 @@
 Deleting a person commits ``removePerson`` to every recognition model's journal first, so from
 then on no instance returns any face of theirs, whatever the order in which their entries
 arrive (a face add racing the delete included). Then the person row goes (as last read, so
-only one delete releases the count), then every face row in the person's key range, then the
+only one delete releases the count), then the person's face packs of every model, then the
 person's dynamic group memberships. Each step is idempotent: the sweep repeats them for a
 delete whose process died (recovery.py).
 """
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from shared.directory import groups, journal, repository
 from shared.directory.faces import NewFace
 from shared.directory.journal import ADD, REMOVE_PERSON, Entry
-from shared.directory.records import DirectoryPerson
+from shared.directory.records import DirectoryPerson, FacePack, PackedFace
 from shared.engine.types import RECOGNITION_MODELS
 from shared.errors import NotFound
 from shared.galleries import quotas, validation
-from shared.galleries.records import PersistedFace, patched
+from shared.galleries.records import patched
 from shared.galleries.repository import counters
 from shared.operations import store as operations
 from shared.operations.status import SUCCEEDED
@@ -48,31 +48,21 @@ def create(body: dict) -> tuple[str, Operation]:
 
 def enrol(people: list[NewPerson]) -> list[str]:
     """Create persons with their first faces (none for the API's create): count them against
-    the directory's limit, write the person rows with their face lists, the face rows, then
-    the journal entries that make the faces searchable. Returns the new person ids."""
-    for person in people:
-        for model, faces in person.faces.items():
-            person.faces[model] = [face.with_id() for face in faces]
-    records = [DirectoryPerson(str(uuid.uuid4()), p.name, p.user_data,
-                               {model: [face.face_id for face in faces] for model, faces in p.faces.items()})
-               for p in people]
+    the directory's limit, write the person rows and their face packs, then the journal entries
+    that make the faces searchable. Returns the new person ids."""
+    records = [DirectoryPerson(str(uuid.uuid4()), person.name, person.user_data) for person in people]
+    packs = [FacePack(record.person_id, model, [PackedFace(face.face_id, face.user_data, face.template)
+                                                for face in map(NewFace.with_id, faces)])
+             for record, person in zip(records, people) for model, faces in person.faces.items() if faces]
     counters().add(COUNTER, len(records), quotas.directory_limit("persons"), "persons")
     try:
-        repository.insert_persons(records)
+        repository.insert_people(records, packs)
     except Exception:
         counters().add(COUNTER, -len(records), None, "persons")
         raise
-    entries: dict[str, list[Entry]] = {}
-    rows = []
-    for record, person in zip(records, people):
-        for model, faces in person.faces.items():
-            for face in faces:
-                rows.append(repository.face_row(PersistedFace(face.face_id, record.person_id, face.user_data),
-                                                face.template))
-                entries.setdefault(model, []).append(Entry(ADD, record.person_id, face.face_id, face.template))
-    repository.insert_face_rows(rows)
-    for model, model_entries in entries.items():
-        journal.append(model, model_entries)
+    for model in {pack.model for pack in packs}:
+        journal.append(model, [Entry(ADD, pack.person_id, face.face_id, face.template)
+                               for pack in packs if pack.model == model for face in pack.faces])
     return [record.person_id for record in records]
 
 
@@ -101,10 +91,10 @@ def finish_delete(person_id: str) -> None:
     for model in RECOGNITION_MODELS:
         journal.append(model, [Entry(REMOVE_PERSON, person_id)])
     try:
-        repository.delete_person(person_id, lambda _: None)
+        repository.delete_person(person_id)
     except NotFound:
         pass  # a racing (or earlier, interrupted) delete removed the row and released the count
     else:
         counters().add(COUNTER, -1, None, "persons")
-    repository.delete_all_faces(person_id)
+    repository.delete_packs(person_id)
     groups.remove_person_everywhere(person_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.engine.types import RECOGNITION_MODELS
+from shared.engine.types import Template
 
 
 @dataclass
@@ -11,20 +11,41 @@ class DirectoryPerson:
     person_id: str
     name: str
     user_data: str | None
-    faces: dict[str, list[str]] = field(default_factory=dict)  # recognition model -> faces in add order
-
-    def faces_of(self, model: str) -> list[str]:
-        return self.faces.setdefault(model, [])
-
-    @property
-    def models(self) -> list[str]:
-        return [model for model in RECOGNITION_MODELS if self.faces.get(model)]
 
     def as_json(self) -> dict:
         body = {"personId": self.person_id, "name": self.name}
         if self.user_data is not None:
             body["userData"] = self.user_data
         return body
+
+
+@dataclass
+class PackedFace:
+    face_id: str
+    user_data: str | None
+    template: Template
+
+    def as_json(self) -> dict:
+        body = {"persistedFaceId": self.face_id}
+        if self.user_data is not None:
+            body["userData"] = self.user_data
+        return body
+
+
+@dataclass
+class FacePack:
+    """A person's faces of one recognition model, in add order: the source of truth for them."""
+
+    person_id: str
+    model: str
+    faces: list[PackedFace] = field(default_factory=list)
+
+    @property
+    def face_ids(self) -> list[str]:
+        return [face.face_id for face in self.faces]
+
+    def find(self, face_id: str) -> PackedFace | None:
+        return next((face for face in self.faces if face.face_id == face_id), None)
 
 
 @dataclass

@@ -1,15 +1,15 @@
-"""PersonDirectory persons and faces in Azure Tables.
+"""PersonDirectory persons and their faces in Azure Tables.
 
 Tables (each name gets FACE_STORAGE_PREFIX):
 - ``dirpersons``: PartitionKey = the personId's first two hex digits, RowKey = personId; Name,
-  UserData, Created, and one column per recognition model holding that model's
-  persistedFaceIds (JSON, add order): the source of truth for a person's faces, changed only by
-  ETag-matched replaces. PartitionKey is a prefix of RowKey, so a scan returns persons in id
-  order (start/top paging) while writes spread over 256 partitions.
-- ``dirfaces``: PartitionKey = the personId's first two hex digits, RowKey =
-  ``<personId>_<persistedFaceId>``; PersonId, UserData and the template, sealed by the storage
-  codec and bound to the row (the template columns carry the recognition model). A person's
-  faces are one key range; no image is ever stored.
+  UserData, Created. PartitionKey is a prefix of RowKey, so a scan returns persons in id order
+  (start/top paging) while writes spread over 256 partitions.
+- ``dirfaces``: one row per person and recognition model, PartitionKey = the personId's first
+  two hex digits, RowKey = ``<personId>_<recognitionModel>``: the face ids in add order
+  (FaceIds), their userData (UserData0.., JSON) and their templates (Template0..), each sealed
+  and bound to the row and its face id (packing.py). The row is the source of truth for the
+  person's faces of that model, changed only by ETag-matched replaces (the 248 limit holds
+  under concurrent adds). No image is ever stored.
 """
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 
 from shared.clock import timestamp
-from shared.directory.records import DirectoryPerson
-from shared.engine.types import RECOGNITION_MODELS, Template
-from shared.galleries.records import PersistedFace
-from shared.galleries.repository import face_not_found, person_not_found
+from shared.directory import packing
+from shared.directory.records import DirectoryPerson, FacePack, PackedFace
+from shared.engine.types import RECOGNITION_MODELS
+from shared.galleries.repository import person_not_found
 from shared.galleries.rows import delete_as_read, mutate, read
-from shared.storage.tables import BATCH_LIMIT, Table
-from shared.storage.templates import RECOGNITION_MODEL, row_location, template_columns, template_from_columns
+from shared.storage.tables import BATCH_LIMIT, EntityExists, Table
+from shared.storage.templates import row_location
 
 PERSONS, FACES = "dirpersons", "dirfaces"
 
@@ -42,25 +42,15 @@ def partition(person_id: str) -> str:
 
 # ---------------------------------------------------------------- persons
 
-def _faces_column(model: str) -> str:
-    return f"Faces_{model}"
-
-
-def person_to_row(person: DirectoryPerson, created: str | None = None) -> dict:
+def person_to_row(person: DirectoryPerson) -> dict:
     row = {"PartitionKey": partition(person.person_id), "RowKey": person.person_id, "Name": person.name}
-    if created is not None:
-        row["Created"] = created
     if person.user_data is not None:
         row["UserData"] = person.user_data
-    for model, face_ids in person.faces.items():
-        row[_faces_column(model)] = json.dumps(face_ids)
     return row
 
 
 def person_from_row(row: dict) -> DirectoryPerson:
-    faces_by_model = {model: json.loads(row[_faces_column(model)]) for model in RECOGNITION_MODELS
-                      if row.get(_faces_column(model))}
-    return DirectoryPerson(row["RowKey"], row["Name"], row.get("UserData"), faces_by_model)
+    return DirectoryPerson(row["RowKey"], row["Name"], row.get("UserData"))
 
 
 def find_person(person_id: str) -> DirectoryPerson | None:
@@ -72,14 +62,6 @@ def get_person(person_id: str) -> DirectoryPerson:
     return read(persons(), partition(person_id), person_id, person_from_row, lambda: person_not_found(person_id))
 
 
-def insert_persons(people: list[DirectoryPerson]) -> None:
-    """New person rows, one transaction per partition and 100 rows."""
-    created, table = timestamp(), persons()
-    for key, rows in _by_partition(person_to_row(person, created) for person in people):
-        for start in range(0, len(rows), BATCH_LIMIT):
-            table.transact([("create", row) for row in rows[start:start + BATCH_LIMIT]])
-
-
 def update_person(person_id: str, change: Callable[[DirectoryPerson], DirectoryPerson]) -> DirectoryPerson:
     """Read-modify-write under an ETag match; the row's other columns (Created) are kept."""
     row = mutate(persons(), partition(person_id), person_id,
@@ -88,9 +70,9 @@ def update_person(person_id: str, change: Callable[[DirectoryPerson], DirectoryP
     return person_from_row(row)
 
 
-def delete_person(person_id: str, before: Callable[[DirectoryPerson], None]) -> DirectoryPerson:
-    """Delete the person row as last read (ETag match), after ``before`` ran on that read."""
-    row = delete_as_read(persons(), partition(person_id), person_id, lambda read: before(person_from_row(read)),
+def delete_person(person_id: str) -> DirectoryPerson:
+    """Delete the person row as last read: of two racing deletes only one gets the person."""
+    row = delete_as_read(persons(), partition(person_id), person_id, lambda _: None,
                          lambda: person_not_found(person_id))
     return person_from_row(row)
 
@@ -102,91 +84,99 @@ def list_persons(start: str, top: int) -> list[DirectoryPerson]:
 
 def existing_persons(person_ids: Iterable[str]) -> set[str]:
     """Which of ``person_ids`` have a row (point reads in parallel)."""
-    found = set()
-    for key, ids in _by_partition(person_ids, key=partition):
-        found.update(row["RowKey"] for row in persons().get_many(key, ids))
-    return found
+    rows = persons().get_each((partition(person_id), person_id) for person_id in person_ids)
+    return {row["RowKey"] for row in rows}
 
 
-# ---------------------------------------------------------------- faces
+# ---------------------------------------------------------------- face packs
 
-def face_key(person_id: str, face_id: str) -> str:
-    return f"{person_id}_{face_id}"
+def pack_key(person_id: str, model: str) -> str:
+    return f"{person_id}_{model}"
 
 
-def face_row(face: PersistedFace, template: Template) -> dict:
-    key = face_key(face.person_id, face.face_id)
-    row = {"PartitionKey": partition(face.person_id), "RowKey": key, "PersonId": face.person_id}
-    if face.user_data is not None:
-        row["UserData"] = face.user_data
-    row.update(template_columns(template, row_location(faces().name, row["PartitionKey"], key)))
+def _where(person_id: str, model: str) -> str:
+    return row_location(faces().name, partition(person_id), pack_key(person_id, model))
+
+
+def pack_to_row(pack: FacePack) -> dict:
+    row = {"PartitionKey": partition(pack.person_id), "RowKey": pack_key(pack.person_id, pack.model),
+           "FaceIds": json.dumps(pack.face_ids)}
+    packing.put_text(row, "UserData", json.dumps({f.face_id: f.user_data for f in pack.faces if f.user_data}))
+    packing.put_templates(row, "Template", _where(pack.person_id, pack.model),
+                          [(face.face_id, face.template) for face in pack.faces])
     return row
 
 
-def _face_from_row(row: dict) -> PersistedFace:
-    return PersistedFace(face_id=row["RowKey"].split("_", 1)[1], person_id=row["PersonId"],
-                         user_data=row.get("UserData"))
+def pack_from_row(row: dict) -> FacePack:
+    person_id, model = row["RowKey"].split("_", 1)  # a UUID has no "_"; a model name has
+    face_ids = json.loads(row["FaceIds"])
+    user_data = json.loads(packing.text(row, "UserData") or "{}")
+    templates = packing.templates(row, "Template", _where(person_id, model), face_ids)
+    return FacePack(person_id, model, [PackedFace(face_id, user_data.get(face_id), template)
+                                       for face_id, template in zip(face_ids, templates)])
 
 
-def insert_face_rows(rows: list[dict]) -> None:
-    """New face rows (from ``face_row``), one transaction per partition and 100 rows."""
-    table = faces()
+def find_pack(person_id: str, model: str) -> FacePack:
+    """The person's faces of ``model`` (an empty pack when there are none)."""
+    row = faces().get(partition(person_id), pack_key(person_id, model))
+    return FacePack(person_id, model) if row is None else pack_from_row(row)
+
+
+def change_pack(person_id: str, model: str, change: Callable[[FacePack], FacePack],
+                create: bool = False) -> FacePack | None:
+    """Read-modify-write of a face pack under an ETag match; with ``create``, a missing pack is
+    created (the person's first face of the model), else None is returned."""
+    table, key = faces(), pack_key(person_id, model)
+    for _ in range(2):
+        try:
+            row = mutate(table, partition(person_id), key, lambda current: pack_to_row(change(pack_from_row(current))),
+                         _NoPack)
+            return pack_from_row(row)
+        except _NoPack:
+            if not create:
+                return None
+            try:
+                table.insert(pack_to_row(change(FacePack(person_id, model))))
+                return find_pack(person_id, model)
+            except EntityExists:
+                continue  # a racing add created it first: change that one
+    raise _NoPack()
+
+
+class _NoPack(Exception):
+    """The person has no face of that model yet."""
+
+
+def insert_rows(rows: list[dict], table: Table) -> None:
+    """New rows, one transaction per partition and 100 rows."""
     for _, group in _by_partition(rows):
         for start in range(0, len(group), BATCH_LIMIT):
             table.transact([("create", row) for row in group[start:start + BATCH_LIMIT]])
 
 
-def get_face(person_id: str, face_id: str) -> PersistedFace:
-    return read(faces(), partition(person_id), face_key(person_id, face_id), _face_from_row,
-                lambda: face_not_found(face_id))
+def insert_people(people: list[DirectoryPerson], packs: list[FacePack]) -> None:
+    """New persons with their first faces: person rows first (created time), then packs."""
+    created = timestamp()
+    insert_rows([{**person_to_row(person), "Created": created} for person in people], persons())
+    insert_rows([pack_to_row(pack) for pack in packs], faces())
 
 
-def update_face(person_id: str, face_id: str, change: Callable[[PersistedFace], PersistedFace]) -> None:
-    def apply(row: dict) -> dict:
-        face = change(_face_from_row(row))
-        if face.user_data is not None:
-            row["UserData"] = face.user_data
-        return row
-
-    mutate(faces(), partition(person_id), face_key(person_id, face_id), apply, lambda: face_not_found(face_id))
+def delete_packs(person_id: str) -> None:
+    """Every face of the person, under every recognition model."""
+    faces().delete_rows(partition(person_id), [pack_key(person_id, model) for model in RECOGNITION_MODELS])
 
 
-def delete_faces(person_id: str, face_ids: Iterable[str]) -> None:
-    faces().delete_rows(partition(person_id), [face_key(person_id, face_id) for face_id in face_ids])
+def existing_faces(faces_by_person: Iterable[tuple[str, str, str]]) -> set[str]:
+    """Which of the (personId, recognitionModel, persistedFaceId) faces a pack still holds."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for person_id, model, face_id in faces_by_person:
+        wanted.setdefault((person_id, model), set()).add(face_id)
+    rows = faces().get_each((partition(person_id), pack_key(person_id, model)) for person_id, model in wanted)
+    return {face_id for row in rows for face_id in json.loads(row["FaceIds"])}
 
 
-def _person_range(person_id: str) -> tuple[str, dict]:
-    # "`" follows "_": the range holds exactly the keys "<personId>_..."
-    return ("PartitionKey eq @pk and RowKey gt @low and RowKey lt @high",
-            {"pk": partition(person_id), "low": f"{person_id}_", "high": f"{person_id}`"})
-
-
-def delete_all_faces(person_id: str) -> int:
-    """Every face row of the person, whatever lists it (a scan of the person's key range)."""
-    query, parameters = _person_range(person_id)
-    return faces().delete_matching(query, parameters)
-
-
-def templates_of(person_id: str, model: str, face_ids: list[str]) -> list[Template]:
-    """The opened templates of the person's listed faces of ``model``: one range query."""
-    query, parameters = _person_range(person_id)
-    wanted = set(face_ids)
-    rows = faces().query(f"{query} and {RECOGNITION_MODEL} eq @model", {**parameters, "model": model})
-    return [template_from_columns(row, row_location(faces().name, row["PartitionKey"], row["RowKey"]))
-            for row in rows if _face_from_row(row).face_id in wanted]
-
-
-def existing_faces(faces_by_person: Iterable[tuple[str, str]]) -> set[str]:
-    """Which of the (personId, persistedFaceId) pairs still have a face row."""
-    found = set()
-    keys = (face_key(person_id, face_id) for person_id, face_id in faces_by_person)
-    for key, row_keys in _by_partition(keys, key=lambda row_key: row_key[:2]):
-        found.update(row["RowKey"].split("_", 1)[1] for row in faces().get_many(key, row_keys))
-    return found
-
-
-def _by_partition(items: Iterable, key: Callable = lambda row: row["PartitionKey"]) -> Iterator[tuple[str, list]]:
-    groups: dict[str, list] = {}
-    for item in items:
-        groups.setdefault(key(item), []).append(item)
+def _by_partition(rows: Iterable[dict]) -> Iterator[tuple[str, list[dict]]]:
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["PartitionKey"], []).append(row)
     return iter(groups.items())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.directory import groups, repository, view
-from shared.engine.types import Template
+from shared.engine.types import RECOGNITION_MODELS, Template
 from shared.errors import BadArgument
 from shared.galleries.search import identified, verify_to_templates
 from shared.index.gallery import EmbedderInfo
@@ -36,12 +36,16 @@ def identify(queries: list[tuple[str, Template]], target: Target, max_candidates
 
 def verify(query: Template, person_id: str) -> dict:
     """Against the person's faces of the query's recognition model; the best face decides."""
-    person = repository.get_person(person_id)
-    face_ids = person.faces.get(query.recognition_model, [])
-    if not face_ids and person.models:
-        raise BadArgument(f"The person has no face of the query's recognition model ({query.recognition_model}); "
-                          f"its faces are of {', '.join(person.models)}.")
-    return verify_to_templates(query, repository.templates_of(person_id, query.recognition_model, face_ids))
+    repository.get_person(person_id)
+    model = query.recognition_model
+    templates = [face.template for face in repository.find_pack(person_id, model).faces]
+    if not templates:
+        others = [other for other in RECOGNITION_MODELS
+                  if other != model and repository.find_pack(person_id, other).faces]
+        if others:
+            raise BadArgument(f"The person has no face of the query's recognition model ({model}); "
+                              f"its faces are of {', '.join(others)}.")
+    return verify_to_templates(query, templates)
 
 
 def _one_model(templates: list[Template]) -> str:

@@ -225,11 +225,13 @@ def _after(removals: Mapping[str, int], position: int) -> dict[str, int]:
 
 
 def _contiguous(entries: list[Entry], watermark: int) -> list[Entry]:
-    run = []
+    """The entries up to the first gap in commit numbers (a commit's entries come together)."""
+    run, last = [], watermark
     for entry in entries:
-        if entry.seq != watermark + len(run) + 1:
+        if entry.seq not in (last, last + 1):
             break  # committed after the range was read past its position: the next query gets it
         run.append(entry)
+        last = entry.seq
     return run
 
 

@@ -56,12 +56,13 @@ def test_the_published_snapshot_answers_what_the_delta_answered(directory):
     assert [answer[0] for answer in before] == ids
     directory.compaction.run({"model": MODEL})
     head = directory.journal.read_head(MODEL)
-    assert head.snapshot and head.snapshot_seq == head.seq == 120 and not head.compaction
+    assert head.snapshot and head.snapshot_seq == head.seq and head.snapshot_entries == head.entries == 120
+    assert not head.compaction
     assert list(directory.journal.entries_between(MODEL, 0, head.seq)) == []
     assert _answers(directory, queries) == before
     assert [[p for p, _ in running.current().search_persons(q, 3, None)] for q in queries] == before
     state = running.current()
-    assert state.index is not None and state.count == 0 and state.snapshot_seq == 120
+    assert state.index is not None and state.count == 0 and state.snapshot_seq == head.seq
 
 
 def test_removals_survive_compaction_and_a_late_add_of_a_deleted_person_stays_hidden(directory):
@@ -130,7 +131,7 @@ def test_the_sweep_queues_compactions_when_the_delta_is_full_or_removals_wait(di
     ids, queries = _enrol(directory, 4)  # 12 entries: the commit itself queues the compaction
     assert drain(COMPACTION_QUEUE, directory.compaction.run) == 1
     published = directory.journal.read_head(MODEL)
-    assert published.snapshot_seq == 12
+    assert published.snapshot_entries == 12 and published.snapshot_seq == published.seq
     directory.persons.finish_delete(ids[1])
     assert directory.maintenance.sweep() == 0 and drain(COMPACTION_QUEUE, directory.compaction.run) == 0
     clock.advance(3601)  # FACE_DIRECTORY_PURGE_SECONDS: the deleted templates must leave the snapshot
@@ -144,23 +145,30 @@ def test_the_sweep_queues_compactions_when_the_delta_is_full_or_removals_wait(di
     assert published.pack not in directory.artifacts.names(MODEL)  # the old pack held them
 
 
-def test_the_sweep_undoes_an_add_whose_process_died(directory, clock):
-    from shared.directory.journal import ADD, Entry
-    from shared.galleries.records import PersistedFace
+def test_the_sweep_finishes_or_undoes_adds_whose_process_died(directory, clock):
+    from shared.directory.records import PackedFace
     from shared.operations import store as operations
 
     ids, queries = _enrol(directory, 2)
-    face_id, template = str(uuid.uuid4()), _template(queries[0])
-    operation = operations.start(directory.faces.ADD_KIND, "", {"personId": ids[0], "model": MODEL, "faceId": face_id})
-    directory.repository.insert_face_rows([directory.repository.face_row(PersistedFace(face_id, ids[0], None),
-                                                                         template)])
-    directory.journal.append(MODEL, [Entry(ADD, ids[0], face_id, template)])  # ... and the process dies
-    assert directory.maintenance.finish_abandoned() == 0  # not yet: it might still be working
+
+    def started(face_id: str):
+        detail = {"personId": ids[0], "model": MODEL, "faceId": face_id}
+        return operations.start(directory.faces.ADD_KIND, "", detail)
+
+    joined, never = str(uuid.uuid4()), str(uuid.uuid4())
+    joined_operation, never_operation = started(joined), started(never)
+    # One died after joining the face to the pack (step 1), the other before doing anything.
+    directory.repository.change_pack(ids[0], MODEL, lambda pack: pack.faces.append(
+        PackedFace(joined, None, _template(queries[0] * 1.01))) or pack)
+    assert directory.maintenance.finish_abandoned() == 0  # not yet: they might still be working
     clock.advance(601)
-    assert directory.maintenance.finish_abandoned() == 1
-    assert operations.get(operation.operation_id).status == "failed"
-    assert face_id in directory.view.ModelView(MODEL).current().removed_faces
-    assert directory.repository.existing_faces([(ids[0], face_id)]) == set()
+    assert directory.maintenance.finish_abandoned() == 2
+    assert operations.get(joined_operation.operation_id).status == "succeeded"
+    assert operations.get(never_operation.operation_id).status == "failed"
+    state = directory.view.ModelView(MODEL).current()
+    assert joined in state.buffer.face_ids[: state.count] and never in state.removed_faces
+    assert directory.repository.existing_faces([(ids[0], MODEL, joined), (ids[0], MODEL, never)]) == \
+        set(directory.repository.find_pack(ids[0], MODEL).face_ids)
 
 
 def test_the_sweep_finishes_a_person_delete_whose_process_died(directory, clock):
@@ -168,7 +176,7 @@ def test_the_sweep_finishes_a_person_delete_whose_process_died(directory, clock)
     from shared.operations import store as operations
 
     ids, queries = _enrol(directory, 2)
-    face_ids = directory.repository.get_person(ids[0]).faces[MODEL]
+    face_ids = directory.repository.find_pack(ids[0], MODEL).face_ids
     operation = operations.start(directory.persons.DELETE_KIND, f"persons/{ids[0]}", {"personId": ids[0]})
     directory.journal.append(MODEL, [Entry(REMOVE_PERSON, ids[0])])  # hidden; then the process dies
     assert ids[0] not in _answers(directory, queries[:1])[0]
@@ -176,4 +184,4 @@ def test_the_sweep_finishes_a_person_delete_whose_process_died(directory, clock)
     directory.maintenance.finish_abandoned()
     assert operations.get(operation.operation_id).status == "succeeded"
     assert directory.repository.find_person(ids[0]) is None
-    assert directory.repository.existing_faces([(ids[0], face_id) for face_id in face_ids]) == set()
+    assert directory.repository.existing_faces([(ids[0], MODEL, face_id) for face_id in face_ids]) == set()
