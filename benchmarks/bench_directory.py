@@ -117,10 +117,9 @@ class Compactor:
 
     def __init__(self):
         from shared.directory import compaction, journal
-        from shared.storage.naming import queue_name
-        from shared.storage.queues import queue_client
+        from shared.storage.queues import WorkQueue, queue_client
 
-        self.queue = queue_client(queue_name(journal.COMPACTION_QUEUE))
+        self.queue = queue_client(WorkQueue(journal.COMPACTION_QUEUE).name)  # created if missing
         self.run = compaction.run
         self.stop = threading.Event()
         self.runs: list[float] = []
@@ -167,9 +166,8 @@ def measure_identify(directory: Directory, count: int, label: str, rng: np.rando
     truth = exact_top_person(directory, queries)
     by_id = {pid: i for i, pid in enumerate(directory.person_ids)}
     state = view.view(MODEL).current()
-    print(f"{label}: snapshot {state.index.count if state.index else 0:,} faces at journal {state.snapshot_seq:,}, "
-          f"delta {state.count:,} added faces, {len(state.removed_persons):,} removed persons, "
-          f"{len(state.removed_faces):,} removed faces")
+    print(f"{label}: snapshot of {state.index.count if state.index else 0:,} faces, delta of {state.count:,} "
+          f"added faces, {len(state.removed_persons):,} removed persons, {len(state.removed_faces):,} removed faces")
     latencies, hits = [], 0
     target = search.Target()
     for query, expected in zip(queries, truth):
@@ -266,8 +264,8 @@ def run(args) -> None:
     compaction.run({"model": MODEL})
     seconds = time.perf_counter() - start
     head = journal.read_head(MODEL)
-    print(f"compaction up to journal entry {head.snapshot_seq:,} ({head.snapshot and 'index published'}): "
-          f"{seconds:.1f} s on {IndexParams.from_env().threads} index threads")
+    print(f"compaction of {head.snapshot_entries:,} journal entries into a new snapshot: {seconds:.1f} s "
+          f"({IndexParams.from_env().threads} index threads)")
     recall, p50 = measure_identify(directory, args.queries, "right after the compaction", rng)
     print(f"directory {args.faces}: recall@1 {recall:.4f}, p50 {p50:.2f} ms, compaction {seconds:.0f} s")
 

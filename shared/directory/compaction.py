@@ -10,8 +10,8 @@ FACE_DIRECTORY_PURGE_SECONDS or a compaction died. One run:
    its position up to T, applied as sets: a face or person removed anywhere in the range is
    gone, whatever the order of its entries (ids never come back). Persons removed within
    FACE_DIRECTORY_REMOVAL_HOLD_SECONDS stay in the published "removed" list, so that an add
-   for them still in flight when they were deleted stays hidden after this snapshot. Adds
-   whose face is no longer in its person's face pack (undone, or the person deleted) are dropped.
+   for them still in flight when they were deleted stays hidden after this snapshot (that add
+   commits its own ``removeFace`` when it finds the person gone, or the sweep does for it).
 3. write the index, pack and removed blobs under names carrying T and the token.
 4. publish: one ETag-matched write of the head switches readers to the new blobs, if the
    claim is still ours; else the blobs are deleted and the run ends (superseded).
@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from shared import clock
-from shared.directory import artifacts, journal, repository
+from shared.directory import artifacts, journal
 from shared.directory.artifacts import Pack
 from shared.directory.journal import ADD, REMOVE_FACE, Entry, Head
 from shared.engine.types import RECOGNITION_MODELS
@@ -147,9 +147,6 @@ def _applied(base: Pack, entries: list[Entry], recent: dict[str, str]) -> tuple[
     # The last add of each face (the sweep may repeat the add of an interrupted operation).
     adds = list({entry.face_id: entry for entry in entries if entry.kind == ADD
                  and entry.face_id not in gone_faces and entry.person_id not in gone_persons}.values())
-    present = repository.existing_faces((entry.person_id, entry.template.recognition_model, entry.face_id)
-                                        for entry in adds)
-    adds = [entry for entry in adds if entry.face_id in present]
     keep = ~(np.isin(base.face_ids, _ids(gone_faces)) | np.isin(base.person_ids, _ids(gone_persons)))
     embedder = base.embedder
     if adds and not embedder.name:

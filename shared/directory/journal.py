@@ -20,11 +20,12 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from shared import clock
-from shared.engine.types import Template
+from shared.engine.types import RECOGNITION_MODELS, Template
 from shared.errors import Conflict
 from shared.galleries.rows import etag_of
 from shared.settings import env_int
@@ -192,6 +193,11 @@ def append(model: str, entries: list[Entry]) -> int:
     return first
 
 
+def append_everywhere(entries: list[Entry]) -> None:
+    """Commit ``entries`` to every recognition model's journal, the four commits in parallel."""
+    list(_appenders.map(lambda model: append(model, entries), RECOGNITION_MODELS))
+
+
 def request_compaction(model: str) -> None:
     WorkQueue(COMPACTION_QUEUE).send({"model": model})
 
@@ -262,6 +268,7 @@ class _Committer:
                 logger.exception("could not queue the compaction of %s", self.model)
 
 
+_appenders = ThreadPoolExecutor(max_workers=len(RECOGNITION_MODELS), thread_name_prefix="journal-append")
 _committers: dict[str, _Committer] = {}
 _committers_lock = threading.Lock()
 

@@ -16,7 +16,6 @@ from shared.directory import groups, journal, repository
 from shared.directory.faces import NewFace
 from shared.directory.journal import ADD, REMOVE_PERSON, Entry
 from shared.directory.records import DirectoryPerson, FacePack, PackedFace
-from shared.engine.types import RECOGNITION_MODELS
 from shared.errors import NotFound
 from shared.galleries import quotas, validation
 from shared.galleries.records import patched
@@ -88,8 +87,7 @@ def delete(person_id: str) -> Operation:
 
 
 def finish_delete(person_id: str) -> None:
-    for model in RECOGNITION_MODELS:
-        journal.append(model, [Entry(REMOVE_PERSON, person_id)])
+    journal.append_everywhere([Entry(REMOVE_PERSON, person_id)])
     try:
         repository.delete_person(person_id)
     except NotFound:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Iterator
 from shared.clock import timestamp
 from shared.directory import packing
 from shared.directory.records import DirectoryPerson, FacePack, PackedFace
-from shared.engine.types import RECOGNITION_MODELS
 from shared.galleries.repository import person_not_found
 from shared.galleries.rows import delete_as_read, mutate, read
 from shared.storage.tables import BATCH_LIMIT, EntityExists, Table
@@ -162,17 +161,9 @@ def insert_people(people: list[DirectoryPerson], packs: list[FacePack]) -> None:
 
 
 def delete_packs(person_id: str) -> None:
-    """Every face of the person, under every recognition model."""
-    faces().delete_rows(partition(person_id), [pack_key(person_id, model) for model in RECOGNITION_MODELS])
-
-
-def existing_faces(faces_by_person: Iterable[tuple[str, str, str]]) -> set[str]:
-    """Which of the (personId, recognitionModel, persistedFaceId) faces a pack still holds."""
-    wanted: dict[tuple[str, str], set[str]] = {}
-    for person_id, model, face_id in faces_by_person:
-        wanted.setdefault((person_id, model), set()).add(face_id)
-    rows = faces().get_each((partition(person_id), pack_key(person_id, model)) for person_id, model in wanted)
-    return {face_id for row in rows for face_id in json.loads(row["FaceIds"])}
+    """Every face of the person, under every recognition model (its packs share a key prefix)."""
+    faces().delete_matching("PartitionKey eq @pk and RowKey gt @low and RowKey lt @high",
+                            {"pk": partition(person_id), "low": f"{person_id}_", "high": f"{person_id}`"})
 
 
 def _by_partition(rows: Iterable[dict]) -> Iterator[tuple[str, list[dict]]]:

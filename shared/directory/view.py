@@ -2,9 +2,10 @@
 
 State = the published snapshot (index, journal position S, persons removed shortly before S)
 plus every journal entry after S that this process has read (the delta): added faces with
-their templates, removed faces and removed persons. Every query first reads the journal after
-its watermark (one range query that also returns the head), so a change committed anywhere
-before the query began is in the answer:
+their templates, removed faces and removed persons. Every query first reads the journal head
+(a point read), and when it shows new commits, the journal after its watermark (one range
+query that also returns the head), so a change committed anywhere before the query began is
+in the answer:
 
 - a new snapshot (head.snapshot_seq > S) replaces the old one; delta entries up to it are
   dropped, since the snapshot holds them;
@@ -169,10 +170,14 @@ class ModelView:
         self._state: State | None = None
 
     def current(self) -> State:
-        """The state including every change committed before this call."""
+        """The state including every change committed before this call: a point read of the head
+        when nothing changed, else one range query for the new entries (and the head)."""
         for _ in range(_ATTEMPTS):
             try:
                 state = self._state or self._initial()
+                head = journal.read_head(self.model)
+                if head.seq == state.watermark and head.snapshot_seq == state.snapshot_seq:
+                    return state
                 entries, head = journal.read_after(self.model, state.watermark)
                 return self._advance(entries, head)
             except FileNotFoundError:
