@@ -17,11 +17,13 @@ person: the delay is the call itself); in-process identify ``["*"]`` p50/p95 (jo
 against Azurite + search) and person recall@1 against exact search over the live faces, once
 with the delta as the load left it and once right after a compaction; and that compaction's
 time. Last line: ``directory N: recall@1 R, p50 Q ms, compaction C s`` (after the compaction).
+Recall and latency of the snapshot search are those of shared/index (its defaults).
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import shutil
 import sys
 import tempfile
@@ -30,7 +32,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread, as docs/index.md measures: a small matrix-vector product (the delta search)
+# waits for a second thread that a busy CPU does not schedule at once.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
