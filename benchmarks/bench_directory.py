@@ -113,9 +113,9 @@ def load(directory: Directory, faces_per_person: int, batch: int, processes: int
             done += len(indexes)
             victims = rng.choice(directory.live(), size=int(round(len(indexes) * delete_fraction)), replace=False)
             list(deleters.map(directory.delete, victims.tolist()))
-            elapsed = time.perf_counter() - start
-            print(f"  {done * faces_per_person:>9,} faces in {elapsed:6.1f} s ({done * faces_per_person / elapsed:,.0f} "
-                  f"faces/s), {len(directory.deleted)} persons deleted", flush=True)
+            faces, elapsed = done * faces_per_person, time.perf_counter() - start
+            print(f"  {faces:>9,} faces in {elapsed:6.1f} s ({faces / elapsed:,.0f} faces/s), "
+                  f"{len(directory.deleted)} persons deleted", flush=True)
     elapsed = time.perf_counter() - start
     total = persons * faces_per_person
     print(f"add throughput: {total:,} faces ({persons:,} persons) in {elapsed:.1f} s = {total / elapsed:,.0f} "

@@ -40,7 +40,6 @@ from shared.index.gallery import EmbedderInfo, build_index
 from shared.settings import env_int
 
 logger = logging.getLogger(__name__)
-HOLD_SETTING = "FACE_DIRECTORY_REMOVAL_HOLD_SECONDS"
 
 
 class Superseded(Exception):
@@ -134,7 +133,7 @@ def _published(head: Head, token: str, claimed: Head, written: list[str]) -> Hea
 
 def _applied(base: Pack, entries: list[Entry], recent: dict[str, str]) -> tuple[Pack, dict[str, str]]:
     """The pack after ``entries``, and the persons removed within the hold time."""
-    now, hold = clock.now(), timedelta(seconds=env_int(HOLD_SETTING, 3600))
+    now, hold = clock.now(), timedelta(seconds=env_int("FACE_DIRECTORY_REMOVAL_HOLD_SECONDS", 3600))
     removed = {person: when for person, when in recent.items() if now - _parse(when) < hold}
     gone_faces = {entry.face_id for entry in entries if entry.kind == REMOVE_FACE}
     gone_persons = set(removed)

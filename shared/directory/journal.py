@@ -40,8 +40,6 @@ HEAD = "head"
 COMPACTION_QUEUE = "directorycompaction"
 ADD, REMOVE_FACE, REMOVE_PERSON = "add", "removeFace", "removePerson"
 MAX_ENTRIES = 500  # per commit row: 500 templates and their ids stay well inside a row's 1 MiB
-DELTA_LIMIT_SETTING = "FACE_DIRECTORY_DELTA_LIMIT"
-COMPACTION_TIMEOUT_SETTING = "FACE_DIRECTORY_COMPACTION_TIMEOUT_SECONDS"
 _ATTEMPTS = 60
 
 
@@ -86,11 +84,11 @@ def key(seq: int) -> str:
 
 
 def delta_limit() -> int:
-    return env_int(DELTA_LIMIT_SETTING, 20_000)
+    return env_int("FACE_DIRECTORY_DELTA_LIMIT", 20_000)
 
 
 def compaction_timeout() -> timedelta:
-    return timedelta(seconds=env_int(COMPACTION_TIMEOUT_SETTING, 1800))
+    return timedelta(seconds=env_int("FACE_DIRECTORY_COMPACTION_TIMEOUT_SECONDS", 1800))
 
 
 # ---------------------------------------------------------------- head

@@ -27,7 +27,6 @@ from shared.operations.status import FAILED, SUCCEEDED
 from shared.operations.store import Operation
 from shared.settings import env_int
 
-PURGE_SETTING = "FACE_DIRECTORY_PURGE_SECONDS"
 INTERRUPTED = "The operation was interrupted before it finished; send the request again."
 
 
@@ -113,7 +112,7 @@ def _compaction_due(head: Head) -> bool:
     if head.compaction:  # claimed: due again only when the claim went stale (its worker died)
         return now - head.compaction_started >= journal.compaction_timeout()
     purge = head.removals_since is not None and \
-        (now - head.removals_since).total_seconds() >= env_int(PURGE_SETTING, 3600)
+        (now - head.removals_since).total_seconds() >= env_int("FACE_DIRECTORY_PURGE_SECONDS", 3600)
     return (head.delta >= journal.delta_limit() or purge) and not journal.compaction_pending(head, now)
 
 

@@ -27,8 +27,6 @@ from shared.settings import env_int
 from shared.storage.tables import Table
 
 TABLE = "operations"
-RETENTION_SETTING = "FACE_OPERATION_RETENTION_HOURS"
-TIMEOUT_SETTING = "FACE_OPERATION_TIMEOUT_SECONDS"
 EXPIRES_AT = "ExpiresAt"
 
 
@@ -110,7 +108,7 @@ def sweep_expired() -> int:
 
 def timeout() -> timedelta:
     """How long an operation may go without progress before the sweep takes its process for dead."""
-    return timedelta(seconds=env_int(TIMEOUT_SETTING, 600))
+    return timedelta(seconds=env_int("FACE_OPERATION_TIMEOUT_SECONDS", 600))
 
 
 def _partition(operation_id: str) -> str:
@@ -118,7 +116,7 @@ def _partition(operation_id: str) -> str:
 
 
 def _retention() -> timedelta:
-    return timedelta(hours=env_int(RETENTION_SETTING, 48))
+    return timedelta(hours=env_int("FACE_OPERATION_RETENTION_HOURS", 48))
 
 
 def _to_row(op: Operation) -> dict:
