@@ -119,16 +119,17 @@ def read_head(model: str) -> Head:
     return Head() if row is None else _head_from_row(row)
 
 
-def change_head(model: str, change: Callable[[Head], Head]) -> Head:
-    """Read-modify-write of the head (created empty on first use); ``change`` may raise to give up."""
+def change_head(model: str, change: Callable[[Head], Head],
+                rows: Callable[[Head], list[dict]] = lambda _: []) -> Head:
+    """Read-modify-write of the head (created empty on first use), in one transaction with the
+    new ``rows(updated head)``; ``change`` may raise to give up. Returns the head written."""
     store = table()
     for attempt in range(_ATTEMPTS):
         row = store.get(model, HEAD)
-        current = Head() if row is None else _head_from_row(row)
-        updated = change(current)
+        updated = change(Head() if row is None else _head_from_row(row))
         operation = ("create", _head_to_row(model, updated)) if row is None else \
             replace_if_unchanged(_head_to_row(model, updated), etag_of(row))
-        if store.transact_unless_changed([operation]):
+        if store.transact_unless_changed([operation, *(("create", new) for new in rows(updated))]):
             return updated
         _back_off(attempt)
     raise _busy()
@@ -279,28 +280,26 @@ def _committer(model: str) -> _Committer:
 def _commit(model: str, entries: list[Entry]) -> tuple[int, bool]:
     """One transaction: the head advanced by one commit, and the commit's row. Returns the
     commit's sequence number and whether it made a compaction due."""
-    store = table()
-    for attempt in range(_ATTEMPTS):
-        row = store.get(model, HEAD)
-        head = Head() if row is None else _head_from_row(row)
-        updated, due = _advanced(head, entries)
-        head_operation = ("create", _head_to_row(model, updated)) if row is None else \
-            replace_if_unchanged(_head_to_row(model, updated), etag_of(row))
-        if store.transact_unless_changed([head_operation, ("create", _commit_row(model, updated.seq, entries))]):
-            return updated.seq, due
-        _back_off(attempt)
-    raise _busy()
+    read: list[Head] = []
+
+    def advance(head: Head) -> Head:
+        read[:] = [head]
+        return _advanced(head, entries)
+
+    written = change_head(model, advance, lambda head: [_commit_row(model, head.seq, entries)])
+    return written.seq, written.compaction_queued != read[0].compaction_queued
 
 
-def _advanced(head: Head, entries: list[Entry]) -> tuple[Head, bool]:
+def _advanced(head: Head, entries: list[Entry]) -> Head:
+    """The head after one more commit of ``entries``; it records a compaction as queued when the
+    commit makes one due (the committer then queues it)."""
     now = clock.now()
     updated = replace(head, seq=head.seq + 1, entries=head.entries + len(entries))
     if head.removals_since is None and any(entry.kind != ADD for entry in entries):
         updated = replace(updated, removals_since=now)
-    due = updated.delta >= delta_limit() and not compaction_pending(updated, now)
-    if due:
+    if updated.delta >= delta_limit() and not compaction_pending(updated, now):
         updated = replace(updated, compaction_queued=now)
-    return updated, due
+    return updated
 
 
 def compaction_pending(head: Head, now: datetime) -> bool:
