@@ -11,7 +11,7 @@ export FACE_MODEL_MIRRORS
 TOOLS_VENV ?= .venv-tools
 
 .PHONY: setup run test reliability-full azurite clean bench-engine bench-index compare-index-libs bench-identify bench-load bench-soak \
-	bench-liveness accuracy cold-start package deploy chromium local-settings-keys
+	bench-liveness bench-directory accuracy cold-start package deploy chromium local-settings-keys
 
 setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done chromium
 	$(PYTHON) -m shared.engine.prepare
@@ -118,6 +118,10 @@ bench-soak: setup
 
 bench-liveness: setup
 	$(PYTHON) benchmarks/bench_liveness.py
+
+# 1,000,000 faces through the directory's write path (BENCH_DIRECTORY_ARGS="--faces 100000" for less).
+bench-directory: setup
+	$(PYTHON) benchmarks/bench_directory.py $(BENCH_DIRECTORY_ARGS)
 
 # Azurite alone, in the foreground, for `func start` or a debugger.
 azurite: node_modules/.setup-done

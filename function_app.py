@@ -3,6 +3,7 @@ import azure.functions as func
 
 from functions import detection, fallback, liveness, maintenance, recognition
 from functions import facelists, identification, largefacelists, largepersongroups, persongroups, training
+from functions import directory, operations
 from shared import telemetry
 
 telemetry.configure()  # Application Insights via OpenTelemetry, only when its connection string is set
@@ -14,4 +15,6 @@ app.register_functions(maintenance.bp)
 app.register_functions(liveness.bp)
 for gallery_bp in (facelists.bp, largefacelists.bp, persongroups.bp, largepersongroups.bp, identification.bp, training.bp):
     app.register_functions(gallery_bp)
+app.register_functions(operations.bp)
+app.register_functions(directory.bp)
 app.register_functions(fallback.bp)  # the catch-all 404 route; hosts match it last

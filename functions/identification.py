@@ -1,4 +1,4 @@
-"""Identify (face-api.md §5.2): query faces against a trained PersonGroup or LargePersonGroup."""
+"""Identify (face-api.md §5.2): query faces against a trained (Large)PersonGroup or the PersonDirectory."""
 import azure.functions as func
 
 from shared.api.auth import Role
@@ -11,4 +11,4 @@ bp = func.Blueprint()
 @bp.route(route=face_route("identify"), methods=["POST"])
 @face_operation(Role.RECOGNIZER)
 def identify(call: Call) -> list:
-    return galleries.identify(call.json(), call.version.identify_default_candidates)
+    return galleries.identify(call.json(), call.version)

@@ -26,7 +26,7 @@ def verify(call: Call) -> dict:
     if body.has("faceId1") or body.has("faceId2"):
         return verify_faces(body.uuid("faceId1"), body.uuid("faceId2")).as_json()
     if body.has("personId"):
-        return galleries.verify_to_person(body)
+        return galleries.verify_to_person(body, call.version)
     raise BadArgument("Request body is invalid: expected faceId1 and faceId2, or faceId and personId.")
 
 

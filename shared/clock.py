@@ -16,3 +16,9 @@ def now() -> datetime:
     if env_bool("FACE_ALLOW_TEST_CLOCK"):
         current += timedelta(seconds=env_float("FACE_CLOCK_OFFSET_SECONDS", 0.0))
     return current
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """``moment`` (default: now) as the API writes dates: RFC 3339 UTC with milliseconds."""
+    moment = now() if moment is None else moment.astimezone(timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -163,11 +163,17 @@ class PrivacyProbe:
 
     def __init__(self) -> None:
         self.images: dict[bytes, set[tuple[str, str]]] = {}
+        self.stores: set[str] = set()
 
     def saw_image(self, image: bytes, detection_model: str = "detection_01",
                   recognition_model: str = "recognition_01") -> bytes:
         self.images.setdefault(image, set()).add((detection_model, recognition_model))
         return image
+
+    def stored_in(self, *stores: str) -> None:
+        """Stores a test filled: table base names ("dirfaces") or "<container>/<blob prefix>"
+        ("snapshots/directory/"). The scan fails unless it found something in each."""
+        self.stores.update(stores)
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,11 @@ class ApiVersion:
     capitalised_levels: bool  # v1.0 spells levels "Low", "GoodExposure", accessory "headWear"
     identify_default_candidates: int
     legacy_attributes: tuple[str, ...]  # v1.0-only enum names (retired by Azure)
+    # PersonDirectory (face-api.md §10): the management routes exist in the previews only; the
+    # identify/verify targets (personIds, dynamicPersonGroupId, bare personId) in v1.1+ incl. GA.
+    directory_routes: bool = True
+    directory_targets: bool = True
+    operations_route: bool = True  # GET /operations/{id}; v1.0 has it (snapshots), v1.2 GA not
 
     def spell(self, value: str) -> str:
         """An attribute enum value in this version's spelling."""
@@ -41,16 +46,21 @@ class ApiVersion:
 
 
 V1_0 = ApiVersion("v1.0", capitalised_levels=True, identify_default_candidates=1,
-                  legacy_attributes=_V1_0_LEGACY_ATTRIBUTES)
+                  legacy_attributes=_V1_0_LEGACY_ATTRIBUTES, directory_routes=False, directory_targets=False)
 V1_1_PREVIEW_1 = ApiVersion("v1.1-preview.1", capitalised_levels=False, identify_default_candidates=10,
                             legacy_attributes=())
 V1_2_PREVIEW_1 = ApiVersion("v1.2-preview.1", capitalised_levels=False, identify_default_candidates=10,
                             legacy_attributes=())
 V1_2 = ApiVersion("v1.2", capitalised_levels=False, identify_default_candidates=10,
-                  legacy_attributes=())
+                  legacy_attributes=(), directory_routes=False, operations_route=False)
 
 ALL = (V1_0, V1_1_PREVIEW_1, V1_2_PREVIEW_1, V1_2)
 _BY_NAME = {v.name.lower(): v for v in ALL}
+
+
+def names(feature: str) -> tuple[str, ...]:
+    """The versions whose ``feature`` flag is set, for a route's ``api_versions``."""
+    return tuple(version.name for version in ALL if getattr(version, feature))
 
 
 def resource_not_found() -> NotFound:

@@ -20,11 +20,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from shared.clock import timestamp
 from shared.engine.engine import recognition_embedders
 from shared.errors import Conflict, NotFound
 from shared.galleries import quotas, repository, snapshots, validation
 from shared.galleries.kinds import ContainerKind
-from shared.galleries.records import Container, patched, timestamp
+from shared.galleries.records import Container, patched
 from shared.galleries.rows import settle
 from shared.storage import intents
 from shared.storage.tables import Table

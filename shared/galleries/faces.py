@@ -63,13 +63,12 @@ class FaceOptions:
         return FaceInput(image, self.target_face, self.detection_model, self.user_data)
 
 
-def embed_single_face(face: FaceInput, container: Container) -> Template:
-    """The one face of the image (or the one targetFace picks) embedded with the container's
-    recognition model and the embedder the container was created with."""
-    recognition_model = container.recognition_model
+def embed_single_face(face: FaceInput, recognition_model: str, embedder: str | None = None) -> Template:
+    """The one face of the image (or the one targetFace picks) embedded with the container's model
+    (and with ``embedder``, the one the store recorded for that model, when given)."""
     options = DetectOptions(detection_model=face.detection_model, recognition_models=(recognition_model,),
                             target_face=face.target_face, max_faces=2 if face.target_face is None else 100,
-                            embedders={recognition_model: container.embedder})
+                            embedders={recognition_model: embedder} if embedder else {})
     detected = get_engine().detect(face.image, options)
     if not detected:
         raise InvalidImage("No face detected in the image.")
@@ -82,7 +81,7 @@ def embed_single_face(face: FaceInput, container: Container) -> Template:
 
 def add_to_list(kind: ContainerKind, container_id: str, face: FaceInput) -> str:
     container = repository.get_container(kind, container_id)
-    template = embed_single_face(face, container)
+    template = embed_single_face(face, container.recognition_model, container.embedder)
     record = PersistedFace(face_id=str(uuid.uuid4()), person_id="", user_data=face.user_data)
     container, intent = _count_in(container, record.face_id)
     table = repository.containers()
@@ -178,7 +177,7 @@ def add_to_person(kind: ContainerKind, container_id: str, person_id: str, face: 
     row where the delete's scan finds it or makes this add remove it."""
     container = repository.get_container(kind, container_id)
     repository.get_person(container.incarnation, person_id)  # 404 before spending a detection
-    template = embed_single_face(face, container)
+    template = embed_single_face(face, container.recognition_model, container.embedder)
     record = PersistedFace(face_id=str(uuid.uuid4()), person_id=person_id, user_data=face.user_data)
     limit = quotas.faces_per_person()
 

@@ -32,7 +32,7 @@ from shared.galleries.kinds import KINDS
 from shared.galleries.records import Container
 from shared.galleries.rows import etag_of
 from shared.settings import env_int
-from shared.storage.tables import BATCH_LIMIT, ConcurrentUpdate, EntityExists, Table
+from shared.storage.tables import BatchDeleter, ConcurrentUpdate, EntityExists, Table
 
 MIN_AGE_SETTING = "FACE_ORPHAN_MIN_AGE_SECONDS"
 INTERVAL_SETTING = "FACE_ORPHAN_SWEEP_INTERVAL_SECONDS"
@@ -69,12 +69,12 @@ def sweep_rows() -> int:
     cutoff = clock.now() - timedelta(seconds=env_int(MIN_AGE_SETTING, 600))
     live = _live_incarnations()
     removed = 0
-    persons = _Deleter(repository.persons())
+    persons = BatchDeleter(repository.persons())
     for row in _rows_before(persons.table, cutoff):
         if row["PartitionKey"] not in live:
             persons.add(row["PartitionKey"], row["RowKey"])
     removed += persons.finish()
-    faces, links = _Deleter(repository.faces()), _PersonLinks()
+    faces, links = BatchDeleter(repository.faces()), _PersonLinks()
     for row in _rows_before(faces.table, cutoff, "PersonId"):
         incarnation, person_id = row["PartitionKey"], row.get("PersonId") or ""
         if incarnation not in live or (person_id and not links.lists(incarnation, person_id, row["RowKey"])):
@@ -130,25 +130,3 @@ class _PersonLinks:
             self._incarnation = incarnation
             self._faces = {p.person_id: set(p.face_ids) for p in repository.all_persons(incarnation)}
         return face_id in self._faces.get(person_id, ())
-
-
-class _Deleter:
-    """Deletes rows as a scan finds them, in per-partition transactions of up to 100, so
-    memory stays bounded however many orphans there are."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self._pending: dict[str, list[str]] = {}
-        self._removed = 0
-
-    def add(self, partition_key: str, row_key: str) -> None:
-        keys = self._pending.setdefault(partition_key, [])
-        keys.append(row_key)
-        if len(keys) == BATCH_LIMIT:
-            self._removed += self.table.delete_rows(partition_key, self._pending.pop(partition_key))
-
-    def finish(self) -> int:
-        for partition_key, keys in self._pending.items():
-            self._removed += self.table.delete_rows(partition_key, keys)
-        self._pending.clear()
-        return self._removed

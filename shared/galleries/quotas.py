@@ -9,8 +9,11 @@ from __future__ import annotations
 from shared.galleries.kinds import FACE_LIST, LARGE_FACE_LIST, LARGE_PERSON_GROUP, PERSON_GROUP, ContainerKind
 from shared.settings import env_int, env_str
 
+DIRECTORY = "persondirectory"
 # (kind, limit name) -> (S0, F0). "containers" counts per subscription, "persons_total" counts
-# persons in all containers of the kind, "persons"/"faces" count inside one container.
+# persons in all containers of the kind, "persons"/"faces" count inside one container. The
+# PersonDirectory (one per subscription) counts its persons and its dynamic person groups;
+# Azure documents a directory of up to 20 million identities, the F0 figures are ours.
 _TIERS: dict[tuple[str, str], tuple[int, int]] = {
     (FACE_LIST.key, "containers"): (64, 64),
     (FACE_LIST.key, "faces"): (1_000, 1_000),
@@ -22,6 +25,8 @@ _TIERS: dict[tuple[str, str], tuple[int, int]] = {
     (LARGE_PERSON_GROUP.key, "containers"): (1_000_000, 1_000),
     (LARGE_PERSON_GROUP.key, "persons"): (1_000_000, 1_000),
     (LARGE_PERSON_GROUP.key, "persons_total"): (1_000_000_000, 1_000),
+    (DIRECTORY, "persons"): (20_000_000, 1_000),
+    (DIRECTORY, "dynamicpersongroups"): (1_000_000, 1_000),
 }
 _FACES_PER_PERSON = 248
 
@@ -33,9 +38,17 @@ def tier() -> str:
 
 def limit(kind: ContainerKind, name: str) -> int:
     """The limit ``name`` for ``kind``; see _TIERS for the names."""
-    s0, f0 = _TIERS[(kind.key, name)]
-    override = f"FACE_QUOTA_{kind.key.upper()}_{name.upper()}"
-    return env_int(override, f0 if tier() == "F0" else s0)
+    return _limit(kind.key, name)
+
+
+def directory_limit(name: str) -> int:
+    """The PersonDirectory's limit ``name``: "persons" or "dynamicpersongroups"."""
+    return _limit(DIRECTORY, name)
+
+
+def _limit(key: str, name: str) -> int:
+    s0, f0 = _TIERS[(key, name)]
+    return env_int(f"FACE_QUOTA_{key.upper()}_{name.upper()}", f0 if tier() == "F0" else s0)
 
 
 def faces_per_person() -> int:

@@ -8,17 +8,11 @@ sees rows, snapshots or queued training work of its predecessor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from shared import clock
 from shared.engine.embedders import DLIB_EMBEDDER
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.training_status import NOT_STARTED, TrainingState
-
-
-def timestamp() -> str:
-    """Now as the API writes dates: RFC 3339 UTC with milliseconds."""
-    return clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # The embedder of a container row written before containers recorded theirs: dlib's, which
@@ -40,6 +34,7 @@ class Container:
     training: TrainingState | None = None  # None: never trained
     generation: int = 0  # bumped by each train request; queued work carries it
     snapshot: str = ""  # blob name of the published index, "" before the first success
+    training_operation: str = ""  # operationId of the latest train request (shared/operations)
     version: str = ""  # the row's ETag when read: changes with every write, incl. each face add/delete
     # The embedder its templates come from, fixed at create (recognition_embedders() then), so a
     # later change of the recognition model's default never mixes two embedders in one index.
@@ -94,7 +89,12 @@ class PersistedFace:
 
 
 
-Named = TypeVar("Named", Container, Person)
+class _Named(Protocol):
+    name: str
+    user_data: str | None
+
+
+Named = TypeVar("Named", bound=_Named)  # containers and persons, of galleries and the directory
 
 
 def patched(record: Named, name: str | None, user_data: str | None) -> Named:

@@ -18,13 +18,13 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from shared.errors import Conflict, FaceApiError, NotFound
+from shared.errors import FaceApiError, NotFound
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import LEGACY_EMBEDDER, Container, PersistedFace, Person
-from shared.galleries.rows import bounded, etag_of, mutate
+from shared.galleries.rows import bounded, delete_as_read, etag_of, mutate
 from shared.engine.types import Template
 from shared.galleries.training_status import TrainingState
-from shared.storage.tables import BATCH_LIMIT, ConcurrentUpdate, EntityExists, Table, delete_op, replace_op
+from shared.storage.tables import BATCH_LIMIT, EntityExists, Table, delete_op, replace_op
 from shared.storage.templates import row_location, template_columns, template_from_columns
 
 CONTAINERS, PERSONS, FACES, TOMBS = "galleries", "gallerypersons", "galleryfaces", "gallerytombs"
@@ -103,7 +103,7 @@ def container_to_row(c: Container) -> dict:
         "PartitionKey": c.kind.key, "RowKey": c.container_id, "Name": c.name,
         "RecognitionModel": c.recognition_model, "Incarnation": c.incarnation, "Created": c.created,
         "FaceCount": c.face_count, "PersonCount": c.person_count, "Generation": c.generation,
-        "Snapshot": c.snapshot, "Embedder": c.embedder,
+        "Snapshot": c.snapshot, "Embedder": c.embedder, "TrainOperation": c.training_operation,
     }
     if c.user_data is not None:
         row["UserData"] = c.user_data
@@ -123,7 +123,7 @@ def container_from_row(kind: ContainerKind, row: dict) -> Container:
         recognition_model=row["RecognitionModel"], incarnation=row["Incarnation"], created=row["Created"],
         face_count=int(row.get("FaceCount", 0)), person_count=int(row.get("PersonCount", 0)),
         training=state, generation=int(row.get("Generation", 0)), snapshot=row.get("Snapshot", ""),
-        version=getattr(row, "metadata", {}).get("etag", ""),
+        training_operation=row.get("TrainOperation", ""), version=getattr(row, "metadata", {}).get("etag", ""),
         embedder=row.get("Embedder") or LEGACY_EMBEDDER,
     )
 
@@ -215,26 +215,13 @@ def get_person(incarnation: str, person_id: str) -> Person:
     return person_from_row(row)
 
 
-_DELETE_ATTEMPTS = 60
-
-
 def delete_person(incarnation: str, person_id: str, before: Callable[[Person], None]) -> Person:
     """Delete the person row as last read (ETag match) and return that record, after running
     ``before`` on it. Its face list is then final: an add that links a face later fails its
     ETag-matched link and removes its own face row, so no scan for the person's faces is needed."""
-    for _ in range(_DELETE_ATTEMPTS):
-        row = persons().get(incarnation, person_id)
-        if row is None:
-            raise person_not_found(person_id)
-        person = person_from_row(row)
-        before(person)
-        try:
-            if persons().delete_existing(incarnation, person_id, etag_of(row)):
-                return person
-        except ConcurrentUpdate:
-            continue  # a face was linked or unlinked meanwhile: read again
-        raise person_not_found(person_id)  # a racing delete won
-    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
+    row = delete_as_read(persons(), incarnation, person_id, lambda read: before(person_from_row(read)),
+                         lambda: person_not_found(person_id))
+    return person_from_row(row)
 
 
 def update_person(incarnation: str, person_id: str, change) -> Person:

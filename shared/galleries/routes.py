@@ -20,6 +20,7 @@ from shared.errors import FaceApiError
 from shared.galleries import containers, faces, persons, repository, training, validation
 from shared.galleries.kinds import FACE_LIST, ContainerKind
 from shared.galleries.training_status import render as render_training
+from shared.operations import http as operations
 
 ALL_ROWS = 1_000_000_000  # FaceList listing has no paging
 
@@ -46,30 +47,32 @@ def _container_id(call: Call, kind: ContainerKind) -> str:
     return validation.container_id(call.route("containerId"), kind.id_field)
 
 
-def _person_id(call: Call) -> str:
+# ---------------------------------------------------------------- request parts (galleries and directory)
+
+def person_id_of(call: Call) -> str:
     try:
         return parse_uuid("personId", call.route("personId"))
     except FaceApiError:
         raise repository.person_not_found(call.route("personId")) from None
 
 
-def _face_id(call: Call) -> str:
+def face_id_of(call: Call) -> str:
     try:
         return parse_uuid("persistedFaceId", call.route("persistedFaceId"))
     except FaceApiError:
         raise repository.face_not_found(call.route("persistedFaceId")) from None
 
 
-def _body(call: Call) -> dict:
+def body_of(call: Call) -> dict:
     fields = call.json()
     return {name: fields.get(name) for name in ("name", "userData", "recognitionModel")}
 
 
-def _paging(call: Call) -> tuple[str, int]:
+def paging_of(call: Call) -> tuple[str, int]:
     return validation.paging(call.query.text("start"), call.query.text("top"))
 
 
-def _face_input(call: Call) -> faces.FaceInput:
+def face_input_of(call: Call) -> faces.FaceInput:
     params = {name: call.query.text(name) for name in ("targetFace", "detectionModel", "userData")}
     options = faces.FaceOptions.parse(params)  # checked before any download
     return options.with_image(request_image(call.req.headers, call.req.get_body()))
@@ -79,7 +82,7 @@ def _container_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
     one = f"{kind.route}/{{containerId}}"
 
     def create(call: Call) -> None:
-        containers.create(kind, _container_id(call, kind), _body(call))
+        containers.create(kind, _container_id(call, kind), body_of(call))
 
     def get(call: Call) -> dict:
         container = repository.get_container(kind, _container_id(call, kind))
@@ -89,13 +92,13 @@ def _container_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
         return body
 
     def update(call: Call) -> None:
-        containers.update(kind, _container_id(call, kind), _body(call))
+        containers.update(kind, _container_id(call, kind), body_of(call))
 
     def delete(call: Call) -> None:
         containers.delete(kind, _container_id(call, kind))
 
     def listing(call: Call) -> list:
-        start, top = ("", ALL_ROWS) if kind is FACE_LIST else _paging(call)
+        start, top = ("", ALL_ROWS) if kind is FACE_LIST else paging_of(call)
         return containers.listing(kind, start, top, call.query.boolean("returnRecognitionModel", False))
 
     _add(bp, kind, one, "PUT", "create", create)
@@ -110,10 +113,10 @@ def _list_face_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
     one = f"{many}/{{persistedFaceId}}"
 
     def add(call: Call) -> dict:
-        return {"persistedFaceId": faces.add_to_list(kind, _container_id(call, kind), _face_input(call))}
+        return {"persistedFaceId": faces.add_to_list(kind, _container_id(call, kind), face_input_of(call))}
 
     def delete(call: Call) -> None:
-        faces.delete_from_list(kind, _container_id(call, kind), _face_id(call))
+        faces.delete_from_list(kind, _container_id(call, kind), face_id_of(call))
 
     _add(bp, kind, many, "POST", "add_face", add)
     _add(bp, kind, one, "DELETE", "delete_face", delete)
@@ -121,14 +124,14 @@ def _list_face_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
         return
 
     def listing(call: Call) -> list:
-        start, top = _paging(call)
+        start, top = paging_of(call)
         return faces.list_faces(kind, _container_id(call, kind), start, top)
 
     def get(call: Call) -> dict:
-        return faces.get(kind, _container_id(call, kind), _face_id(call)).as_json()
+        return faces.get(kind, _container_id(call, kind), face_id_of(call)).as_json()
 
     def update(call: Call) -> None:
-        faces.update(kind, _container_id(call, kind), _face_id(call), {"userData": call.json().get("userData")})
+        faces.update(kind, _container_id(call, kind), face_id_of(call), {"userData": call.json().get("userData")})
 
     _add(bp, kind, many, "GET", "list_faces", listing)
     _add(bp, kind, one, "GET", "get_face", get)
@@ -142,34 +145,34 @@ def _person_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
     face_one = f"{face_many}/{{persistedFaceId}}"
 
     def create(call: Call) -> dict:
-        return {"personId": persons.create(kind, _container_id(call, kind), _body(call))}
+        return {"personId": persons.create(kind, _container_id(call, kind), body_of(call))}
 
     def listing(call: Call) -> list:
-        start, top = _paging(call)
+        start, top = paging_of(call)
         return persons.listing(kind, _container_id(call, kind), start, top)
 
     def get(call: Call) -> dict:
-        return persons.get(kind, _container_id(call, kind), _person_id(call)).as_json()
+        return persons.get(kind, _container_id(call, kind), person_id_of(call)).as_json()
 
     def update(call: Call) -> None:
-        persons.update(kind, _container_id(call, kind), _person_id(call), _body(call))
+        persons.update(kind, _container_id(call, kind), person_id_of(call), body_of(call))
 
     def delete(call: Call) -> None:
-        persons.delete(kind, _container_id(call, kind), _person_id(call))
+        persons.delete(kind, _container_id(call, kind), person_id_of(call))
 
     def add_face(call: Call) -> dict:
-        face_id = faces.add_to_person(kind, _container_id(call, kind), _person_id(call), _face_input(call))
+        face_id = faces.add_to_person(kind, _container_id(call, kind), person_id_of(call), face_input_of(call))
         return {"persistedFaceId": face_id}
 
     def get_face(call: Call) -> dict:
-        return faces.get(kind, _container_id(call, kind), _face_id(call), _person_id(call)).as_json()
+        return faces.get(kind, _container_id(call, kind), face_id_of(call), person_id_of(call)).as_json()
 
     def update_face(call: Call) -> None:
-        faces.update(kind, _container_id(call, kind), _face_id(call), {"userData": call.json().get("userData")},
-                     _person_id(call))
+        faces.update(kind, _container_id(call, kind), face_id_of(call), {"userData": call.json().get("userData")},
+                     person_id_of(call))
 
     def delete_face(call: Call) -> None:
-        faces.delete_from_person(kind, _container_id(call, kind), _person_id(call), _face_id(call))
+        faces.delete_from_person(kind, _container_id(call, kind), person_id_of(call), face_id_of(call))
 
     _add(bp, kind, many, "POST", "create_person", create)
     _add(bp, kind, many, "GET", "list_persons", listing)
@@ -187,11 +190,14 @@ def _training_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
 
     def train(call: Call) -> func.HttpResponse:
         container_id = _container_id(call, kind)
-        training.request(kind, container_id)
+        _, operation = training.request(kind, container_id)
         headers = {"Retry-After": str(training.POLL_AFTER_SECONDS)}
         if call.version.name != "v1.0":
-            # The v1.2 SDK's poller follows this header to the training status until it settles.
-            headers["operation-Location"] = _status_url(call, f"{kind.route}/{container_id}/training")
+            # The SDKs' pollers follow this header until `status` settles: to the operation where
+            # the version has GET /operations (the previews), else to the training status (GA).
+            status_path = f"{kind.route}/{container_id}/training"
+            headers["operation-Location"] = (operations.location(call, operation) if call.version.operations_route
+                                             else operations.absolute_url(call, status_path))
         return render.empty_response(202, headers)
 
     def status(call: Call) -> func.HttpResponse:
@@ -201,10 +207,3 @@ def _training_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
 
     _add(bp, kind, f"{base}/train", "POST", "train", train)
     _add(bp, kind, f"{base}/training", "GET", "training_status", status)
-
-
-def _status_url(call: Call, path: str) -> str:
-    """Absolute URL of ``path`` under the same endpoint and api-version as this request."""
-    url = call.req.url
-    root = url[: url.find("/face/")] if "/face/" in url else url.rstrip("/")
-    return f"{root}/face/{call.version.name}/{path}"

@@ -9,11 +9,13 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from shared.errors import Conflict, QuotaExceeded
 from shared.storage.tables import ConcurrentUpdate, Table, replace_op
 
 _MAX_ATTEMPTS = 60
+Record = TypeVar("Record")
 
 
 def etag_of(row: dict) -> str:
@@ -39,6 +41,15 @@ def settle(table: Table, build: Callable[[], list[tuple]]) -> list[dict]:
     raise Conflict("There is a conflict with another operation on the same resource; please retry.")
 
 
+def read(table: Table, partition_key: str, row_key: str, convert: Callable[[dict], Record],
+         missing: Callable[[], Exception]) -> Record:
+    """The row made into a record by ``convert``, or ``missing()`` raised."""
+    row = table.get(partition_key, row_key)
+    if row is None:
+        raise missing()
+    return convert(row)
+
+
 def mutate(table: Table, partition_key: str, row_key: str,
            change: Callable[[dict], dict], missing: Callable[[], Exception]) -> dict:
     """Apply ``change`` to the current row until the ETag-matched replace wins.
@@ -57,6 +68,26 @@ def mutate(table: Table, partition_key: str, row_key: str,
 
     settle(table, build)
     return updated[0]
+
+
+def delete_as_read(table: Table, partition_key: str, row_key: str, before: Callable[[dict], None],
+                   missing: Callable[[], Exception]) -> dict:
+    """Delete a row as last read (ETag match), after running ``before`` on that read, and return
+    it: what the row held (a count, a list of faces) is final, since a write that changes the
+    row meanwhile makes the delete read again. Of two racing deletes only one gets the row;
+    the other gets ``missing()``."""
+    for _ in range(_MAX_ATTEMPTS):
+        row = table.get(partition_key, row_key)
+        if row is None:
+            raise missing()
+        before(row)
+        try:
+            if table.delete_existing(partition_key, row_key, etag_of(row)):
+                return row
+        except ConcurrentUpdate:
+            continue  # changed meanwhile: read again
+        raise missing()  # a racing delete won
+    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
 
 
 def bounded(value: int, delta: int, maximum: int | None, what: str) -> int:

@@ -6,11 +6,6 @@ training that publishes after our row read cannot have removed tombstones we sti
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
-import numpy as np
-
 from shared import telemetry
 from shared.engine import matching
 from shared.engine.types import Template
@@ -18,9 +13,11 @@ from shared.errors import BadArgument, Conflict
 from shared.galleries import repository, snapshots
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container
+from shared.galleries.versioned_cache import VersionedCache
 from shared.index.gallery import EmbedderInfo, GalleryIndex
 from shared.index.labels import Exclusions
 from shared.services.findsimilar import MATCH_PERSON, rank_similar
+from shared.services.verify import verify_templates
 
 
 def default_threshold() -> float:
@@ -36,11 +33,16 @@ def identify(kind: ContainerKind, container_id: str, queries: list[tuple[str, Te
         results = []
         for face_id, template in queries:
             matches = index.search_persons(template.vector, k=max_candidates, exclude=hidden)[0]
-            scored = [(m.person_id, _confidence(m.distance, template)) for m in matches]
-            candidates = [{"personId": person, "confidence": conf} for person, conf in scored if conf >= threshold]
-            candidates.sort(key=lambda c: -c["confidence"])
-            results.append({"faceId": face_id, "candidates": candidates})
+            results.append(identified(face_id, template, [(m.person_id, m.distance) for m in matches], threshold))
     return results
+
+
+def identified(face_id: str, query: Template, nearest: list[tuple[str, float]], threshold: float) -> dict:
+    """Identify's answer for one query face from its nearest persons (person id, distance)."""
+    scored = [(person, _confidence(distance, query)) for person, distance in nearest]
+    candidates = [{"personId": person, "confidence": conf} for person, conf in scored if conf >= threshold]
+    candidates.sort(key=lambda c: -c["confidence"])
+    return {"faceId": face_id, "candidates": candidates}
 
 
 def find_similar(kind: ContainerKind, container_id: str, query: Template, max_candidates: int,
@@ -60,38 +62,24 @@ def _find_similar_exact(kind: ContainerKind, container_id: str, query: Template,
     """FaceList: every live face scored, with the same ranking as find-similar over faceIds."""
     container = repository.get_container(kind, container_id)
     _check_model(container, [query])
-    face_ids, templates = _LIVE_FACES.get(container)
+    face_ids, templates = _live_faces(container)
     ranked = rank_similar(query, face_ids, templates, mode, max_candidates)
     return [{"persistedFaceId": item.candidate_id, "confidence": round(item.confidence, 5)} for item in ranked]
 
 
-class _LiveFaceCache:
-    """A FaceList's faces and opened templates per process, reused while the container row's
-    ETag is unchanged (every face add/delete rewrites the row): reading and opening 1,000
-    templates costs ~300 ms against ~5 ms for the row read."""
-
-    MAX_LISTS = 256
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[str, tuple[str, list[str], list[Template]]] = OrderedDict()
-
-    def get(self, container: Container) -> tuple[list[str], list[Template]]:
-        key = f"{container.kind.key}/{container.container_id}/{container.incarnation}"
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry is None or entry[0] != container.version:
-            rows = list(repository.face_templates(container.incarnation))
-            entry = (container.version, [face.face_id for face, _ in rows], [t for _, t in rows])
-            with self._lock:
-                self._entries[key] = entry
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.MAX_LISTS:
-                    self._entries.popitem(last=False)
-        return entry[1], entry[2]
+# A FaceList's faces and opened templates per process, reused while the container row's ETag is
+# unchanged (every face add/delete rewrites the row): reading and opening 1,000 templates costs
+# ~300 ms against ~5 ms for the row read.
+_LIVE_FACES: VersionedCache[tuple[list[str], list[Template]]] = VersionedCache(max_entries=256)
 
 
-_LIVE_FACES = _LiveFaceCache()
+def _live_faces(container: Container) -> tuple[list[str], list[Template]]:
+    def load() -> tuple[list[str], list[Template]]:
+        rows = list(repository.face_templates(container.incarnation))
+        return [face.face_id for face, _ in rows], [template for _, template in rows]
+
+    key = f"{container.kind.key}/{container.container_id}/{container.incarnation}"
+    return _LIVE_FACES.get(key, container.version, load)
 
 
 def verify_to_person(kind: ContainerKind, container_id: str, person_id: str, query: Template) -> dict:
@@ -100,13 +88,14 @@ def verify_to_person(kind: ContainerKind, container_id: str, person_id: str, que
     _check_model(container, [query])
     templates = repository.templates_of(container.incarnation,
                                         repository.get_person(container.incarnation, person_id).face_ids)
+    return verify_to_templates(query, templates)
+
+
+def verify_to_templates(query: Template, templates: list[Template]) -> dict:
+    """Verify against a person's faces; a person without faces is never the query's person."""
     if not templates:
         return {"isIdentical": False, "confidence": 0.0}
-    for template in templates:
-        matching.check_compatible(query, template)
-    best = float(matching.distances(query.vector, np.vstack([t.vector for t in templates])).min())
-    confidence = _confidence(best, query)
-    return {"isIdentical": matching.is_identical(confidence), "confidence": confidence}
+    return verify_templates(query, templates).as_json()
 
 
 def _trained_index(kind: ContainerKind, container_id: str, queries: list[Template]) -> tuple[GalleryIndex, Exclusions]:

@@ -1,7 +1,7 @@
 """Training: a train request queues work; the queue worker builds and publishes a snapshot.
 
-Each request queues {kind, id, incarnation, generation + 1}, then records that generation on
-the container row. The worker drops a message whose container is gone, was re-created
+Each request starts a long-running operation and queues {kind, id, incarnation, generation + 1,
+operation}, then records that generation and operation on the container row. The worker drops a message whose container is gone, was re-created
 (incarnation differs) or was asked to train again since (generation differs); a message one
 generation ahead of the row, with no training under way, is a request not recorded yet, and
 the worker records it itself. Publishing is
@@ -20,9 +20,11 @@ from shared import clock
 from shared.errors import Conflict, NotFound
 from shared.galleries import repository, snapshots
 from shared.galleries.kinds import KINDS, ContainerKind
-from shared.galleries.records import Container, timestamp
+from shared.galleries.records import Container
 from shared.galleries.training_status import FAILED, NOT_STARTED, RUNNING, SUCCEEDED, TrainingState
 from shared.index.gallery import EmbedderInfo, build_index
+from shared.operations import store as operations
+from shared.operations.store import Operation
 from shared.settings import env_int
 from shared.storage.outages import is_outage
 from shared.storage.queues import WorkQueue
@@ -32,23 +34,38 @@ QUEUE = "training"
 POLL_AFTER_SECONDS = 1
 
 
+OPERATION_KIND = "train"
+_ABANDONED = "The training was abandoned: its worker stopped responding."
+_SUPERSEDED = "The training was superseded: its container was deleted, re-created or trained again."
+
+
 class Superseded(Exception):
     """The container changed under the worker (deleted, re-created or re-queued)."""
 
 
-def request(kind: ContainerKind, container_id: str) -> Container:
+def request(kind: ContainerKind, container_id: str) -> tuple[Container, Operation]:
     """Queue a training; 409 while one is still pending or running, 429 while the training
-    queue is full (nothing is recorded then).
+    queue is full. The training is also a long-running operation (shared/operations) that
+    follows the training status.
 
-    The message is sent before the container row records the request, so no request is ever
-    recorded with no work queued (which would block training until
+    The operation and the message are written before the container row records the request,
+    so no request is ever recorded with no work queued (which would block training until
     FACE_TRAINING_TIMEOUT_SECONDS). A worker that gets the message before the row records it
-    (a fast worker, or a request that failed after sending) records it itself (``_claim``)."""
+    (a fast worker, or a request that failed after sending) records it itself (``_claim``);
+    a message whose request lost to another one is dropped as superseded, failing its operation."""
     container = repository.get_container(kind, container_id)
     _refuse_if_training(container)
     generation = container.generation + 1
-    WorkQueue(QUEUE).send({"kind": kind.key, "id": container_id, "incarnation": container.incarnation,
-                           "generation": generation})
+    queue = WorkQueue(QUEUE)
+    queue.check_room()
+    operation = operations.start(OPERATION_KIND, f"{kind.route}/{container_id}/training", status=NOT_STARTED)
+    try:
+        queue.send({"kind": kind.key, "id": container_id, "incarnation": container.incarnation,
+                    "generation": generation, "operation": operation.operation_id})
+    except Exception:
+        _report(operation.operation_id, FAILED, "Could not queue the training.")
+        raise
+    abandoned: list[str] = []
 
     def start(current: Container) -> Container:
         if current.incarnation != container.incarnation:
@@ -59,12 +76,17 @@ def request(kind: ContainerKind, container_id: str) -> Container:
             raise _still_training(kind, container_id)
         _refuse_if_training(current)
         state = current.training
+        abandoned[:] = [current.training_operation] if state is not None and state.in_progress else []
         current.generation = generation
-        current.training = TrainingState(NOT_STARTED, current.created, timestamp(),
+        current.training = TrainingState(NOT_STARTED, current.created, clock.timestamp(),
                                          state.last_success if state else None)
+        current.training_operation = operation.operation_id
         return current
 
-    return repository.update_container(kind, container_id, start)
+    container = repository.update_container(kind, container_id, start)
+    for previous in abandoned:
+        _report(previous, FAILED, _ABANDONED)
+    return container, operation
 
 
 def _refuse_if_training(container: Container) -> None:
@@ -81,11 +103,33 @@ def _still_training(kind: ContainerKind, container_id: str) -> Conflict:
     return Conflict(f"{kind.label} '{container_id}' is still training.", code=kind.training_conflict_code)
 
 
+def _report(operation_id: str | None, status: str, message: str | None = None) -> None:
+    """Mirror a training state change on its operation (gone when it expired: nothing to do)."""
+    if not operation_id:
+        return
+    try:
+        operations.advance(operation_id, status, message)
+    except NotFound:
+        pass
+
+
+def _timeout() -> timedelta:
+    return timedelta(seconds=env_int("FACE_TRAINING_TIMEOUT_SECONDS", 3600))
+
+
 def _stale(state: TrainingState) -> bool:
     """A training whose worker died must not block new trainings forever."""
-    limit = timedelta(seconds=env_int("FACE_TRAINING_TIMEOUT_SECONDS", 3600))
     started = datetime.fromisoformat((state.last_action or state.created).replace("Z", "+00:00"))
-    return clock.now() - started > limit
+    return clock.now() - started > _timeout()
+
+
+def fail_abandoned() -> int:
+    """Fail the operations of trainings with no progress for FACE_TRAINING_TIMEOUT_SECONDS (the
+    sweep runs this); the container's status follows at its next train request."""
+    abandoned = list(operations.abandoned(_timeout(), kinds=(OPERATION_KIND,)))
+    for operation in abandoned:
+        _report(operation.operation_id, FAILED, _ABANDONED)
+    return len(abandoned)
 
 
 def run(message: dict) -> None:
@@ -98,11 +142,14 @@ def run(message: dict) -> None:
         container = _claim(kind, message)
     except Superseded:
         logger.info("training message superseded, dropped: %s", message)
+        _report(message.get("operation"), FAILED, _SUPERSEDED)
         return
+    _report(container.training_operation, RUNNING)
     try:
         _train(kind, container)
     except Superseded:
         logger.info("training of %s/%s superseded while running", kind.key, container.container_id)
+        _report(container.training_operation, FAILED, _SUPERSEDED)
     except Exception as err:  # the failure is reported through the training status
         if is_outage(err):
             raise  # storage is away, not the training at fault: the host delivers the message again
@@ -118,12 +165,13 @@ def _claim(kind: ContainerKind, message: dict) -> Container:
             if _under_way(container):
                 raise Superseded()
             container.generation = generation  # the request that sent this has not recorded it (yet)
+            container.training_operation = message.get("operation", "")
         else:
             _check_current(container, message["incarnation"], generation)
             if container.training is None or container.training.status not in (NOT_STARTED, RUNNING):
                 raise Superseded()
         last_success = container.training.last_success if container.training else None
-        container.training = TrainingState(RUNNING, container.created, timestamp(), last_success)
+        container.training = TrainingState(RUNNING, container.created, clock.timestamp(), last_success)
         return container
 
     try:
@@ -180,7 +228,7 @@ def _finish(kind: ContainerKind, started: Container, status: str, message: str |
     def settle(container: Container) -> Container:
         _check_current(container, started.incarnation, started.generation)
         previous = container.training_state()
-        now = timestamp()
+        now = clock.timestamp()
         container.training = TrainingState(status, container.created, now,
                                            now if status == SUCCEEDED else previous.last_success, message)
         if blob:
@@ -191,3 +239,4 @@ def _finish(kind: ContainerKind, started: Container, status: str, message: str |
         repository.update_container(kind, started.container_id, settle)
     except NotFound:
         raise Superseded() from None
+    _report(started.training_operation, status, message)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-NOT_STARTED, RUNNING, SUCCEEDED, FAILED = "notStarted", "running", "succeeded", "failed"
-IN_PROGRESS = (NOT_STARTED, RUNNING)
+from shared.operations.status import FAILED, IN_PROGRESS, NOT_STARTED, RUNNING, SUCCEEDED, spelled
+
+__all__ = ["FAILED", "NOT_STARTED", "RUNNING", "SUCCEEDED", "TrainingState", "render"]
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,8 @@ class TrainingState:
 
 def render(state: TrainingState, api_version: str) -> dict:
     """TrainingResult (v1.1+) or TrainingStatus (v1.0)."""
-    status = state.status.lower() if api_version == "v1.0" else state.status
     body = {
-        "status": status,
+        "status": spelled(state.status, api_version),
         "createdDateTime": state.created,
         # v1.2 requires both fields; before any action/success they equal the creation time.
         "lastActionDateTime": state.last_action or state.created,

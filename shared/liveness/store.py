@@ -8,7 +8,7 @@ anything afterwards: its transaction fails and nothing is resurrected.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 
 from shared import clock

@@ -1,12 +1,13 @@
 """Removal of expired short-lived data and of gallery data nothing owns any more.
 
-Reads already refuse expired items; the sweep reclaims their storage. Gallery changes a
-crash or storage outage interrupted are finished or undone on every run
-(shared.galleries.pending); gallery rows and snapshot blobs left behind by a process that
-died mid-add are unreachable through the API, and the hourly orphan scans delete them
-(shared.galleries.orphans). Each sweeper is idempotent and safe to run concurrently with
-another instance's sweep. Each kind of short-lived data adds its sweeper to SWEEPERS
-(liveness sessions: shared.liveness.retention).
+Reads already refuse expired items (faceIds, operations, liveness sessions); the sweep
+reclaims their storage. Gallery changes a crash or storage outage interrupted are finished or
+undone on every run (shared.galleries.pending); gallery rows and snapshot blobs left behind by
+a process that died mid-add are unreachable through the API, and the hourly orphan scans
+delete them (shared.galleries.orphans). Operations whose process died are finished or undone,
+and the directory's compactions queued when due (shared.directory.maintenance). Each sweeper
+is idempotent and safe to run concurrently with another instance's sweep. Each kind of
+short-lived data adds its sweeper to SWEEPERS (liveness sessions: shared.liveness.retention).
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ import logging
 from collections.abc import Callable
 
 from shared import telemetry
-from shared.galleries import orphans, pending
+from shared.directory import maintenance as directory
+from shared.galleries import orphans, pending, training
 from shared.liveness import retention
+from shared.operations import store as operations
 from shared.storage.faceids import FaceIdStore
 
 logger = logging.getLogger(__name__)
@@ -28,6 +31,9 @@ def _sweep_face_ids() -> int:
 SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("faceIds", _sweep_face_ids),
     ("interruptedGalleryChanges", pending.finish_interrupted),
+    ("operations", operations.sweep_expired),
+    ("abandonedTrainings", training.fail_abandoned),
+    ("directory", directory.sweep),
     ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
     ("livenessSessions", retention.sweep_sessions),

@@ -44,7 +44,11 @@ class Table:
 
     def get_many(self, partition_key: str, row_keys: Iterable[str]) -> list[dict]:
         """Point reads in parallel, in the order of ``row_keys``; missing rows are left out."""
-        rows = _point_readers.map(lambda key: self.get(partition_key, key), row_keys)
+        return self.get_each((partition_key, key) for key in row_keys)
+
+    def get_each(self, keys: Iterable[tuple[str, str]]) -> list[dict]:
+        """Point reads of (PartitionKey, RowKey) pairs in parallel, in order; missing rows left out."""
+        rows = _point_readers.map(lambda pair: self.get(*pair), keys)
         return [row for row in rows if row is not None]
 
     def insert(self, entity: dict) -> None:
@@ -115,17 +119,12 @@ class Table:
                     self.delete(partition_key, key)
         return deleted
 
-    def delete_matching(self, query_filter: str, parameters: dict) -> int:
-        """Delete every row matching the filter, in per-partition transactions of up to 100
-        as the scan goes (memory stays bounded); safe to run concurrently and repeatedly."""
-        pending: dict[str, list[str]] = {}
-        removed = 0
+    def delete_matching(self, query_filter: str, parameters: dict | None = None) -> int:
+        """Delete every row an OData filter matches, as the scan finds them; returns how many."""
+        deleter = BatchDeleter(self)
         for row in self.query(query_filter, parameters, select=["PartitionKey", "RowKey"]):
-            keys = pending.setdefault(row["PartitionKey"], [])
-            keys.append(row["RowKey"])
-            if len(keys) == BATCH_LIMIT:
-                removed += self.delete_rows(row["PartitionKey"], pending.pop(row["PartitionKey"]))
-        return removed + sum(self.delete_rows(pk, keys) for pk, keys in pending.items())
+            deleter.add(row["PartitionKey"], row["RowKey"])
+        return deleter.finish()
 
     def transact(self, operations: list[tuple[str, dict]]) -> None:
         """All-or-nothing writes within one partition (SDK operation tuples, at most 100)."""
@@ -167,6 +166,28 @@ def delete_op(partition_key: str, row_key: str, etag: str | None = None) -> tupl
 
 def _if_unchanged(etag: str | None) -> dict:
     return {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+
+
+class BatchDeleter:
+    """Deletes rows as a scan finds them, in per-partition transactions of up to 100, so
+    memory stays bounded however many rows go; safe to run concurrently and repeatedly."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._pending: dict[str, list[str]] = {}
+        self._removed = 0
+
+    def add(self, partition_key: str, row_key: str) -> None:
+        keys = self._pending.setdefault(partition_key, [])
+        keys.append(row_key)
+        if len(keys) == BATCH_LIMIT:
+            self._removed += self.table.delete_rows(partition_key, self._pending.pop(partition_key))
+
+    def finish(self) -> int:
+        for partition_key, keys in self._pending.items():
+            self._removed += self.table.delete_rows(partition_key, keys)
+        self._pending.clear()
+        return self._removed
 
 
 def _ensure_table(name: str) -> TableClient:

@@ -26,6 +26,7 @@ def call(service):
         return requests.request(method, f"{service.url}/face/{version}{path}", json=json, data=data,
                                 headers=headers, timeout=60)
 
+    send.admin_key = service.admin_key
     return send
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from gallery_support import drain_training, photos
 
@@ -51,8 +52,11 @@ def test_face_user_data_limit(call, gallery_id):
     assert bad_target.status_code == 400 and _error(bad_target) == "BadArgument"
 
 
-@pytest.mark.parametrize("version, has_location", [("v1.0", False), ("v1.2-preview.1", True), ("v1.2", True)])
-def test_train_202_and_status_per_version(call, gallery_id, isolated, version, has_location):
+@pytest.mark.parametrize("version, polled", [("v1.0", None), ("v1.1-preview.1", "operations"),
+                                             ("v1.2-preview.1", "operations"), ("v1.2", "training")])
+def test_train_202_and_status_per_version(call, gallery_id, isolated, version, polled):
+    """operation-Location leads to GET /operations/{id} where the version has that route (the
+    previews), else to the training status; both settle with the training."""
     call("PUT", f"/largefacelists/{gallery_id}", json={"name": "x"}, version=version)
     never = call("GET", f"/largefacelists/{gallery_id}/training", version=version).json()
     assert never["status"] == ("notstarted" if version == "v1.0" else "notStarted")
@@ -61,15 +65,22 @@ def test_train_202_and_status_per_version(call, gallery_id, isolated, version, h
     train = call("POST", f"/largefacelists/{gallery_id}/train", version=version)
     assert train.status_code == 202 and train.content == b""
     location = train.headers.get("operation-Location")
-    assert (location is not None) == has_location
-    if location:
+    assert (location is not None) == (polled is not None)
+    if polled == "training":
         assert location.endswith(f"/face/{version}/largefacelists/{gallery_id}/training")
+    if polled == "operations":
+        assert f"/face/{version}/operations/" in location
+        pending = requests.get(location, headers={"Ocp-Apim-Subscription-Key": call.admin_key}, timeout=60)
+        assert pending.json()["status"] == "notStarted" and pending.headers["Retry-After"] == "1"
     again = call("POST", f"/largefacelists/{gallery_id}/train", version=version)
     assert again.status_code == 409 and _error(again) == "LargeFaceListTrainingNotFinished"
     drain_training()
     status = call("GET", f"/largefacelists/{gallery_id}/training", version=version).json()
     assert status["status"] == "succeeded"
     assert {"createdDateTime", "lastActionDateTime", "lastSuccessfulTrainingDateTime"} <= set(status)
+    if location:
+        polled_status = requests.get(location, headers={"Ocp-Apim-Subscription-Key": call.admin_key}, timeout=60)
+        assert polled_status.json()["status"] == "succeeded"
 
 
 def test_empty_container_training_fails(call, gallery_id, isolated):

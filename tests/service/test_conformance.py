@@ -10,7 +10,6 @@ same documents (which also pins each version's attribute casing).
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -27,10 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from svc_support import SHARED_DIR, person_photos
+from svc_support import load_openapi, person_photos
 
-OPENAPI = SHARED_DIR / "reference" / "openapi"
-COMMON_REF = "../../../Common/Parameters.json#/"  # face-v1.0.json's shared parameters file
 ROUTES = ("/detect", "/verify", "/findsimilars", "/group")
 EXAMPLES = {GenerationMode.POSITIVE: 150, GenerationMode.NEGATIVE: 60}  # per operation
 MIN_REQUESTS = 1000
@@ -52,23 +49,9 @@ DOCUMENTS = [Document("v1.2", "face-v1.2.json", "/detect?_overload=detect", ("lo
              Document("v1.0", "face-v1.0.json", "/detect?overload=stream", ("Low", "Medium", "High"))]
 
 
-def _load(document: Document) -> dict:
-    """The document, with face-v1.0.json's external parameters file folded in."""
-    text = (OPENAPI / document.file).read_text(encoding="utf-8")
-    if COMMON_REF not in text:
-        return json.loads(text)
-    common = json.loads((OPENAPI / "cognitiveservices-common-parameters.json").read_text(encoding="utf-8"))
-    spec = json.loads(text.replace(COMMON_REF + "parameters/", "#/parameters/Common"))
-    common_text = json.dumps(common).replace('"#/definitions/', '"#/definitions/Common')
-    common = json.loads(common_text)
-    spec["parameters"].update({f"Common{name}": item for name, item in common["parameters"].items()})
-    spec["definitions"].update({f"Common{name}": item for name, item in common["definitions"].items()})
-    return spec
-
-
 def _operations(document: Document, binary_detect: bool) -> dict:
     """The served operations; /detect is either the JSON (URL) or the octet-stream overload."""
-    spec = _load(document)
+    spec = load_openapi(document.file)
     paths = {path: item for path, item in spec["paths"].items() if path in ROUTES}
     if binary_detect:
         paths = {"/detect": spec["x-ms-paths"][document.binary_detect]}

@@ -3,6 +3,8 @@
 Scans every table entity, blob and queue message under this run's storage prefix through
 the storage SDKs, looking for image file signatures, slices of the photos the tests sent,
 and the float32/float64 bytes of their embeddings (recomputed here with the same engine).
+Tests declare the stores they filled (privacy_probe.stored_in: the directory's tables, its
+journal and published blobs, the operations), and the scan proves it read each of them.
 """
 from __future__ import annotations
 
@@ -80,11 +82,18 @@ def test_storage_holds_no_image_and_no_raw_embedding(service, privacy_probe):
     assert privacy_probe.images, "no test recorded the images it sent"
     embeddings, slices = _embedding_needles(privacy_probe), _image_needles(privacy_probe)
     assert embeddings
-    scanned = 0
+    scanned, seen = 0, set()
     for where, data in _stored_values(service):
         scanned += 1
+        seen.add(where.split(" ")[1])  # a table name, or <container>/<blob>
         assert not data.startswith(PNG_SIGNATURE) and PNG_SIGNATURE not in data, where
         assert not JPEG_START.match(data) and not JPEG_APP_HEADER.search(data), where
         assert not any(needle in data for needle in slices), f"{where} holds part of a test photo"
         assert not any(needle in data for needle in embeddings), f"{where} holds a raw embedding"
     assert scanned > 0, "nothing was stored, so the scan proves nothing"
+    for store in privacy_probe.stores:  # each store a test declared it filled was read above
+        container, _, blob_prefix = store.partition("/")
+        prefix = service.storage_prefix
+        wanted = f"{prefix}-{container}/{blob_prefix}" if blob_prefix else prefix + store
+        assert any(name.startswith(wanted) for name in seen), f"the scan found nothing in {store}"
+

@@ -1,0 +1,61 @@
+"""Identify against the PersonDirectory (all of it, a personIds list or a dynamic group) and
+verify against a directory person. No training: the search covers every face whose add
+operation succeeded, and no face, person or membership whose delete was answered."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.directory import groups, repository, view
+from shared.engine.types import RECOGNITION_MODELS, Template
+from shared.errors import BadArgument
+from shared.galleries.search import identified, verify_to_templates
+from shared.index.gallery import EmbedderInfo
+
+
+@dataclass(frozen=True)
+class Target:
+    """personIds (None: the whole directory, ``["*"]``) or a dynamic person group."""
+
+    person_ids: tuple[str, ...] | None = None
+    group_id: str | None = None
+
+
+def identify(queries: list[tuple[str, Template]], target: Target, max_candidates: int,
+             threshold: float) -> list[dict]:
+    """One result per (faceId, template) in request order."""
+    model = _one_model([template for _, template in queries])
+    allow = frozenset(target.person_ids) if target.person_ids is not None else None
+    if target.group_id is not None:
+        allow = groups.member_set(target.group_id)
+    state = view.view(model).current()
+    for _, template in queries:
+        _check_embedder(state.embedder, template)
+    return [identified(face_id, template, state.search_persons(template.vector, max_candidates, allow), threshold)
+            for face_id, template in queries]
+
+
+def verify(query: Template, person_id: str) -> dict:
+    """Against the person's faces of the query's recognition model; the best face decides."""
+    repository.get_person(person_id)
+    model = query.recognition_model
+    templates = [face.template for face in repository.find_pack(person_id, model).faces]
+    if not templates:
+        others = [other for other in RECOGNITION_MODELS
+                  if other != model and repository.find_pack(person_id, other).faces]
+        if others:
+            raise BadArgument(f"The person has no face of the query's recognition model ({model}); "
+                              f"its faces are of {', '.join(others)}.")
+    return verify_to_templates(query, templates)
+
+
+def _one_model(templates: list[Template]) -> str:
+    models = {template.recognition_model for template in templates}
+    if len(models) != 1:
+        raise BadArgument(f"The query faces must share one recognition model, not {', '.join(sorted(models))}.")
+    return models.pop()
+
+
+def _check_embedder(directory: EmbedderInfo | None, query: Template) -> None:
+    if directory is not None and directory != EmbedderInfo(query.embedder, query.embedder_version):
+        raise BadArgument("The faces were made by a different recognition engine version than the "
+                          f"directory's {query.recognition_model} faces.")
