@@ -187,6 +187,9 @@ var appSettings = {
   FACE_RATE_RECOGNIZER_PER_SECOND: ''
   FACE_RATE_RECOGNIZER_BURST: ''
   FACE_QUEUE_MAX_MESSAGES: ''
+  // Storage calls: 5 s per attempt, 2 retries, then 503 + Retry-After (the code's defaults).
+  FACE_STORAGE_TIMEOUT_SECONDS: ''
+  FACE_STORAGE_RETRIES: ''
   // Liveness: 48 h retention and per-device attempt limits (the code's defaults).
   FACE_LIVENESS_RETENTION_SECONDS: ''
   FACE_LIVENESS_DEVICE_ATTEMPTS: ''
