@@ -190,6 +190,14 @@ var appSettings = {
   // Storage calls: 5 s per attempt, 2 retries, then 503 + Retry-After (the code's defaults).
   FACE_STORAGE_TIMEOUT_SECONDS: ''
   FACE_STORAGE_RETRIES: ''
+  // Long-running operations (48 h retention, 600 s without progress = abandoned) and the
+  // directory's compaction triggers and holds: the code's defaults (docs/directory.md).
+  FACE_OPERATION_RETENTION_HOURS: ''
+  FACE_OPERATION_TIMEOUT_SECONDS: ''
+  FACE_DIRECTORY_DELTA_LIMIT: ''
+  FACE_DIRECTORY_PURGE_SECONDS: ''
+  FACE_DIRECTORY_COMPACTION_TIMEOUT_SECONDS: ''
+  FACE_DIRECTORY_REMOVAL_HOLD_SECONDS: ''
   // Liveness: 48 h retention and per-device attempt limits (the code's defaults).
   FACE_LIVENESS_RETENTION_SECONDS: ''
   FACE_LIVENESS_DEVICE_ATTEMPTS: ''

@@ -32,7 +32,7 @@ def _template(seed: int = 0) -> Template:
 
 @pytest.fixture(autouse=True)
 def fixed_embedding(monkeypatch):
-    monkeypatch.setattr(faces, "embed_single_face", lambda face, model: _template())
+    monkeypatch.setattr(faces, "embed_single_face", lambda face, model, embedder: _template())
 
 
 def _new(kind, container_id: str | None = None):
@@ -77,7 +77,7 @@ def test_list_add_racing_delete_and_recreate_counts_nothing_on_the_successor(mon
         containers.delete(LARGE_FACE_LIST, container.container_id)
         successor.append(containers.create(LARGE_FACE_LIST, container.container_id, {"name": "again"}))
 
-    monkeypatch.setattr(faces, "embed_single_face", lambda face, model: (recreate(), _template())[1])
+    monkeypatch.setattr(faces, "embed_single_face", lambda face, model, embedder: (recreate(), _template())[1])
     with pytest.raises(NotFound):
         faces.add_to_list(LARGE_FACE_LIST, container.container_id, IMAGE)
     assert repository.get_container(LARGE_FACE_LIST, container.container_id).face_count == 0

@@ -49,7 +49,7 @@ def test_verify_to_person_reads_only_the_persons_listed_faces(monkeypatch):
     """A face row naming the person but not listed by it (an add in flight) does not count."""
     container = containers.create(PERSON_GROUP, "v-" + uuid.uuid4().hex[:10], {"name": "n"})
     person_id = persons.create(PERSON_GROUP, container.container_id, {"name": "p"})
-    monkeypatch.setattr(faces, "embed_single_face", lambda face, model: _template(1))
+    monkeypatch.setattr(faces, "embed_single_face", lambda face, model, embedder: _template(1))
     faces.add_to_person(PERSON_GROUP, container.container_id, person_id, IMAGE)
     unlinked = PersistedFace(face_id=str(uuid.uuid4()), person_id=person_id, user_data=None)
     repository.insert_face(container.incarnation, unlinked, _template(2))
@@ -110,7 +110,7 @@ def test_two_racing_person_deletes_release_the_person_once(monkeypatch, kind, st
 @pytest.mark.parametrize("kind", [FACE_LIST, LARGE_FACE_LIST], ids=lambda k: k.key)
 def test_two_racing_list_face_deletes_release_the_face_once(monkeypatch, kind):
     container = containers.create(kind, "r-" + uuid.uuid4().hex[:10], {"name": "n"})
-    monkeypatch.setattr(faces, "embed_single_face", lambda face, model: _template(1))
+    monkeypatch.setattr(faces, "embed_single_face", lambda face, model, embedder: _template(1))
     face_id = faces.add_to_list(kind, container.container_id, IMAGE)
     faces.add_to_list(kind, container.container_id, IMAGE)
     _racing_once(monkeypatch, repository, "get_face",
@@ -126,7 +126,7 @@ def test_a_face_linked_while_its_person_is_deleted_is_deleted_too(monkeypatch):
     the delete read again and take the new face with it."""
     container = containers.create(LARGE_PERSON_GROUP, "r-" + uuid.uuid4().hex[:10], {"name": "n"})
     person_id = persons.create(LARGE_PERSON_GROUP, container.container_id, {"name": "p"})
-    monkeypatch.setattr(faces, "embed_single_face", lambda face, model: _template(1))
+    monkeypatch.setattr(faces, "embed_single_face", lambda face, model, embedder: _template(1))
     first = faces.add_to_person(LARGE_PERSON_GROUP, container.container_id, person_id, IMAGE)
     late = []
     _racing_once(monkeypatch, repository, "add_tombstones", lambda: late.append(
