@@ -123,6 +123,7 @@ def app_settings(connection_string: str, service) -> dict[str, str]:
         "FACE_STORAGE_TIMEOUT_SECONDS": str(STORAGE_TIMEOUT_SECONDS),
         "FACE_STORAGE_RETRIES": str(STORAGE_RETRIES),
         "FACE_MODEL_MIRRORS": os.environ["FACE_MODEL_MIRRORS"],  # set by the session's service fixture
+        "PYTHON_THREADPOOL_THREAD_COUNT": "4",  # a worker pool test_storage_faults can fill
         "DEVHOST_QUEUE_LEASE_SECONDS": "3",  # a killed app's queue messages come back within 3 s
     }
 
