@@ -51,12 +51,11 @@ def not_found(operation_id: str) -> NotFound:
     return NotFound(f"Operation '{operation_id}' is not found.", code="OperationNotFound")
 
 
-def start(kind: str, resource: str = "", detail: dict | None = None, status: str = RUNNING,
-          operation_id: str | None = None) -> Operation:
+def start(kind: str, resource: str = "", detail: dict | None = None, status: str = RUNNING) -> Operation:
     """Record a new operation in progress; write it before the work it describes starts, so a
     process that dies midway leaves a row the sweep can find (``abandoned``)."""
     now = clock.timestamp()
-    operation = Operation(operation_id or str(uuid.uuid4()), kind, status, now, now, resource=resource,
+    operation = Operation(str(uuid.uuid4()), kind, status, now, now, resource=resource,
                           detail=detail or {})
     table().insert(_to_row(operation))
     return operation
