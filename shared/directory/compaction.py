@@ -47,7 +47,7 @@ def _index_params() -> IndexParams:
     """The index settings, with a denser graph (FACE_DIRECTORY_INDEX_M, default 64 links per
     node against the galleries' 32): the directory is the largest gallery, built in the
     background where nobody waits, and at 200,000 persons the synthetic benchmark's person
-    recall@1 rises from 0.88 (M 32) to 0.99 (M 64) for ~30% more build time (docs/directory.md)."""
+    recall@1 rises from 0.83 (M 32) to 0.96 (M 64) for ~45% more build time (docs/directory.md)."""
     return replace(IndexParams.from_env(), m=env_int("FACE_DIRECTORY_INDEX_M", 64))
 
 
