@@ -39,20 +39,27 @@ class QueueListener:
         self._thread = threading.Thread(target=self._loop, name=f"queue-{function.name}", daemon=True)
 
     def start(self) -> None:
+        self._thread.start()
+
+    def _create_queues(self) -> None:
         for queue in (self._queue, self._poison):
             try:
                 queue.create_queue()
             except ResourceExistsError:
                 pass
-        self._thread.start()
 
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
-        delay = _MIN_POLL
+        # The queues are made here, not in start(): storage may come up after the host (make
+        # run starts Azurite and the host together), and the listener waits for it.
+        delay, created = _MIN_POLL, False
         while not self._stop.wait(delay):
             try:
+                if not created:
+                    self._create_queues()
+                    created = True
                 handled = self.poll_once()
             except Exception:  # storage hiccup: log, back off, keep listening
                 logger.exception("polling queue for %s failed", self.function.name)
