@@ -36,9 +36,15 @@ class QueueListener:
         self._queue = _client(connection, name)
         self._poison = _client(connection, f"{name}-poison")
         self._stop = stop
+        self._created = False
         self._thread = threading.Thread(target=self._loop, name=f"queue-{function.name}", daemon=True)
 
     def start(self) -> None:
+        try:
+            self._create_queues()
+            self._created = True
+        except Exception as err:  # storage not up yet: the listener's loop makes them later
+            logger.warning("queues for %s not reachable yet (%r); the listener keeps trying", self.function.name, err)
         self._thread.start()
 
     def _create_queues(self) -> None:
@@ -52,14 +58,14 @@ class QueueListener:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
-        # The queues are made here, not in start(): storage may come up after the host (make
-        # run starts Azurite and the host together), and the listener waits for it.
-        delay, created = _MIN_POLL, False
+        # Storage may come up after the host (make run starts Azurite and the host together):
+        # queues start() could not make are made here, once storage answers.
+        delay = _MIN_POLL
         while not self._stop.wait(delay):
             try:
-                if not created:
+                if not self._created:
                     self._create_queues()
-                    created = True
+                    self._created = True
                 handled = self.poll_once()
             except Exception:  # storage hiccup: log, back off, keep listening
                 logger.exception("polling queue for %s failed", self.function.name)

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import azure.functions as func
 import pytest
 import requests
-from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+from azure.storage.queue import QueueClient, QueueServiceClient, TextBase64EncodePolicy
 
 from devhost import DevHost
 from devhost.http import HttpRouter
@@ -19,6 +19,7 @@ from devhost.functions import discover
 from devhost.ncrontab import Schedule
 from devhost.routing import RouteTemplate
 from devhost.settings import load_local_settings, max_outstanding_requests, resolve
+from emulator import Azurite
 
 
 def _wait_until(condition, timeout: float = 15.0) -> bool:
@@ -142,6 +143,35 @@ def test_queue_trigger_runs_base64_messages_and_poisons_after_five_failures(serv
     finally:
         host.stop()
 
+
+
+def test_queue_listener_waits_for_storage_that_starts_after_the_host(service, monkeypatch, tmp_path):
+    """``make run`` starts Azurite and the host together: a host up first keeps listening and
+    runs the messages once storage answers."""
+    emulator = Azurite(tmp_path / "azurite")  # its ports are chosen, nothing listens yet
+    monkeypatch.setenv("AzureWebJobsStorage", emulator.connection_string)
+    monkeypatch.setenv("DEVHOST_TEST_QUEUE", "late-storage")
+    seen: list[bytes] = []
+    app = func.FunctionApp()
+
+    @app.queue_trigger(arg_name="message", queue_name="%DEVHOST_TEST_QUEUE%", connection="AzureWebJobsStorage")
+    def work(message: func.QueueMessage) -> None:
+        seen.append(message.get_body())
+
+    host = DevHost(app, port=0)
+    host.start()
+    try:
+        emulator.start()
+        sender = QueueClient.from_connection_string(emulator.connection_string, "late-storage",
+                                                    message_encode_policy=TextBase64EncodePolicy())
+        assert _wait_until(lambda: "late-storage" in [queue.name for queue in
+                                                      QueueServiceClient.from_connection_string(
+                                                          emulator.connection_string).list_queues()])
+        sender.send_message("after the host")
+        assert _wait_until(lambda: seen == [b"after the host"])
+    finally:
+        host.stop()
+        emulator.stop()
 
 def test_http_functions_run_on_a_bounded_worker_pool(monkeypatch):
     """Like the Python worker (PYTHON_THREADPOOL_THREAD_COUNT): requests beyond the pool wait
