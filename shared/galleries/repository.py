@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from shared.errors import FaceApiError, NotFound
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import LEGACY_EMBEDDER, Container, PersistedFace, Person
-from shared.galleries.rows import bounded, delete_as_read, etag_of, mutate
+from shared.galleries.rows import bounded, delete_as_read, etag_of, mutate, read
 from shared.engine.types import Template
 from shared.galleries.training_status import TrainingState
 from shared.storage.tables import BATCH_LIMIT, EntityExists, Table, delete_op, replace_op
@@ -209,10 +209,7 @@ def person_from_row(row: dict) -> Person:
 
 
 def get_person(incarnation: str, person_id: str) -> Person:
-    row = persons().get(incarnation, person_id)
-    if row is None:
-        raise person_not_found(person_id)
-    return person_from_row(row)
+    return read(persons(), incarnation, person_id, person_from_row, lambda: person_not_found(person_id))
 
 
 def delete_person(incarnation: str, person_id: str, before: Callable[[Person], None]) -> Person:

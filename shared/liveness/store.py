@@ -26,7 +26,7 @@ from shared.liveness.records import (
     session_from_row,
     session_row,
 )
-from shared.storage.tables import Table, create_step, merge_step
+from shared.storage.tables import Table, merge_step
 
 TABLE = "livenesssessions"
 _MAX_TRIES = 20
@@ -117,7 +117,7 @@ class SessionStore:
             updated, entry = step(current)
             row = {key: value for key, value in session_row(self._table.name, updated).items()
                    if key in changed or key in ("PartitionKey", "RowKey")}
-            if self._table.transact_if([merge_step(row, current.etag), create_step(entry_row(updated, entry))]):
+            if self._table.transact_if([merge_step(row, current.etag), ("create", entry_row(updated, entry))]):
                 return replace(updated, etag=None), entry
             current = self.get(session.session_id)
             if current is None:

@@ -140,11 +140,6 @@ class Table:
         return True
 
 
-def create_step(entity: dict) -> tuple:
-    """A transaction step inserting a new row (fails the transaction if it exists)."""
-    return ("create", entity)
-
-
 def merge_step(entity: dict, etag: str | None = None) -> tuple:
     """A transaction step merging columns into an existing row: only if it is unchanged since
     ``etag`` was read, or (no etag) only if it still exists, so a deleted row is never revived."""
