@@ -22,13 +22,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from shared.directory import artifacts, journal
 from shared.directory.journal import ADD, REMOVE_FACE, Entry, Head
 from shared.errors import ServiceUnavailable
-from shared.index.gallery import EmbedderInfo, GalleryIndex
+from shared.index.gallery import EmbedderInfo, GalleryIndex, PreparedExclusions
 from shared.index.labels import Exclusions
 
 
@@ -112,12 +113,18 @@ class State:
         when given: the snapshot's top k merged with the delta's, which is exact."""
         best: dict[str, float] = {}
         if self.index is not None and self.index.count:
-            exclude = Exclusions(self.removed_faces.keys(), self.removed_persons.keys(), allow)
+            exclude = self._removals if allow is None else \
+                Exclusions(self.removed_faces.keys(), self.removed_persons.keys(), allow)
             for match in self.index.search_persons(vector, k=k, exclude=exclude)[0]:
                 best[match.person_id] = match.distance
         for person, distance in self._delta_persons(vector, k, allow).items():
             best[person] = min(distance, best.get(person, distance))
         return sorted(best.items(), key=lambda item: item[1])[:k]
+
+    @cached_property
+    def _removals(self) -> PreparedExclusions:
+        """The removals, looked up in the snapshot once per state rather than per query."""
+        return self.index.prepare(Exclusions(self.removed_faces.keys(), self.removed_persons.keys()))
 
     def _delta_persons(self, vector: np.ndarray, k: int, allow: Collection[str] | None) -> dict[str, float]:
         rows = self._candidate_rows(allow)

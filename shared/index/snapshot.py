@@ -1,19 +1,20 @@
 """One-file snapshot of a GalleryIndex: plain bytes; the caller encrypts and uploads.
 
-Layout (format version 2):
+Layout (format version 3):
 
     [0, 4096)   fixed header area: magic b"FACEIDX1", u32 version, u32 json length,
                 u32 crc32 of the json, json, zero padding
     4096...     sections back to back in header order, by kind:
                   exact    "vectors" (float32, n x d)
                   hnsw     "graph" (hnswlib save_index bytes of the face graph)
-                  grouped  "graph" (of the group centroids), "vectors", "starts"
+                  grouped  "graph" (of the group centroids' directions), "vectors", "starts"
                 then the label arrays "labels", "face_ids", "person_codes", "persons"
 
 The json holds kind, dims, count, build params, embedder name/version and, per section,
 its length, dtype, shape and sha256. The header has a fixed size so the writer can hash
 sections while streaming them and fill the header in last (the target must be seekable).
-Version 1 (kinds exact and hnsw, the exact vectors named "graph") still loads.
+Older versions still load: 2 (its grouped graph holds raw centroids) and 1 (kinds exact and
+hnsw, the exact vectors named "graph").
 
 The loader reads the sections in one pass, so it can read straight from the decrypting
 stream (framing.open_decrypted): arrays are read into their own memory, and the graph,
@@ -42,8 +43,8 @@ from shared.index.labels import LabelMap
 from shared.index.params import IndexParams
 
 MAGIC = b"FACEIDX1"
-FORMAT_VERSION = 2
-_READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+_READABLE_VERSIONS = (1, 2, 3)
 HEADER_SPACE = 4096
 _FIXED = struct.Struct("<8sIII")  # magic, version, json length, json crc32
 _CHUNK = 4 << 20
@@ -154,6 +155,7 @@ def _read_header(src: BinaryIO) -> dict:
     if length > HEADER_SPACE - _FIXED.size or zlib.crc32(blob) != crc:
         raise SnapshotError("snapshot header is corrupted")
     header = json.loads(blob)
+    header["version"] = version
     if version == 1 and header.get("kind") == ExactBackend.kind:
         header["sections"][0]["name"] = "vectors"  # version 1 called an exact index's vectors "graph"
     expected = [*_INDEX_SECTIONS.get(header.get("kind"), ("?",)), *_LABEL_SECTIONS]
@@ -217,7 +219,7 @@ def _backend(kind: str, parts: dict, header: dict, params: IndexParams):
             or np.any(np.diff(starts) < 1) or parts["graph"].element_count != starts.size - 1:
         raise SnapshotError("snapshot face groups are inconsistent")
     return GroupedBackend(parts["graph"], parts["vectors"], starts, codes[starts[:-1]], params.threads,
-                          params.rerank_groups)
+                          params.rerank_groups, directions=header["version"] >= 3)
 
 
 def load_snapshot(

@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from shared.index import (EmbedderInfo, SnapshotError, build_index, encrypt_stream, load_snapshot, open_decrypted,
                           write_snapshot)
 from shared.index import snapshot as snapshot_module
+from shared.index.backends import GroupedBackend, build_graph
+from shared.index.gallery import GalleryIndex
 from shared.index.snapshot import _FIXED, HEADER_SPACE
 
 
@@ -151,6 +153,26 @@ def test_version_1_snapshots_still_load(index, gallery, params):
     data[8:12] = (1).to_bytes(4, "little")
     loaded = load_snapshot(io.BytesIO(bytes(data)), params)
     assert loaded.search(gallery.queries, k=3) == index.search(gallery.queries, k=3)
+
+
+def test_version_2_grouped_snapshots_walk_their_raw_centroids(index, gallery, params):
+    """Format 2 graphs hold the centroids themselves (format 3: their directions): a query
+    must walk such a graph by its own vector, not by its direction."""
+    if index.kind != "grouped":
+        pytest.skip("only a grouped index has centroids")
+    backend = index.backend
+    centroids = np.add.reduceat(backend.vectors, backend.starts[:-1], axis=0) / np.diff(backend.starts)[:, None]
+    legacy = GalleryIndex(GroupedBackend(build_graph(centroids, params.m, params.ef_construction, 1), backend.vectors,
+                                         backend.starts, backend.group_codes, 1, params.rerank_groups,
+                                         directions=False), index.labels, index.dims, params, index.embedder)
+    data = bytearray(_snapshot(legacy))
+    data[8:12] = (2).to_bytes(4, "little")
+    loaded = load_snapshot(io.BytesIO(bytes(data)), params)
+    assert loaded.backend.directions is False and _snapshot(index)[8] == 3
+    assert loaded.search_persons(gallery.queries, k=3) == legacy.search_persons(gallery.queries, k=3)
+    nearest = [int(np.argmin(gallery.exact_distances(query))) for query in gallery.queries]
+    found = [matches[0].face_id for matches in loaded.search(gallery.queries, k=1)]
+    assert np.mean([gallery.face_ids[row] == face for row, face in zip(nearest, found)]) >= 0.9
 
 
 def test_inconsistent_groups_are_refused(index, params):
