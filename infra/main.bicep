@@ -198,7 +198,6 @@ var appSettings = {
   FACE_DIRECTORY_PURGE_SECONDS: ''
   FACE_DIRECTORY_COMPACTION_TIMEOUT_SECONDS: ''
   FACE_DIRECTORY_REMOVAL_HOLD_SECONDS: ''
-  FACE_DIRECTORY_INDEX_M: ''
   // Liveness: 48 h retention and per-device attempt limits (the code's defaults).
   FACE_LIVENESS_RETENTION_SECONDS: ''
   FACE_LIVENESS_DEVICE_ATTEMPTS: ''

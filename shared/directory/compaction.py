@@ -43,14 +43,6 @@ from shared.settings import env_int
 logger = logging.getLogger(__name__)
 
 
-def _index_params() -> IndexParams:
-    """The index settings, with a denser graph (FACE_DIRECTORY_INDEX_M, default 64 links per
-    node against the galleries' 32): the directory is the largest gallery, built in the
-    background where nobody waits, and at 200,000 persons the synthetic benchmark's person
-    recall@1 rises from 0.83 (M 32) to 0.96 (M 64) for ~45% more build time (docs/directory.md)."""
-    return replace(IndexParams.from_env(), m=env_int("FACE_DIRECTORY_INDEX_M", 64))
-
-
 class Superseded(Exception):
     """Another run claimed the model (this one's claim had gone stale)."""
 
@@ -114,7 +106,7 @@ def compact(model: str, claimed: Head, token: str) -> None:
     written = [pack_blob, removed_blob]
     if len(pack):
         index = build_index(pack.vectors, np.arange(len(pack)), pack.face_ids.astype(str).tolist(),
-                            pack.person_ids.astype(str).tolist(), _index_params(), pack.embedder)
+                            pack.person_ids.astype(str).tolist(), IndexParams.from_env(), pack.embedder)
         artifacts.put_index(index_blob, index)
         written.append(index_blob)
     artifacts.put_pack(pack_blob, pack)
