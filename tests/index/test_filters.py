@@ -105,3 +105,22 @@ def test_narrow_restriction_on_a_graph_scans_the_allowed_faces(gallery):
         got = index.search(query, k=20, exclude=Exclusions(face_ids={deleted}, only_person_ids=scope))[0]
         assert [m.face_id for m in got] == [f for _, f in exact]
         assert [m.distance for m in got] == pytest.approx([d for d, _ in exact], abs=1e-5)
+
+
+def test_prepared_exclusions_answer_as_the_exclusions_do(gallery, params):
+    index = _build(gallery, params)
+    ranked = [p.person_id for p in index.search_persons(gallery.queries[0], k=6)[0]]
+    faces = [m.face_id for m in index.search(gallery.queries[1], k=3)[0]]
+    for scope in (Exclusions(face_ids=set(faces[:2]), person_ids={ranked[0]}),
+                  Exclusions(person_ids={ranked[1]}, only_person_ids=set(ranked))):
+        prepared = index.prepare(scope)
+        for query in gallery.queries[:10]:  # one prepared filter, many queries
+            assert index.search_persons(query, k=3, exclude=prepared) == index.search_persons(query, k=3, exclude=scope)
+            assert index.search(query, k=8, exclude=prepared) == index.search(query, k=8, exclude=scope)
+            assert not {m.face_id for m in index.search(query, k=8, exclude=prepared)[0]} & set(scope.face_ids)
+
+
+def test_exclusions_prepared_for_another_index_are_refused(gallery, params):
+    one, other = _build(gallery, params), _build(gallery, params)
+    with pytest.raises(ValueError, match="another index"):
+        one.search(gallery.queries[0], k=1, exclude=other.prepare(Exclusions(person_ids={"person-0001"})))
