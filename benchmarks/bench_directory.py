@@ -15,7 +15,8 @@ Reported: add throughput; add-to-searchable and delete-to-invisible delays (a si
 delete through the API path, then a fresh process view must return / must not return the
 person: the delay is the call itself); in-process identify ``["*"]`` p50/p95 (journal refresh
 against Azurite + search) and person recall@1 against exact search over the live faces, once
-with the delta as the load left it and once right after a compaction; and that compaction's
+with a large delta (the compaction worker stops before the last --held-batches batches, as
+if compactions were falling behind) and once right after a compaction; and that compaction's
 time. Last line: ``directory N: recall@1 R, p50 Q ms, compaction C s`` (after the compaction).
 Recall and latency of the snapshot search are those of shared/index (its defaults).
 """
@@ -94,10 +95,10 @@ def enrol_batch(vectors: np.ndarray, first: int, embedder: tuple[str, str]) -> l
 
 
 def load(directory: Directory, faces_per_person: int, batch: int, processes: int, delete_fraction: float,
-         seed: int) -> None:
+         seed: int, progress=lambda persons: None) -> None:
     """Enrol every person in batches from worker processes (the storage SDK's transactions cost
     Python CPU: one process cannot keep Azurite busy), deleting ``delete_fraction`` of the persons
-    enrolled so far after each batch, from this process."""
+    enrolled so far after each batch, from this process; ``progress`` hears the persons done."""
     persons = len(directory.vectors)
     batches = [range(start, min(start + batch, persons)) for start in range(0, persons, batch)]
     rng, done, start = np.random.default_rng(seed), 0, time.perf_counter()
@@ -111,6 +112,7 @@ def load(directory: Directory, faces_per_person: int, batch: int, processes: int
             for index, person_id in zip(indexes, future.result()):
                 directory.person_ids[index] = person_id
             done += len(indexes)
+            progress(done)
             victims = rng.choice(directory.live(), size=int(round(len(indexes) * delete_fraction)), replace=False)
             list(deleters.map(directory.delete, victims.tolist()))
             faces, elapsed = done * faces_per_person, time.perf_counter() - start
@@ -238,6 +240,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--batch", type=int, default=10_000, help="persons per enrol call")
     parser.add_argument("--processes", type=int, default=2, help="writer processes")
+    parser.add_argument("--held-batches", type=int, default=5,
+                        help="batches enrolled after the compaction worker stops, so the first measurement "
+                             "sees a large delta")
     args = parser.parse_args()
     location = tempfile.mkdtemp(prefix="bench-directory-")
     azurite, connection = start_azurite(location, in_memory=True)
@@ -261,7 +266,11 @@ def run(args) -> None:
     directory = Directory(synthetic_vectors(persons, args.faces_per_person + 1, DIMS, rng))
     compactor = Compactor()
     compactor.thread.start()
-    load(directory, args.faces_per_person, args.batch, args.processes, args.delete_fraction, seed=12)
+    hold_from = persons - args.held_batches * args.batch  # the worker stops once this many are in
+    print(f"the compaction worker stops after {max(hold_from, 0):,} persons: the last {args.held_batches} "
+          f"batches stay in the delta until the compaction measured below", flush=True)
+    load(directory, args.faces_per_person, args.batch, args.processes, args.delete_fraction, seed=12,
+         progress=lambda done: compactor.stop.set() if done >= hold_from else None)
     compactor.stop.set()
     compactor.thread.join()
     print(f"compactions run by the worker during the load: {len(compactor.runs)} "
