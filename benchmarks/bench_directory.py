@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -244,15 +242,13 @@ def main() -> None:
                         help="batches enrolled after the compaction worker stops, so the first measurement "
                              "sees a large delta")
     args = parser.parse_args()
-    location = tempfile.mkdtemp(prefix="bench-directory-")
-    azurite, connection = start_azurite(location, in_memory=True)
+    azurite, connection = start_azurite(None)
     try:
         configure(connection)
         run(args)
     finally:
         azurite.terminate()
         azurite.wait(timeout=30)
-        shutil.rmtree(location, ignore_errors=True)
 
 
 def run(args) -> None:

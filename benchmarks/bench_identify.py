@@ -43,13 +43,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_azurite(location: str, in_memory: bool = False) -> tuple[subprocess.Popen, str]:
-    """A private Azurite with its data in ``location``, or (``in_memory``) off the disk with a
-    node heap big enough for millions of rows, for benchmarks that write more than Azurite saves
-    quickly."""
+def start_azurite(location: str | None) -> tuple[subprocess.Popen, str]:
+    """A private Azurite with its data in ``location``, or (None) off the disk with a node heap
+    big enough for millions of rows, for benchmarks that write more than Azurite saves quickly."""
     ports = [free_port() for _ in range(3)]
-    storage = ["--inMemoryPersistence"] if in_memory else ["--location", location]
-    env = {**os.environ, "NODE_OPTIONS": "--max-old-space-size=16384"} if in_memory else None
+    storage = ["--inMemoryPersistence"] if location is None else ["--location", location]
+    env = {**os.environ, "NODE_OPTIONS": "--max-old-space-size=16384"} if location is None else None
     process = subprocess.Popen(
         [str(AZURITE), "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose", *storage,
          "--blobHost", "127.0.0.1", "--blobPort", str(ports[0]), "--queueHost", "127.0.0.1",

@@ -52,8 +52,12 @@ class Azurite:
              "--queueHost", "127.0.0.1", "--queuePort", str(queue),
              "--tableHost", "127.0.0.1", "--tablePort", str(table), *self.extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for port in self.ports:
-            self._wait_for_port(port)
+        try:
+            for port in self.ports:
+                self._wait_for_port(port)
+        except RuntimeError:
+            self.stop()  # never leave a half-started Azurite behind
+            raise
 
     def stop(self) -> None:
         """SIGTERM (Azurite saves its data), then SIGKILL if it does not exit."""

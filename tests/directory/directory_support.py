@@ -1,24 +1,11 @@
 """Plain helpers for the directory tests (kept out of conftest.py so modules can import them)."""
 from __future__ import annotations
 
-import json
-import os
 import time
-from pathlib import Path
 
 import requests
 
-SHARED_DIR = Path(os.environ.get("FACE_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
-PERSONS_DIR = SHARED_DIR / "data" / "faces" / "persons"
 PREVIEW = "v1.1-preview.1"
-
-
-def photos(person: str) -> list[Path]:
-    return sorted((PERSONS_DIR / person).glob("*.jpg"))
-
-
-def people() -> list[str]:
-    return sorted(path.name for path in PERSONS_DIR.iterdir() if path.is_dir())
 
 
 class Api:
@@ -55,16 +42,3 @@ class Api:
 
 def error_code(response: requests.Response) -> str:
     return response.json()["error"]["code"]
-
-
-def drain(queue_base: str, run) -> int:
-    """Run ``run`` on every message of a queue (for tests whose storage prefix no listener polls)."""
-    from shared.storage.naming import queue_name
-    from shared.storage.queues import queue_client
-
-    queue, handled = queue_client(queue_name(queue_base)), 0
-    for message in queue.receive_messages(max_messages=32):
-        run(json.loads(bytes(message.content).decode("utf-8")))
-        queue.delete_message(message)
-        handled += 1
-    return handled

@@ -9,7 +9,7 @@ import uuid
 import numpy as np
 import pytest
 
-from directory_support import drain
+from gallery_support import drain
 
 MODEL = "recognition_02"
 

@@ -7,7 +7,9 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from directory_support import error_code, people, photos
+from directory_support import error_code
+from gallery_support import photos
+from svc_support import all_people
 
 MODEL = "recognition_01"
 FACES = f"recognitionModels/{MODEL}/persistedfaces"
@@ -27,7 +29,7 @@ def test_parallel_adds_and_deletes_on_one_person(api, monkeypatch, privacy_probe
     from shared.directory import repository
 
     monkeypatch.setenv("FACE_QUOTA_FACES_PER_PERSON", "3")
-    image = privacy_probe.saw_image(photos(people()[0])[0].read_bytes())
+    image = privacy_probe.saw_image(photos(all_people()[0])[0].read_bytes())
     person_id = api("POST", "persons", {"name": "busy"}).json()["personId"]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -58,7 +60,7 @@ def test_parallel_adds_and_deletes_on_one_person(api, monkeypatch, privacy_probe
 def test_group_update_racing_a_person_delete(api, privacy_probe):
     from shared.directory import groups
 
-    image = privacy_probe.saw_image(photos(people()[1])[0].read_bytes())
+    image = privacy_probe.saw_image(photos(all_people()[1])[0].read_bytes())
     query = api.detect(image, MODEL)
     group = "race-" + uuid.uuid4().hex[:12]
     assert api("PUT", f"dynamicpersongroups/{group}", {"name": "race"}).status_code == 200

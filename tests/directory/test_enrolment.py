@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from directory_support import error_code, people, photos
+from directory_support import error_code
+from gallery_support import photos
+from svc_support import all_people
 
 MODEL = "recognition_04"
 FACES = f"recognitionModels/{MODEL}/persistedfaces?detectionModel=detection_03"
@@ -17,7 +19,7 @@ FACES = f"recognitionModels/{MODEL}/persistedfaces?detectionModel=detection_03"
 @pytest.fixture(scope="module")
 def directory(api, privacy_probe):
     """Each dev person with all photos but the last; returns (person ids, held-out faceIds)."""
-    names = people()
+    names = all_people()
 
     def enrol(name: str) -> tuple[str, str]:
         created = api("POST", "persons", {"name": name, "userData": "dev photo person"})

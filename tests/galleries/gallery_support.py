@@ -26,16 +26,21 @@ def error_code(exc_info) -> str:
     return err.error.error.code if isinstance(err, APIErrorException) else err.error.code
 
 
-def drain_training() -> int:
-    """Run the training worker on every queued message (for tests using ``isolated``)."""
-    from shared.galleries import training
+def drain(queue_base: str, run) -> int:
+    """Run ``run`` on every message of a queue (for tests whose storage prefix no listener polls)."""
     from shared.storage.naming import queue_name
     from shared.storage.queues import queue_client
 
-    queue = queue_client(queue_name(training.QUEUE))
-    handled = 0
+    queue, handled = queue_client(queue_name(queue_base)), 0
     for message in queue.receive_messages(max_messages=32):
-        training.run(json.loads(bytes(message.content).decode("utf-8")))
+        run(json.loads(bytes(message.content).decode("utf-8")))
         queue.delete_message(message)
         handled += 1
     return handled
+
+
+def drain_training() -> int:
+    """Run the training worker on every queued message (for tests using ``isolated``)."""
+    from shared.galleries import training
+
+    return drain(training.QUEUE, training.run)

@@ -1,7 +1,7 @@
 """Fixtures for the reliability tests: the app as its own process (``python -m devhost``,
 what ``make run`` starts), talking to the session's Azurite through a fault proxy.
 
-    def test_x(app, plan):          # app.url, app.kill(), app.start(), app.peak_rss_kb()
+    def test_x(app, plan):          # app.url, app.kill(), app.start(), app.status()
         plan.set(Fault.BLACKHOLE)   # storage goes silent for the app (not for the test)
     def test_y(app_storage):        # shared.* in this process reads the app's tables directly
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import requests
 
 from emulator import REPO_ROOT, free_port
+from gallery_support import photos
 
 STORAGE_TIMEOUT_SECONDS = 1.0
 STORAGE_RETRIES = 1
@@ -130,8 +131,7 @@ def app_settings(connection_string: str, service) -> dict[str, str]:
 
 def person_photo(person: str = "obama", index: int = 0) -> bytes:
     """A shared photo with one face (the same folder the other test areas read)."""
-    shared = Path(os.environ.get("FACE_SHARED_DIR") or REPO_ROOT.parent / "shared")
-    return sorted((shared / "data" / "faces" / "persons" / person).glob("*.jpg"))[index].read_bytes()
+    return photos(person)[index].read_bytes()
 
 
 def eventually(condition, seconds: float = 15.0, step: float = 0.2) -> bool:

@@ -24,13 +24,15 @@ def restartable(service, tmp_path, monkeypatch):
     emulator = Azurite(tmp_path / "azurite")
     emulator.start()
     app = AppProcess(app_settings(emulator.connection_string, service), tmp_path / "app.log")
-    app.start()
-    monkeypatch.setenv("AzureWebJobsStorage", emulator.connection_string)
-    monkeypatch.setenv("FACE_STORAGE_PREFIX", app.prefix)
-    yield emulator, app
-    app.stop()
-    emulator.stop()
-    shutil.rmtree(tmp_path / "azurite", ignore_errors=True)
+    try:
+        app.start()
+        monkeypatch.setenv("AzureWebJobsStorage", emulator.connection_string)
+        monkeypatch.setenv("FACE_STORAGE_PREFIX", app.prefix)
+        yield emulator, app
+    finally:
+        app.stop()
+        emulator.stop()
+        shutil.rmtree(tmp_path / "azurite", ignore_errors=True)
 
 
 class _Writer(threading.Thread):
