@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from shared import clock
 from shared.engine.types import RECOGNITION_MODELS, Template
-from shared.errors import Conflict
-from shared.galleries.rows import etag_of
+from shared.galleries.rows import etag_of, settle
 from shared.settings import env_int
 from shared.storage.queues import WorkQueue
 from shared.directory import packing
@@ -40,7 +37,6 @@ HEAD = "head"
 COMPACTION_QUEUE = "directorycompaction"
 ADD, REMOVE_FACE, REMOVE_PERSON = "add", "removeFace", "removePerson"
 MAX_ENTRIES = 500  # per commit row: 500 templates and their ids stay well inside a row's 1 MiB
-_ATTEMPTS = 60
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,6 @@ class Head:
     compaction_started: datetime | None = None
     compaction_queued: datetime | None = None
     removals_since: datetime | None = None  # oldest removal the snapshot still contains
-    etag: str = field(default="", compare=False)
 
     @property
     def delta(self) -> int:
@@ -111,7 +106,7 @@ def _head_from_row(row: dict) -> Head:
     return Head(seq=int(row["Seq"]), snapshot_seq=int(row["SnapshotSeq"]), entries=int(row.get("Entries", 0)),
                 snapshot_entries=int(row.get("SnapshotEntries", 0)),
                 **{name: row.get(column, "") for name, column in _TEXTS.items()},
-                **{name: row.get(column) for name, column in _DATES.items()}, etag=etag_of(row))
+                **{name: row.get(column) for name, column in _DATES.items()})
 
 
 def read_head(model: str) -> Head:
@@ -123,16 +118,18 @@ def change_head(model: str, change: Callable[[Head], Head],
                 rows: Callable[[Head], list[dict]] = lambda _: []) -> Head:
     """Read-modify-write of the head (created empty on first use), in one transaction with the
     new ``rows(updated head)``; ``change`` may raise to give up. Returns the head written."""
-    store = table()
-    for attempt in range(_ATTEMPTS):
+    store, written = table(), []
+
+    def build() -> list[tuple]:
         row = store.get(model, HEAD)
         updated = change(Head() if row is None else _head_from_row(row))
-        operation = ("create", _head_to_row(model, updated)) if row is None else \
-            replace_op(_head_to_row(model, updated), etag_of(row))
-        if store.transact_if([operation, *(("create", new) for new in rows(updated))]):
-            return updated
-        _back_off(attempt)
-    raise _busy()
+        written[:] = [updated]
+        head_row = _head_to_row(model, updated)
+        operation = ("create", head_row) if row is None else replace_op(head_row, etag_of(row))
+        return [operation, *(("create", new) for new in rows(updated))]
+
+    settle(store, build)
+    return written[0]
 
 
 # ---------------------------------------------------------------- entries
@@ -307,10 +304,3 @@ def compaction_pending(head: Head, now: datetime) -> bool:
     last = max(filter(None, (head.compaction_queued, head.compaction_started)), default=None)
     return last is not None and now - last < compaction_timeout()
 
-
-def _back_off(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.004 * (attempt + 1)))
-
-
-def _busy() -> Conflict:
-    return Conflict("There is a conflict with another operation on the same resource; please retry.")

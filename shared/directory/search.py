@@ -30,8 +30,9 @@ def identify(queries: list[tuple[str, Template]], target: Target, max_candidates
     state = view.view(model).current()
     for _, template in queries:
         _check_embedder(state.embedder, template)
-    return [identified(face_id, template, state.search_persons(template.vector, max_candidates, allow), threshold)
-            for face_id, template in queries]
+    found = state.search_each([template.vector for _, template in queries], max_candidates, allow)
+    return [identified(face_id, template, matches, threshold)
+            for (face_id, template), matches in zip(queries, found)]
 
 
 def verify(query: Template, person_id: str) -> dict:

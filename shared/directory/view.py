@@ -93,7 +93,6 @@ class _Buffer:
 @dataclass(frozen=True)
 class State:
     snapshot_seq: int
-    snapshot: str
     index: GalleryIndex | None
     watermark: int  # every entry up to here is applied
     buffer: _Buffer
@@ -111,13 +110,25 @@ class State:
     def search_persons(self, vector: np.ndarray, k: int, allow: Collection[str] | None) -> list[tuple[str, float]]:
         """The ``k`` nearest persons (distance of each one's nearest face), restricted to ``allow``
         when given: the snapshot's top k merged with the delta's, which is exact."""
-        best: dict[str, float] = {}
+        return self.search_each([vector], k, allow)[0]
+
+    def search_each(self, vectors: list[np.ndarray], k: int,
+                    allow: Collection[str] | None) -> list[list[tuple[str, float]]]:
+        """``search_persons`` for each vector, with ``allow`` resolved once for all of them."""
+        exclude = None
         if self.index is not None and self.index.count:
             exclude = self._removals if allow is None else \
-                Exclusions(self.removed_faces.keys(), self.removed_persons.keys(), allow)
+                self.index.prepare(Exclusions(self.removed_faces.keys(), self.removed_persons.keys(), allow))
+        rows = self._candidate_rows(allow)
+        return [self._nearest(vector, k, exclude, rows) for vector in vectors]
+
+    def _nearest(self, vector: np.ndarray, k: int, exclude: PreparedExclusions | None,
+                 rows: np.ndarray | None) -> list[tuple[str, float]]:
+        best: dict[str, float] = {}
+        if exclude is not None:
             for match in self.index.search_persons(vector, k=k, exclude=exclude)[0]:
                 best[match.person_id] = match.distance
-        for person, distance in self._delta_persons(vector, k, allow).items():
+        for person, distance in self._delta_persons(vector, k, rows).items():
             best[person] = min(distance, best.get(person, distance))
         return sorted(best.items(), key=lambda item: item[1])[:k]
 
@@ -126,8 +137,8 @@ class State:
         """The removals, looked up in the snapshot once per state rather than per query."""
         return self.index.prepare(Exclusions(self.removed_faces.keys(), self.removed_persons.keys()))
 
-    def _delta_persons(self, vector: np.ndarray, k: int, allow: Collection[str] | None) -> dict[str, float]:
-        rows = self._candidate_rows(allow)
+    def _delta_persons(self, vector: np.ndarray, k: int, rows: np.ndarray | None) -> dict[str, float]:
+        """The delta's k nearest persons among ``rows`` (None: all rows)."""
         if rows is not None and not len(rows):
             return {}
         buffer, query = self.buffer, np.asarray(vector, np.float32)
@@ -194,7 +205,7 @@ class ModelView:
     def _initial(self) -> State:
         head = journal.read_head(self.model)
         index, removed = _published(self.model, head)
-        state = State(head.snapshot_seq, head.snapshot, index, head.snapshot_seq, _Buffer(), 0,
+        state = State(head.snapshot_seq, index, head.snapshot_seq, _Buffer(), 0,
                       {}, dict.fromkeys(removed, head.snapshot_seq))
         with self._lock:
             if self._state is None:
@@ -228,7 +239,7 @@ def _rebased(state: State, head: Head, index: GalleryIndex | None, removed: dict
     position = head.snapshot_seq
     buffer = state.buffer.after(position)
     persons = {**_after(state.removed_persons, position), **dict.fromkeys(removed, position)}
-    return State(position, head.snapshot, index, max(state.watermark, position), buffer, len(buffer),
+    return State(position, index, max(state.watermark, position), buffer, len(buffer),
                  _after(state.removed_faces, position), persons)
 
 
@@ -258,7 +269,7 @@ def _applied(state: State, entries: list[Entry]) -> State:
             faces[entry.face_id] = entry.seq
         else:
             persons[entry.person_id] = entry.seq
-    return State(state.snapshot_seq, state.snapshot, state.index, entries[-1].seq, buffer, len(buffer),
+    return State(state.snapshot_seq, state.index, entries[-1].seq, buffer, len(buffer),
                  faces, persons)
 
 
