@@ -22,3 +22,8 @@ def timestamp(moment: datetime | None = None) -> str:
     """``moment`` (default: now) as the API writes dates: RFC 3339 UTC with milliseconds."""
     moment = now() if moment is None else moment.astimezone(timezone.utc)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse(moment: str) -> datetime:
+    """A date as ``timestamp`` writes it (or any RFC 3339 UTC date), timezone-aware."""
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))

@@ -135,7 +135,7 @@ def _published(head: Head, token: str, claimed: Head, written: list[str]) -> Hea
 def _applied(base: Pack, entries: list[Entry], recent: dict[str, str]) -> tuple[Pack, dict[str, str]]:
     """The pack after ``entries``, and the persons removed within the hold time."""
     now, hold = clock.now(), timedelta(seconds=env_int("FACE_DIRECTORY_REMOVAL_HOLD_SECONDS", 3600))
-    removed = {person: when for person, when in recent.items() if now - _parse(when) < hold}
+    removed = {person: when for person, when in recent.items() if now - clock.parse(when) < hold}
     gone_faces = {entry.face_id for entry in entries if entry.kind == REMOVE_FACE}
     gone_persons = set(removed)
     for entry in entries:
@@ -162,6 +162,3 @@ def _applied(base: Pack, entries: list[Entry], recent: dict[str, str]) -> tuple[
 def _ids(values) -> np.ndarray:
     return np.array(sorted(values) if isinstance(values, set) else list(values), dtype="S36")
 
-
-def _parse(moment: str) -> datetime:
-    return datetime.fromisoformat(moment.replace("Z", "+00:00"))

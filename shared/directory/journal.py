@@ -260,7 +260,7 @@ class _Committer:
         if due:
             try:
                 request_compaction(self.model)
-            except Exception:  # the maintenance sweep queues it again (compaction.maintain)
+            except Exception:  # the maintenance sweep queues it again (maintenance.py)
                 logger.exception("could not queue the compaction of %s", self.model)
 
 

@@ -5,7 +5,7 @@ then on no instance returns any face of theirs, whatever the order in which thei
 arrive (a face add racing the delete included). Then the person row goes (as last read, so
 only one delete releases the count), then the person's face packs of every model, then the
 person's dynamic group memberships. Each step is idempotent: the sweep repeats them for a
-delete whose process died (recovery.py).
+delete whose process died (maintenance.py).
 """
 from __future__ import annotations
 

@@ -64,9 +64,14 @@ def _claim_run(name: str) -> bool:
     return True
 
 
+def min_age_cutoff() -> datetime:
+    """Rows and intents written before this may be judged: no request still working on them."""
+    return clock.now() - timedelta(seconds=env_int(MIN_AGE_SETTING, 600))
+
+
 def sweep_rows() -> int:
     """Delete orphaned person and face rows; returns how many."""
-    cutoff = clock.now() - timedelta(seconds=env_int(MIN_AGE_SETTING, 600))
+    cutoff = min_age_cutoff()
     live = _live_incarnations()
     removed = 0
     persons = BatchDeleter(repository.persons())

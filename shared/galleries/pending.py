@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 
-from shared import clock
-from shared.galleries import containers, faces, persons, repository
+from shared.galleries import containers, faces, orphans, persons, repository
 from shared.galleries.kinds import KINDS, ContainerKind
-from shared.settings import env_int
 from shared.storage import intents
 
 logger = logging.getLogger(__name__)
@@ -40,7 +37,7 @@ SETTLE_WHEN_OVER: dict[str, Settle] = {
 
 def finish_interrupted() -> int:
     """Settle every unfinished change that is due; returns how many were settled."""
-    cutoff = clock.now() - timedelta(seconds=env_int("FACE_ORPHAN_MIN_AGE_SECONDS", 600))
+    cutoff = orphans.min_age_cutoff()
     table, settled = repository.containers(), 0
     for kind in KINDS.values():
         for intent in intents.pending(table, kind.key):

@@ -190,8 +190,8 @@ def _training_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
 
     def train(call: Call) -> func.HttpResponse:
         container_id = _container_id(call, kind)
-        _, operation = training.request(kind, container_id)
-        headers = {"Retry-After": str(training.POLL_AFTER_SECONDS)}
+        operation = training.request(kind, container_id)
+        headers = {"Retry-After": str(operations.POLL_AFTER_SECONDS)}
         if call.version.name != "v1.0":
             # The SDKs' pollers follow this header until `status` settles: to the operation where
             # the version has GET /operations (the previews), else to the training status (GA).
@@ -202,7 +202,7 @@ def _training_routes(bp: func.Blueprint, kind: ContainerKind) -> None:
 
     def status(call: Call) -> func.HttpResponse:
         state = repository.get_container(kind, _container_id(call, kind)).training_state()
-        headers = {"Retry-After": str(training.POLL_AFTER_SECONDS)} if state.in_progress else {}
+        headers = {"Retry-After": str(operations.POLL_AFTER_SECONDS)} if state.in_progress else {}
         return render.json_response(render_training(state, call.version.name), headers=headers)
 
     _add(bp, kind, f"{base}/train", "POST", "train", train)

@@ -12,7 +12,7 @@ needs are removed afterwards.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 
@@ -31,7 +31,6 @@ from shared.storage.queues import WorkQueue
 
 logger = logging.getLogger(__name__)
 QUEUE = "training"
-POLL_AFTER_SECONDS = 1
 
 
 OPERATION_KIND = "train"
@@ -43,7 +42,7 @@ class Superseded(Exception):
     """The container changed under the worker (deleted, re-created or re-queued)."""
 
 
-def request(kind: ContainerKind, container_id: str) -> tuple[Container, Operation]:
+def request(kind: ContainerKind, container_id: str) -> Operation:
     """Queue a training; 409 while one is still pending or running, 429 while the training
     queue is full. The training is also a long-running operation (shared/operations) that
     follows the training status.
@@ -83,10 +82,10 @@ def request(kind: ContainerKind, container_id: str) -> tuple[Container, Operatio
         current.training_operation = operation.operation_id
         return current
 
-    container = repository.update_container(kind, container_id, start)
+    repository.update_container(kind, container_id, start)
     for previous in abandoned:
         _report(previous, FAILED, _ABANDONED)
-    return container, operation
+    return operation
 
 
 def _refuse_if_training(container: Container) -> None:
@@ -119,7 +118,7 @@ def _timeout() -> timedelta:
 
 def _stale(state: TrainingState) -> bool:
     """A training whose worker died must not block new trainings forever."""
-    started = datetime.fromisoformat((state.last_action or state.created).replace("Z", "+00:00"))
+    started = clock.parse(state.last_action or state.created)
     return clock.now() - started > _timeout()
 
 

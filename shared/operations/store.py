@@ -17,7 +17,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shared import clock
 from shared.errors import NotFound
@@ -121,9 +121,9 @@ def _retention() -> timedelta:
 def _to_row(op: Operation) -> dict:
     return {"PartitionKey": _partition(op.operation_id), "RowKey": op.operation_id, "Kind": op.kind,
            "Status": op.status, "Created": op.created, "LastAction": op.last_action,
-           "LastActionAt": _parse(op.last_action), "Finished": op.finished or "", "Message": op.message or "",
+           "LastActionAt": clock.parse(op.last_action), "Finished": op.finished or "", "Message": op.message or "",
            "Resource": op.resource, "Detail": json.dumps(op.detail, separators=(",", ":")),
-           EXPIRES_AT: _parse(op.created) + _retention()}
+           EXPIRES_AT: clock.parse(op.created) + _retention()}
 
 
 def _from_row(row: dict) -> Operation:
@@ -131,6 +131,3 @@ def _from_row(row: dict) -> Operation:
                      row.get("Finished") or None, row.get("Message") or None, row.get("Resource", ""),
                      json.loads(row.get("Detail") or "{}"))
 
-
-def _parse(moment: str) -> datetime:
-    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
