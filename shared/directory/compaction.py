@@ -74,7 +74,7 @@ def run(message: dict) -> None:
 
 def _claimed(head: Head, token: str) -> Head:
     now = clock.now()
-    if head.compaction and head.compaction_started and now - head.compaction_started < journal.compaction_timeout():
+    if head.claim_live(now):
         raise Busy()
     # Removals committed from now on set removals_since again; the ones up to T are this run's.
     return replace(head, compaction=token, compaction_started=now, compaction_queued=None, removals_since=None)
@@ -103,16 +103,18 @@ def compact(model: str, claimed: Head, token: str) -> None:
     recent = artifacts.load_removed(claimed.removed) if claimed.removed else {}
     pack, removed = _applied(base, entries, recent)
     index_blob, pack_blob, removed_blob = artifacts.blob_names(model, through, token)
-    written = [pack_blob, removed_blob]
-    if len(pack):
+    if not len(pack):
+        index_blob = ""  # every face removed: no index until faces come again
+    written = [blob for blob in (index_blob, pack_blob, removed_blob) if blob]
+    if index_blob:
         index = build_index(pack.vectors, np.arange(len(pack)), pack.face_ids.astype(str).tolist(),
                             pack.person_ids.astype(str).tolist(), IndexParams.from_env(), pack.embedder)
         artifacts.put_index(index_blob, index)
-        written.append(index_blob)
     artifacts.put_pack(pack_blob, pack)
     artifacts.put_removed(removed_blob, removed)
+    published = replace(claimed, snapshot=index_blob, pack=pack_blob, removed=removed_blob)
     try:
-        journal.change_head(model, lambda head: _published(head, token, claimed, written))
+        journal.change_head(model, lambda head: _published(head, token, published))
     except Superseded:
         for blob in written:
             artifacts.delete(blob)
@@ -123,13 +125,13 @@ def compact(model: str, claimed: Head, token: str) -> None:
             artifacts.delete(blob)
 
 
-def _published(head: Head, token: str, claimed: Head, written: list[str]) -> Head:
+def _published(head: Head, token: str, built: Head) -> Head:
+    """The current head switched to the snapshot ``built`` (the claimed head with its new
+    blobs), if the claim is still this run's."""
     if head.compaction != token:
         raise Superseded()
-    index_blob = next((blob for blob in written if blob.endswith("/index")), "")
-    pack_blob, removed_blob = written[0], written[1]
-    return replace(head, snapshot_seq=claimed.seq, snapshot_entries=claimed.entries, snapshot=index_blob,
-                   pack=pack_blob, removed=removed_blob, compaction="", compaction_started=None)
+    return replace(head, snapshot_seq=built.seq, snapshot_entries=built.entries, snapshot=built.snapshot,
+                   pack=built.pack, removed=built.removed, compaction="", compaction_started=None)
 
 
 def _applied(base: Pack, entries: list[Entry], recent: dict[str, str]) -> tuple[Pack, dict[str, str]]:

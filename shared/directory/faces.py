@@ -28,7 +28,7 @@ from shared.galleries.faces import FaceInput, embed_single_face
 from shared.galleries.repository import face_not_found
 from shared.galleries.rows import bounded
 from shared.operations import store as operations
-from shared.operations.status import FAILED, SUCCEEDED
+from shared.operations.status import SUCCEEDED
 from shared.operations.store import Operation
 
 logger = logging.getLogger(__name__)
@@ -81,11 +81,8 @@ def add(person_id: str, model: str, face: FaceInput) -> tuple[str, Operation]:
     new = NewFace(template, face.user_data).with_id()
     operation = operations.start(ADD_KIND, resource(person_id, model, new.face_id),
                                  {"personId": person_id, "model": model, "faceId": new.face_id})
-    try:
+    with operations.failing(operation, "The face could not be added."):
         add_templates(person_id, model, [new])
-    except Exception as err:
-        operations.advance(operation.operation_id, FAILED, getattr(err, "message", "The face could not be added."))
-        raise
     return new.face_id, operations.advance(operation.operation_id, SUCCEEDED)
 
 

@@ -18,8 +18,7 @@ removal is in force from the moment its request is answered.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from shared.clock import timestamp
@@ -105,7 +104,7 @@ def create(group_id: str, body: dict, add_ids: list[str] | None) -> Operation | 
         _insert(group)
         return None
     operation = operations.start(CREATE_KIND, resource(group_id), {"groupId": group_id})
-    with _failing(operation):
+    with operations.failing(operation):
         if missing := _missing_persons(add_ids):
             return operations.advance(operation.operation_id, FAILED, missing)
         _insert(group)
@@ -122,7 +121,7 @@ def update(group_id: str, body: dict, add_ids: list[str] | None, remove_ids: lis
         _rename(group, name, user_data)
         return None
     operation = operations.start(UPDATE_KIND, resource(group_id), {"groupId": group_id})
-    with _failing(operation):
+    with operations.failing(operation):
         if missing := _missing_persons(add_ids or []):
             return operations.advance(operation.operation_id, FAILED, missing)
         _rename(group, name, user_data)
@@ -145,22 +144,12 @@ def _rename(group: DynamicGroup, name: str | None, user_data: str | None) -> Non
         _change(group, lambda row: {**row, **_to_row(patched(_from_row(row), name, user_data))})
 
 
-@contextmanager
-def _failing(operation: Operation) -> Iterator[None]:
-    """An error inside fails the operation with its message, then propagates."""
-    try:
-        yield
-    except Exception as err:
-        operations.advance(operation.operation_id, FAILED, getattr(err, "message", "The request failed."))
-        raise
-
-
 def delete(group_id: str) -> Operation:
     """The group row first (404 everywhere from then on), then its members and their refs."""
     group = get(group_id)
     operation = operations.start(DELETE_KIND, resource(group_id), {"groupId": group_id,
                                                                    "incarnation": group.incarnation})
-    with _failing(operation):
+    with operations.failing(operation):
         row = delete_as_read(groups_table(), PARTITION, group_id, lambda _: None, lambda: group_not_found(group_id))
     counts.add(COUNTER, -1, None, "dynamic person groups")
     drop_members(_from_row(row))
@@ -202,7 +191,7 @@ def _add_members(group: DynamicGroup, person_ids: Iterable[str]) -> None:
     list(_writers.map(lambda person_id: refs_table().transact(
         [("upsert", {"PartitionKey": person_id, "RowKey": group.group_id, "Incarnation": group.incarnation})]),
         wanted))
-    _write_members(group, "upsert", wanted)
+    _link_members(group, wanted)
     try:
         _change(group, lambda row: row)
     except NotFound:  # deleted (or re-created) meanwhile: its delete may have missed our rows
@@ -217,7 +206,7 @@ def _remove_members(group: DynamicGroup, person_ids: Iterable[str]) -> None:
     leaving = sorted(set(person_ids))
     if not leaving:
         return
-    _write_members(group, "delete", leaving)
+    members_table().delete_rows(group.incarnation, leaving)
     try:
         _change(group, lambda row: row)
     except NotFound:
@@ -226,18 +215,15 @@ def _remove_members(group: DynamicGroup, person_ids: Iterable[str]) -> None:
 
 
 def _unlink(group: DynamicGroup, person_ids: list[str]) -> None:
-    _write_members(group, "delete", person_ids)
+    members_table().delete_rows(group.incarnation, person_ids)
     list(_writers.map(lambda person_id: refs_table().delete(person_id, group.group_id), person_ids))
 
 
-def _write_members(group: DynamicGroup, action: str, person_ids: list[str]) -> None:
+def _link_members(group: DynamicGroup, person_ids: list[str]) -> None:
     table = members_table()
     for start in range(0, len(person_ids), BATCH_LIMIT):
-        chunk = person_ids[start:start + BATCH_LIMIT]
-        if action == "delete":
-            table.delete_rows(group.incarnation, chunk)
-        else:
-            table.transact([(action, {"PartitionKey": group.incarnation, "RowKey": p}) for p in chunk])
+        table.transact([("upsert", {"PartitionKey": group.incarnation, "RowKey": person_id})
+                        for person_id in person_ids[start:start + BATCH_LIMIT]])
 
 
 def drop_members(group: DynamicGroup) -> None:

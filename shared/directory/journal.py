@@ -69,6 +69,11 @@ class Head:
         """Entries not yet in the published snapshot."""
         return self.entries - self.snapshot_entries
 
+    def claim_live(self, now: datetime) -> bool:
+        """A compaction has claimed the model, recently enough that its worker may be alive."""
+        return bool(self.compaction) and self.compaction_started is not None \
+            and now - self.compaction_started < compaction_timeout()
+
 
 def table() -> Table:
     return Table(TABLE)

@@ -110,7 +110,7 @@ def _maintain(model: str) -> int:
 def _compaction_due(head: Head) -> bool:
     now = clock.now()
     if head.compaction:  # claimed: due again only when the claim went stale (its worker died)
-        return now - head.compaction_started >= journal.compaction_timeout()
+        return not head.claim_live(now)
     purge = head.removals_since is not None and \
         (now - head.removals_since).total_seconds() >= env_int("FACE_DIRECTORY_PURGE_SECONDS", 3600)
     return (head.delta >= journal.delta_limit() or purge) and not journal.compaction_pending(head, now)
@@ -119,7 +119,7 @@ def _compaction_due(head: Head) -> bool:
 def _remove_leftover_blobs(model: str, head: Head) -> int:
     """Blobs the head does not name: superseded ones, and those of a run that is not live."""
     published = {head.snapshot, head.pack, head.removed}
-    running = head.compaction and clock.now() - head.compaction_started < journal.compaction_timeout()
+    running = head.claim_live(clock.now())
     removed = 0
     for blob in artifacts.names(model):
         if blob in published or (running and artifacts.position_of(blob) > head.snapshot_seq):

@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from shared import clock
 from shared.errors import NotFound
 from shared.galleries.rows import mutate
-from shared.operations.status import FINISHED, NOT_STARTED, RUNNING, SUCCEEDED
+from shared.operations.status import FAILED, FINISHED, NOT_STARTED, RUNNING, SUCCEEDED
 from shared.settings import env_int
 from shared.storage.tables import Table
 
@@ -85,6 +86,17 @@ def advance(operation_id: str, status: str, message: str | None = None) -> Opera
                             lambda: not_found(operation_id)))
 
 
+@contextmanager
+def failing(operation: Operation, default: str = "The request failed.") -> Iterator[None]:
+    """An error inside fails ``operation`` with the error's message (else ``default``), then
+    propagates."""
+    try:
+        yield
+    except Exception as err:
+        advance(operation.operation_id, FAILED, getattr(err, "message", default))
+        raise
+
+
 def get(operation_id: str) -> Operation:
     """The operation; 404 when unknown or expired."""
     row = table().get(_partition(operation_id), operation_id)
@@ -95,9 +107,11 @@ def get(operation_id: str) -> Operation:
 
 def abandoned(idle: timedelta, kinds: tuple[str, ...]) -> Iterator[Operation]:
     """Operations of ``kinds`` still in progress with no action for ``idle``: their process died."""
-    rows = table().query("LastActionAt lt @cutoff and ( Status eq @running or Status eq @waiting )",
-                         {"cutoff": clock.now() - idle, "running": RUNNING, "waiting": NOT_STARTED})
-    return (operation for operation in map(_from_row, rows) if operation.kind in kinds)
+    of_kinds = " or ".join(f"Kind eq @kind{index}" for index in range(len(kinds)))
+    rows = table().query(f"LastActionAt lt @cutoff and ( Status eq @running or Status eq @waiting ) and ( {of_kinds} )",
+                         {"cutoff": clock.now() - idle, "running": RUNNING, "waiting": NOT_STARTED,
+                          **{f"kind{index}": kind for index, kind in enumerate(kinds)}})
+    return map(_from_row, rows)
 
 
 def sweep_expired() -> int:
