@@ -1,11 +1,11 @@
 """The PersonDirectory's subscription-wide counts (its persons, its dynamic person groups).
 
 Each count is one row of ``dircounts``, created on first use and changed only under an ETag
-match (galleries.rows.settle), so parallel creates never take a count past its limit.
+match (storage.rows.settle), so parallel creates never take a count past its limit.
 """
 from __future__ import annotations
 
-from shared.galleries.rows import bounded, etag_of, settle
+from shared.storage.rows import bounded, etag_of, settle
 from shared.storage.tables import Table, replace_op
 
 TABLE, PARTITION = "dircounts", "counts"

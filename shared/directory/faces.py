@@ -26,7 +26,7 @@ from shared.engine.types import Template
 from shared.galleries import quotas
 from shared.galleries.faces import FaceInput, embed_single_face
 from shared.galleries.repository import face_not_found
-from shared.galleries.rows import bounded
+from shared.storage.rows import bounded
 from shared.operations import store as operations
 from shared.operations.status import SUCCEEDED
 from shared.operations.store import Operation

@@ -28,7 +28,7 @@ from shared.errors import Conflict, NotFound
 from shared.galleries import quotas, validation
 from shared.galleries.records import patched
 from shared.galleries.repository import person_not_found
-from shared.galleries.rows import delete_as_read, mutate, read
+from shared.storage.rows import delete_as_read, mutate, read
 from shared.galleries.versioned_cache import VersionedCache
 from shared.operations import store as operations
 from shared.operations.status import FAILED, SUCCEEDED

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from shared import clock
 from shared.engine.types import RECOGNITION_MODELS, Template
-from shared.galleries.rows import etag_of, settle
+from shared.storage.rows import etag_of, settle
 from shared.settings import env_int
 from shared.storage.queues import WorkQueue
 from shared.directory import packing

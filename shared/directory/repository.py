@@ -20,7 +20,7 @@ from shared.clock import timestamp
 from shared.directory import packing
 from shared.directory.records import DirectoryPerson, FacePack, PackedFace
 from shared.galleries.repository import person_not_found
-from shared.galleries.rows import delete_as_read, mutate, read
+from shared.storage.rows import delete_as_read, mutate, read
 from shared.storage.tables import BATCH_LIMIT, EntityExists, Table
 from shared.storage.templates import row_location
 

@@ -26,7 +26,7 @@ from shared.errors import Conflict, NotFound
 from shared.galleries import quotas, repository, snapshots, validation
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, patched
-from shared.galleries.rows import settle
+from shared.storage.rows import settle
 from shared.storage import intents
 from shared.storage.tables import Table
 

@@ -26,7 +26,7 @@ from shared.galleries import quotas, repository, validation
 from shared.galleries.containers import member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
-from shared.galleries.rows import bounded, settle
+from shared.storage.rows import bounded, settle
 from shared.storage import intents
 from shared.storage.tables import ConcurrentUpdate
 

@@ -30,7 +30,7 @@ from shared import clock
 from shared.galleries import repository, snapshots
 from shared.galleries.kinds import KINDS
 from shared.galleries.records import Container
-from shared.galleries.rows import etag_of
+from shared.storage.rows import etag_of
 from shared.settings import env_int
 from shared.storage.tables import BatchDeleter, ConcurrentUpdate, EntityExists, Table
 

@@ -18,7 +18,7 @@ from shared.galleries import quotas, repository, validation
 from shared.galleries.containers import member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, Person, patched
-from shared.galleries.rows import bounded, settle
+from shared.storage.rows import bounded, settle
 from shared.storage import intents
 
 CREATE, DELETE = "create-person", "delete-person"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from shared.errors import FaceApiError, NotFound
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import LEGACY_EMBEDDER, Container, PersistedFace, Person
-from shared.galleries.rows import bounded, delete_as_read, etag_of, mutate, read
+from shared.storage.rows import bounded, delete_as_read, etag_of, mutate, read
 from shared.engine.types import Template
 from shared.galleries.training_status import TrainingState
 from shared.storage.tables import BATCH_LIMIT, EntityExists, Table, delete_op, replace_op

@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from shared import clock
 from shared.errors import NotFound
-from shared.galleries.rows import mutate
+from shared.storage.rows import mutate
 from shared.operations.status import FAILED, FINISHED, NOT_STARTED, RUNNING, SUCCEEDED
 from shared.settings import env_int
 from shared.storage.tables import Table

@@ -80,15 +80,12 @@ class Table:
         """Idempotent: deleting a missing row is not an error."""
         self._client.delete_entity(partition_key, row_key)
 
-    def delete_existing(self, partition_key: str, row_key: str, etag: str | None = None) -> bool:
-        """Delete a row (with ``etag``: only if unchanged since that read, else ConcurrentUpdate).
-        False when it was already gone, so of two racing deletes exactly one gets True (and
-        may release what the row held, such as a count)."""
+    def delete_existing(self, partition_key: str, row_key: str) -> bool:
+        """Delete a row; False when it was already gone, so of two racing deletes exactly one
+        gets True (and may release what the row held)."""
         try:
-            self._client.submit_transaction([delete_op(partition_key, row_key, etag)])
+            self._client.submit_transaction([delete_op(partition_key, row_key)])
         except TableTransactionError as err:
-            if err.status_code == 412:
-                raise ConcurrentUpdate(f"{partition_key}/{row_key}") from err
             if err.status_code == 404:
                 return False
             raise

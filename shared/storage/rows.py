@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from shared.errors import Conflict, QuotaExceeded
-from shared.storage.tables import ConcurrentUpdate, Table, replace_op
+from shared.storage.tables import ConcurrentUpdate, Table, delete_op, replace_op
 
 _MAX_ATTEMPTS = 60
 Record = TypeVar("Record")
@@ -76,18 +76,18 @@ def delete_as_read(table: Table, partition_key: str, row_key: str, before: Calla
     it: what the row held (a count, a list of faces) is final, since a write that changes the
     row meanwhile makes the delete read again. Of two racing deletes only one gets the row;
     the other gets ``missing()``."""
-    for _ in range(_MAX_ATTEMPTS):
-        row = table.get(partition_key, row_key)
+    deleted: list[dict] = []
+
+    def build() -> list[tuple]:
+        row = table.get(partition_key, row_key)  # after a lost race: gone (missing) or changed
         if row is None:
             raise missing()
         before(row)
-        try:
-            if table.delete_existing(partition_key, row_key, etag_of(row)):
-                return row
-        except ConcurrentUpdate:
-            continue  # changed meanwhile: read again
-        raise missing()  # a racing delete won
-    raise Conflict("There is a conflict with another operation on the same resource; please retry.")
+        deleted[:] = [row]
+        return [delete_op(partition_key, row_key, etag_of(row))]
+
+    settle(table, build)
+    return deleted[0]
 
 
 def bounded(value: int, delta: int, maximum: int | None, what: str) -> int:
