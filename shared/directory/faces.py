@@ -149,7 +149,7 @@ def update(person_id: str, model: str, face_id: str, user_data: str | None) -> N
             face.user_data = user_data
         return pack
 
-    if repository.change_pack(person_id, model, change) is None:
+    if not repository.change_pack(person_id, model, change):
         raise face_not_found(face_id)
 
 

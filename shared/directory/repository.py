@@ -20,8 +20,8 @@ from shared.clock import timestamp
 from shared.directory import packing
 from shared.directory.records import DirectoryPerson, FacePack, PackedFace
 from shared.galleries.repository import person_not_found
-from shared.storage.rows import delete_as_read, mutate, read
-from shared.storage.tables import BATCH_LIMIT, EntityExists, Table
+from shared.storage.rows import delete_as_read, etag_of, mutate, read, settle
+from shared.storage.tables import BATCH_LIMIT, Table, replace_op
 from shared.storage.templates import row_location
 
 PERSONS, FACES = "dirpersons", "dirfaces"
@@ -121,29 +121,21 @@ def find_pack(person_id: str, model: str) -> FacePack:
     return FacePack(person_id, model) if row is None else pack_from_row(row)
 
 
-def change_pack(person_id: str, model: str, change: Callable[[FacePack], FacePack],
-                create: bool = False) -> FacePack | None:
+def change_pack(person_id: str, model: str, change: Callable[[FacePack], FacePack], create: bool = False) -> bool:
     """Read-modify-write of a face pack under an ETag match; with ``create``, a missing pack is
-    created (the person's first face of the model), else None is returned."""
-    table, key = faces(), pack_key(person_id, model)
-    for _ in range(2):
-        try:
-            row = mutate(table, partition(person_id), key, lambda current: pack_to_row(change(pack_from_row(current))),
-                         _NoPack)
-            return pack_from_row(row)
-        except _NoPack:
-            if not create:
-                return None
-            try:
-                table.insert(pack_to_row(change(FacePack(person_id, model))))
-                return find_pack(person_id, model)
-            except EntityExists:
-                continue  # a racing add created it first: change that one
-    raise _NoPack()
+    created (the person's first face of the model; a racing create makes this one read again).
+    False when there is no pack to change."""
+    table, key, found = faces(), pack_key(person_id, model), [True]
 
+    def build() -> list[tuple]:
+        row = table.get(partition(person_id), key)
+        if row is not None:
+            return [replace_op(pack_to_row(change(pack_from_row(row))), etag_of(row))]
+        found[0] = create
+        return [("create", pack_to_row(change(FacePack(person_id, model))))] if create else []
 
-class _NoPack(Exception):
-    """The person has no face of that model yet."""
+    settle(table, build)
+    return found[0]
 
 
 def insert_rows(rows: list[dict], table: Table) -> None:
