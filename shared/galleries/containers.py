@@ -117,6 +117,31 @@ def member_subject(incarnation: str, member: str, member_id: str) -> str:
     return f"{incarnation_subjects(incarnation)}{member}:{member_id}"
 
 
+def count_member_out(kind: ContainerKind, container_id: str, member: str, member_id: str, action: str,
+                     payload: Callable[[Container], dict], count_out: Callable[[Container], list[tuple]],
+                     missing: Callable[[], Exception]) -> intents.Intent:
+    """Count a member (person, list face) out of its container with its delete intent (``action``),
+    in one transaction, and return the stored intent. ``payload(container)`` reads the member
+    (404 when it is gone) and gives the intent's payload, ``count_out(container)`` the count
+    changes. A racing delete of the same member meets this intent and gets ``missing()``; a
+    create of it still pending is taken over."""
+    table, claimed = repository.containers(), []
+
+    def counted_out() -> list[tuple]:
+        container = repository.get_container(kind, container_id)  # first: its ETag guards the rest
+        details = payload(container)
+        subject = member_subject(container.incarnation, member, member_id)
+        current = intents.read(table, kind.key, subject)
+        if current is not None and current.action == action:
+            raise missing()  # another delete owns it
+        intent = intents.Intent(kind.key, subject, action, details)
+        claimed[:] = [intent]
+        return [*count_out(container), intent.create() if current is None else intent.replacing(current)]
+
+    results = settle(table, counted_out)
+    return claimed[0].stored(results[-1])
+
+
 def settle_added_member(kind: ContainerKind, intent: intents.Intent, rows: Table, member_id: str,
                         count_out: Callable[[Container], list[tuple]]) -> None:
     """An unresolved create of a member (person, list face) old enough that its request is

@@ -23,7 +23,7 @@ from shared.engine.engine import get_engine
 from shared.engine.types import DETECTION_MODELS, DetectOptions, Rectangle, Template
 from shared.errors import BadArgument, FaceApiError, InvalidImage, NotFound
 from shared.galleries import quotas, repository, validation
-from shared.galleries.containers import member_subject, settle_added_member
+from shared.galleries.containers import count_member_out, member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
 from shared.storage.rows import bounded, settle
@@ -107,23 +107,12 @@ def add_to_list(kind: ContainerKind, container_id: str, face: FaceInput) -> str:
 def delete_from_list(kind: ContainerKind, container_id: str, face_id: str) -> None:
     """Count the face out with a ``delete-face`` intent (a racing delete of the same face
     meets it and answers 404), then ``finish_list_delete``."""
-    table, claimed = repository.containers(), []
-
-    def counted_out() -> list[tuple]:
-        container = repository.get_container(kind, container_id)  # first: its ETag guards the rest
+    def payload(container: Container) -> dict:
         repository.get_face(container.incarnation, face_id)
-        subject = member_subject(container.incarnation, "face", face_id)
-        current = intents.read(table, kind.key, subject)
-        if current is not None and current.action == DELETE:
-            raise repository.face_not_found(face_id)  # another delete owns it
-        container.face_count = bounded(container.face_count, -1, None, "faces")
-        intent = intents.Intent(kind.key, subject, DELETE, _payload(container, face_id))
-        claimed[:] = [intent]
-        claim = intent.create() if current is None else intent.replacing(current)  # an add still pending
-        return [repository.container_change(container), claim]
+        return _payload(container, face_id)
 
-    results = settle(table, counted_out)
-    finish_list_delete(kind, claimed[0].stored(results[1]))
+    finish_list_delete(kind, count_member_out(kind, container_id, "face", face_id, DELETE, payload, _count_out,
+                                              lambda: repository.face_not_found(face_id)))
 
 
 def finish_list_delete(kind: ContainerKind, intent: intents.Intent) -> None:
@@ -138,11 +127,13 @@ def finish_list_delete(kind: ContainerKind, intent: intents.Intent) -> None:
 
 def settle_list_add(kind: ContainerKind, intent: intents.Intent) -> None:
     """An add whose request is over: the face is kept if its row exists, else its count goes back."""
-    def count_out(container: Container) -> list[tuple]:
-        container.face_count = bounded(container.face_count, -1, None, "faces")
-        return [repository.container_change(container)]
+    settle_added_member(kind, intent, repository.faces(), intent.payload["face"], _count_out)
 
-    settle_added_member(kind, intent, repository.faces(), intent.payload["face"], count_out)
+
+def _count_out(container: Container) -> list[tuple]:
+    """The operation giving back the list's count of one face."""
+    container.face_count = bounded(container.face_count, -1, None, "faces")
+    return [repository.container_change(container)]
 
 
 def _count_in(container: Container, face_id: str) -> tuple[Container, intents.Intent]:

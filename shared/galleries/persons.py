@@ -15,7 +15,7 @@ import uuid
 
 from shared.errors import NotFound
 from shared.galleries import quotas, repository, validation
-from shared.galleries.containers import member_subject, settle_added_member
+from shared.galleries.containers import count_member_out, member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, Person, patched
 from shared.storage.rows import bounded, settle
@@ -62,24 +62,13 @@ def listing(kind: ContainerKind, container_id: str, start: str, top: int) -> lis
 def delete(kind: ContainerKind, container_id: str, person_id: str) -> None:
     """Count the person out with a ``delete-person`` intent (a racing delete of the same
     person meets that intent and answers 404), then ``finish_delete``."""
-    table, claimed = repository.containers(), []
-
-    def counted_out() -> list[tuple]:
-        container = repository.get_container(kind, container_id)  # first: its ETag guards the rest
+    def payload(container: Container) -> dict:
         person = repository.get_person(container.incarnation, person_id)
-        current = intents.read(table, kind.key, _subject(container.incarnation, person_id))
-        if current is not None and current.action == DELETE:
-            raise repository.person_not_found(person_id)  # another delete owns it
-        counts = repository.kind_counts(kind)
-        container.person_count = bounded(container.person_count, -1, None, "persons")
-        intent = intents.Intent(kind.key, _subject(container.incarnation, person_id), DELETE,
-                                _payload(container, person_id, faces=person.face_ids))
-        claimed[:] = [intent]
-        claim = intent.create() if current is None else intent.replacing(current)  # a create still pending
-        return [repository.container_change(container), counts.change(persons=-1), claim]
+        return _payload(container, person_id, faces=person.face_ids)
 
-    results = settle(table, counted_out)
-    finish_delete(kind, claimed[0].stored(results[2]))
+    finish_delete(kind, count_member_out(kind, container_id, "person", person_id, DELETE, payload,
+                                         lambda container: _count_out(kind, container),
+                                         lambda: repository.person_not_found(person_id)))
 
 
 def finish_delete(kind: ContainerKind, intent: intents.Intent) -> None:
@@ -100,11 +89,14 @@ def finish_delete(kind: ContainerKind, intent: intents.Intent) -> None:
 
 def settle_create(kind: ContainerKind, intent: intents.Intent) -> None:
     """A create whose request is over: the person is kept if its row exists, else its counts go back."""
-    def count_out(container: Container) -> list[tuple]:
-        container.person_count = bounded(container.person_count, -1, None, "persons")
-        return [repository.container_change(container), repository.kind_counts(kind).change(persons=-1)]
+    settle_added_member(kind, intent, repository.persons(), intent.payload["person"],
+                        lambda container: _count_out(kind, container))
 
-    settle_added_member(kind, intent, repository.persons(), intent.payload["person"], count_out)
+
+def _count_out(kind: ContainerKind, container: Container) -> list[tuple]:
+    """The operations giving back the group's and the subscription's count of one person."""
+    container.person_count = bounded(container.person_count, -1, None, "persons")
+    return [repository.container_change(container), repository.kind_counts(kind).change(persons=-1)]
 
 
 def _count_in(kind: ContainerKind, container_id: str, person_id: str) -> tuple[Container, intents.Intent]:
