@@ -41,7 +41,7 @@ def resource(person_id: str) -> str:
 def create(body: dict) -> tuple[str, Operation]:
     person = NewPerson(validation.name(body.get("name"), required=True), validation.user_data(body.get("userData")))
     person_id = enrol([person])[0]
-    return person_id, operations.completed(CREATE_KIND, resource(person_id))
+    return person_id, operations.start(CREATE_KIND, resource(person_id), status=SUCCEEDED)
 
 
 def enrol(people: list[NewPerson]) -> list[str]:

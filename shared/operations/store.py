@@ -23,7 +23,7 @@ from datetime import timedelta
 from shared import clock
 from shared.errors import NotFound
 from shared.storage.rows import mutate
-from shared.operations.status import FAILED, FINISHED, NOT_STARTED, RUNNING, SUCCEEDED
+from shared.operations.status import FAILED, FINISHED, NOT_STARTED, RUNNING
 from shared.settings import env_int
 from shared.storage.tables import Table
 
@@ -54,18 +54,11 @@ def not_found(operation_id: str) -> NotFound:
 
 def start(kind: str, resource: str = "", detail: dict | None = None, status: str = RUNNING) -> Operation:
     """Record a new operation in progress; write it before the work it describes starts, so a
-    process that dies midway leaves a row the sweep can find (``abandoned``)."""
+    process that dies midway leaves a row the sweep can find (``abandoned``). With a finished
+    ``status`` (SUCCEEDED), it records work already done inside its request: one write, not two."""
     now = clock.timestamp()
-    operation = Operation(str(uuid.uuid4()), kind, status, now, now, resource=resource,
-                          detail=detail or {})
-    table().insert(_to_row(operation))
-    return operation
-
-
-def completed(kind: str, resource: str = "") -> Operation:
-    """Record an operation whose work finished inside its request (one write, not two)."""
-    now = clock.timestamp()
-    operation = Operation(str(uuid.uuid4()), kind, SUCCEEDED, now, now, now, resource=resource)
+    operation = Operation(str(uuid.uuid4()), kind, status, now, now, now if status in FINISHED else None,
+                          resource=resource, detail=detail or {})
     table().insert(_to_row(operation))
     return operation
 
