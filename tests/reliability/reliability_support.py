@@ -19,6 +19,10 @@ from gallery_support import photos
 
 STORAGE_TIMEOUT_SECONDS = 1.0
 STORAGE_RETRIES = 1
+# A request gives up on its first failing storage call after (retries + 1) attempts of at
+# most one timeout each (plus sub-second backoffs), and then makes at most one more call to
+# undo its first step: the bound below is three such calls, with slack for a loaded machine.
+FAIL_FAST_SECONDS = 3 * (STORAGE_RETRIES + 1) * (STORAGE_TIMEOUT_SECONDS + 0.5) + 2
 
 
 _ENDPOINT = r"(?P<name>Blob|Queue|Table)Endpoint=http://127\.0\.0\.1:(?P<port>\d+)"
@@ -108,6 +112,13 @@ class AppProcess:
         if content_type:
             sent["Content-Type"] = content_type
         return sent
+
+    def request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = "application/json",
+                timeout: float = 60) -> requests.Response:
+        """One call with the admin key on its own connection (Connection: close, so a thread the
+        app still has after the answer is a worker, not an idle keep-alive)."""
+        headers = {**self.headers(content_type=content_type), "Connection": "close"}
+        return requests.request(method, f"{self.url}/{path}", data=body, headers=headers, timeout=timeout)
 
 
 def app_settings(connection_string: str, service) -> dict[str, str]:

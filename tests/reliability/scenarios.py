@@ -103,8 +103,7 @@ class Operation:
 
 def send(app: AppProcess, call: tuple[str, str, bytes, str], timeout: float = 60) -> requests.Response:
     method, path, body, content_type = call
-    headers = {**app.headers(content_type=content_type), "Connection": "close"}
-    return requests.request(method, f"{app.url}/{path}", data=body, headers=headers, timeout=timeout)
+    return app.request(method, path, body, content_type, timeout)
 
 
 def storage_requests(app: AppProcess, plan, operation: Operation) -> list[bytes]:

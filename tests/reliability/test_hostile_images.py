@@ -36,8 +36,7 @@ def corpus() -> list[Sample]:
 
 
 def _post(app, path: str, data: bytes) -> requests.Response:
-    headers = {**app.headers(content_type="application/octet-stream"), "Connection": "close"}
-    return requests.post(f"{app.url}/{path}", data=data, headers=headers, timeout=120)
+    return app.request("POST", path, data, "application/octet-stream", timeout=120)
 
 
 def _verdict(sample: Sample, response: requests.Response) -> str | None:

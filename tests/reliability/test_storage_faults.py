@@ -10,12 +10,8 @@ import pytest
 import requests
 
 from faultproxy import Fault
-from reliability_support import STORAGE_RETRIES, STORAGE_TIMEOUT_SECONDS, eventually, person_photo
+from reliability_support import FAIL_FAST_SECONDS, eventually, person_photo
 
-# A request gives up on its first failing storage call after (retries + 1) attempts of at
-# most one timeout each (plus sub-second backoffs), and then makes at most one more call to
-# undo its first step: the bound below is three such calls, with slack for a loaded machine.
-FAIL_FAST_SECONDS = 3 * (STORAGE_RETRIES + 1) * (STORAGE_TIMEOUT_SECONDS + 0.5) + 2
 FAULTS = [pytest.param(Fault.DELAY, 3.0, id="delay-3s"), pytest.param(Fault.RESET, 0.0, id="reset"),
           pytest.param(Fault.BLACKHOLE, 0.0, id="blackhole")]
 
@@ -47,9 +43,7 @@ def _requests(app, group_id: str, person_id: str) -> dict[str, tuple]:
 
 def _send(app, method: str, path: str, body: bytes | None, content_type: str | None) -> tuple[requests.Response, float]:
     started = time.monotonic()
-    # Connection: close, so a thread the app still has after the answer is a worker, not an idle keep-alive.
-    headers = {**app.headers(content_type=content_type), "Connection": "close"}
-    response = requests.request(method, f"{app.url}/{path}", data=body, headers=headers, timeout=60)
+    response = app.request(method, path, body, content_type)
     return response, time.monotonic() - started
 
 

@@ -14,8 +14,7 @@ import requests
 
 from audit import gallery_violations, settle
 from emulator import Azurite
-from reliability_support import AppProcess, app_settings, eventually
-from test_storage_faults import FAIL_FAST_SECONDS
+from reliability_support import FAIL_FAST_SECONDS, AppProcess, app_settings, eventually
 
 
 @pytest.fixture

@@ -20,15 +20,7 @@ from devhost.ncrontab import Schedule
 from devhost.routing import RouteTemplate
 from devhost.settings import load_local_settings, max_outstanding_requests, resolve
 from emulator import Azurite
-
-
-def _wait_until(condition, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+from reliability_support import eventually
 
 
 def test_route_templates_match_like_aspnet():
@@ -110,7 +102,7 @@ def test_timer_trigger_fires_on_schedule(service, monkeypatch):
     host = DevHost(app, port=0)
     host.start()
     try:
-        assert _wait_until(lambda: len(fired) >= 2, timeout=5)
+        assert eventually(lambda: len(fired) >= 2, seconds=5, step=0.05)
     finally:
         host.stop()
 
@@ -134,9 +126,9 @@ def test_queue_trigger_runs_base64_messages_and_poisons_after_five_failures(serv
                                                     message_encode_policy=TextBase64EncodePolicy())
         sender.send_message('{"job": 1}')
         sender.send_message("fail")
-        assert _wait_until(lambda: b'{"job": 1}' in seen and seen.count(b"fail") >= 5)
+        assert eventually(lambda: b'{"job": 1}' in seen and seen.count(b"fail") >= 5)
         poison = QueueClient.from_connection_string(service.connection_string, f"{name}-poison")
-        assert _wait_until(lambda: len(poison.peek_messages(max_messages=5)) == 1)
+        assert eventually(lambda: len(poison.peek_messages(max_messages=5)) == 1)
         time.sleep(0.5)
         assert seen.count(b"fail") == 5
         assert sender.peek_messages(max_messages=5) == []
@@ -164,11 +156,11 @@ def test_queue_listener_waits_for_storage_that_starts_after_the_host(service, mo
         emulator.start()
         sender = QueueClient.from_connection_string(emulator.connection_string, "late-storage",
                                                     message_encode_policy=TextBase64EncodePolicy())
-        assert _wait_until(lambda: "late-storage" in [queue.name for queue in
+        assert eventually(lambda: "late-storage" in [queue.name for queue in
                                                       QueueServiceClient.from_connection_string(
                                                           emulator.connection_string).list_queues()])
         sender.send_message("after the host")
-        assert _wait_until(lambda: seen == [b"after the host"])
+        assert eventually(lambda: seen == [b"after the host"])
     finally:
         host.stop()
         emulator.stop()
@@ -218,7 +210,7 @@ def test_requests_beyond_max_outstanding_are_refused_with_429(monkeypatch):
     try:
         with ThreadPoolExecutor(2) as clients:
             held_calls = [clients.submit(requests.get, f"{host.url}/held", timeout=10) for _ in range(2)]
-            assert _wait_until(lambda: len(running) == 2)
+            assert eventually(lambda: len(running) == 2)
             refused = requests.get(f"{host.url}/held", timeout=10)
             release.set()
             assert [call.result().text for call in held_calls] == ["done", "done"]
