@@ -7,7 +7,14 @@ import { el, field, photoBody, photoPicker, runTask, select, showInfo, statusLin
 const API = "/face/v1.2";
 const DETECTION_MODELS = ["detection_01", "detection_02", "detection_03"];
 const RECOGNITION_MODELS = ["recognition_01", "recognition_02", "recognition_03", "recognition_04"];
-const ATTRIBUTES = ["headPose", "glasses", "occlusion", "accessories", "blur", "exposure", "noise", "mask", "qualityForRecognition"];
+// The attributes this service computes, per detection model (the others answer BadArgument);
+// qualityForRecognition needs recognition_03 or recognition_04.
+const ATTRIBUTES = {
+  detection_01: ["headPose", "blur", "exposure", "noise", "qualityForRecognition"],
+  detection_02: [],
+  detection_03: ["headPose", "blur", "qualityForRecognition"],
+};
+const QUALITY_MODELS = ["recognition_03", "recognition_04"];
 export const BOX_COLOUR = "#ffd400";
 export const LANDMARK_COLOUR = "#00ff00";
 const MAX_WIDTH = 640;
@@ -90,7 +97,15 @@ function detectPanel() {
   const recognition = select(RECOGNITION_MODELS, "recognition_04");
   const landmarks = el("input", { type: "checkbox", checked: true });
   const ttl = el("input", { type: "number", min: "60", max: "86400", value: "600" });
-  const boxes = ATTRIBUTES.map((name) => el("input", { type: "checkbox", value: name, checked: ["headPose", "blur", "exposure", "noise", "qualityForRecognition"].includes(name) }));
+  const boxes = ATTRIBUTES.detection_01.map((name) => el("input", { type: "checkbox", value: name, checked: true }));
+  const offered = () => boxes.forEach((box) => {
+    box.disabled = !ATTRIBUTES[detection.value].includes(box.value)
+      || (box.value === "qualityForRecognition" && !QUALITY_MODELS.includes(recognition.value));
+  });
+  landmarks.disabled = detection.value === "detection_02";
+  detection.addEventListener("change", () => { offered(); landmarks.disabled = detection.value === "detection_02"; });
+  recognition.addEventListener("change", offered);
+  offered();
   let photo = null;
   const run = el("button", { type: "button", id: "detect-run", text: "Detect faces", disabled: true });
   const picker = photoPicker("Photo to detect", ([picked]) => {
@@ -103,8 +118,8 @@ function detectPanel() {
     countdowns = [];
     showInfo(status, "Detecting…");
     const options = { detectionModel: detection.value, recognitionModel: recognition.value,
-      landmarks: landmarks.checked && detection.value !== "detection_02",
-      attributes: detection.value === "detection_02" ? [] : boxes.filter((box) => box.checked).map((box) => box.value),
+      landmarks: landmarks.checked && !landmarks.disabled,
+      attributes: boxes.filter((box) => box.checked && !box.disabled).map((box) => box.value),
       ttl: Number(ttl.value) || 600 };
     const found = await request("POST", detectQuery(options), { ...photoBody(photo), signal });
     const expires = Date.now() + options.ttl * 1000;
