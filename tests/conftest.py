@@ -183,11 +183,15 @@ def privacy_probe() -> PrivacyProbe:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "privacy_scan: runs after every other test (scans stored data)")
+    config.addinivalue_line("markers", "after_area: runs after the other tests of its folder (checks what they stored)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Privacy scans go last so they see everything the rest of the suite stored."""
-    items.sort(key=lambda item: item.get_closest_marker("privacy_scan") is not None)
+    """Privacy scans go last so they see everything the rest of the suite stored; an
+    ``after_area`` test goes after the rest of its folder."""
+    folders = {folder: index for index, folder in enumerate(dict.fromkeys(item.path.parent for item in items))}
+    items.sort(key=lambda item: (item.get_closest_marker("privacy_scan") is not None, folders[item.path.parent],
+                                 item.get_closest_marker("after_area") is not None))
 
 
 class ImageServer:

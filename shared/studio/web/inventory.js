@@ -91,7 +91,7 @@ function report(inventory) {
     el("p", { class: "headline", id: "inventory-total", text: `${inventory.templates} biometric templates held (as of ${when(inventory.generatedDateTime)}). No image is stored except a liveness session image its creator asked for.` }),
     el("h3", { text: "When held data goes away" }), timeline(inventory),
     inventory.sources.map((source) => el("section", { "aria-labelledby": `source-${source.name}`, "data-source": source.name },
-      el("h3", { id: `source-${source.name}`, text: `${source.title}: ${source.templates ?? "-"} templates` }),
+      el("h3", { id: `source-${source.name}`, text: source.templates === undefined ? source.title : `${source.title}: ${source.templates} templates` }),
       ...(RENDER[source.name] || generic)(source))));
 }
 
