@@ -12,11 +12,12 @@ from shared import clock
 from shared.storage.faceids import EXPIRES_AT, TABLE
 from shared.storage.tables import Table
 from shared.storage.templates import RECOGNITION_MODEL
+from shared.inventory.source import NothingPerPerson
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # every row's expiry is after this: a whole-table filter
 
 
-class FaceIdSource:
+class FaceIdSource(NothingPerPerson):
     name = "faceIds"
     title = "Detected faceIds"
 
@@ -35,12 +36,6 @@ class FaceIdSource:
         return {"templates": live, "live": live, "expiredAwaitingSweep": expired, "byRecognitionModel": by_model,
                 "nextExpiry": clock.timestamp(min(expiries)) if expiries else None,
                 "lastExpiry": clock.timestamp(max(expiries)) if expiries else None}
-
-    def holdings(self, person_id: str) -> list[dict]:
-        return []
-
-    def erase(self, person_id: str) -> list[dict]:
-        return []
 
 
 SOURCE = FaceIdSource()

@@ -14,11 +14,12 @@ from shared.liveness.kinds import KINDS
 from shared.liveness.records import EXPIRES_AT, SESSION_ROW
 from shared.liveness.store import TABLE
 from shared.storage.tables import Table
+from shared.inventory.source import NothingPerPerson
 
 _COLUMNS = ["PartitionKey", "Kind", "Mode", "CreatedAt", EXPIRES_AT, "Admitted", "VerifyImageHash"]
 
 
-class LivenessSource:
+class LivenessSource(NothingPerPerson):
     name = "livenessSessions"
     title = "Liveness sessions"
 
@@ -38,12 +39,6 @@ class LivenessSource:
                 "sessionImages": sum(per_session.values()),
                 "nextExpiry": min(deletions) if deletions else None, "lastExpiry": max(deletions) if deletions else None,
                 "sessions": sessions}
-
-    def holdings(self, person_id: str) -> list[dict]:
-        return []
-
-    def erase(self, person_id: str) -> list[dict]:
-        return []
 
 
 SOURCE = LivenessSource()

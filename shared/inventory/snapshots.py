@@ -8,6 +8,7 @@ from __future__ import annotations
 from shared.directory.artifacts import PREFIX as DIRECTORY_PREFIX
 from shared.galleries import snapshots
 from shared.galleries.kinds import KINDS
+from shared.inventory.source import NothingPerPerson
 
 
 def _owner(name: str) -> str:
@@ -19,7 +20,7 @@ def _owner(name: str) -> str:
     return f"{kind.label}/{parts[1]}" if kind is not None and len(parts) > 1 else parts[0]
 
 
-class SnapshotSource:
+class SnapshotSource(NothingPerPerson):
     name = "snapshots"
     title = "Index snapshots (encrypted blobs)"
 
@@ -32,12 +33,6 @@ class SnapshotSource:
         listed = sorted(owners.values(), key=lambda entry: entry["owner"])
         return {"blobs": sum(entry["blobs"] for entry in listed), "bytes": sum(entry["bytes"] for entry in listed),
                 "owners": listed}
-
-    def holdings(self, person_id: str) -> list[dict]:
-        return []
-
-    def erase(self, person_id: str) -> list[dict]:
-        return []
 
 
 SOURCE = SnapshotSource()

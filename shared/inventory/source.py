@@ -30,3 +30,14 @@ class Source(Protocol):
     def holdings(self, person_id: str) -> list[dict]: ...
 
     def erase(self, person_id: str) -> list[dict]: ...
+
+
+class NothingPerPerson:
+    """For a store whose data is linked to no personId (faceIds, liveness sessions, snapshot
+    blobs, whose copies leave with the rows they index)."""
+
+    def holdings(self, person_id: str) -> list[dict]:
+        return []
+
+    def erase(self, person_id: str) -> list[dict]:
+        return []
