@@ -142,6 +142,22 @@ def test_enrol_train_and_identify_the_held_out_photo(page, state):
     shot(page, "identify")
 
 
+def test_directory_enrol_and_identify_without_training(page):
+    page.get_by_label("Kind", exact=True).select_option("directory")
+    tools = page.locator("#directory-tools")
+    person = "deepface_person02"
+    tools.locator("fieldset.enrol").get_by_label("Name", exact=True).fill(person)
+    tools.get_by_label("Photos of the person", exact=True).set_input_files([str(p) for p in photos(person)[:3]])
+    enrolled = int(page.evaluate("document.body.dataset.enrolled"))
+    tools.get_by_role("button", name="Enrol person").click()
+    page.wait_for_selector(f"body[data-enrolled='{enrolled + 1}']")
+    tools.get_by_label("Photo to search with", exact=True).set_input_files(str(photos(person)[-1]))
+    tools.get_by_role("button", name="Identify").click()
+    candidates = json.loads(page.wait_for_selector("#search-results[data-candidates]").get_attribute("data-candidates"))
+    assert candidates and candidates[0]["name"] == person, candidates
+    shot(page, "directory")
+
+
 def test_liveness_session_to_its_result(page, browser, requested):
     page.get_by_role("tab", name="Liveness").click()
     page.get_by_label("Mode", exact=True).select_option("Passive")

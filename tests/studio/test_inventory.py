@@ -110,3 +110,15 @@ def test_inventory_is_admin_only_with_azure_envelopes(recognizer, admin, service
         assert admin.__class__(service.url, None).call(method, path).status_code == 401
     bad = admin.call("GET", "/inventory/persons/not-a-uuid")
     assert bad.status_code == 404 and bad.json()["error"]["code"] == "PersonNotFound"
+
+
+def test_qr_codes_are_svg_made_here(recognizer, service):
+    link = f"{service.url}/liveness#authToken={'t' * 600}&kind=detectLiveness"
+    answer = recognizer.call("POST", "/studio/qr", json={"text": link})
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/svg+xml"
+    assert answer.content.startswith(b"<svg") and b"<path" in answer.content
+    for bad in ({}, {"text": ""}, {"text": 5}, {"text": "x" * 2049}, {"text": "漢😀" * 1000}):
+        refused = recognizer.call("POST", "/studio/qr", json=bad)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "BadArgument", bad
+    assert recognizer.call("GET", "/studio/me").json() == {"role": "recognizer"}
+    assert recognizer.__class__(service.url, None).call("POST", "/studio/qr", json={"text": "x"}).status_code == 401

@@ -25,7 +25,7 @@ const containerPath = (kind, id) => `${GA}/${kind}/${encodeURIComponent(id)}`;
 
 // ---------------------------------------------------------------- listing and creating
 
-function listPanel(open) {
+function listPanel(open, close) {
   const status = statusLine();
   const kind = select(Object.keys(KINDS), "persongroups");
   kind.id = "gallery-kind";
@@ -67,12 +67,17 @@ function listPanel(open) {
     });
   }
 
+  // The directory has no container to open: its enrolment and identify sit under its list.
+  const directoryTools = el("div", { id: "directory-tools" });
+  const showDirectoryTools = () => directoryTools.replaceChildren(...(kind.value === "directory"
+    ? [adminOnly(enrolForm("directory", null, "recognition_04", status, () => runTask(refresh, status, load)), role),
+      searchPanel("directory", null, "recognition_04")] : []));
   refresh.addEventListener("click", () => runTask(refresh, status, load));
-  kind.addEventListener("change", () => runTask(refresh, status, load));
+  kind.addEventListener("change", () => { close(); showDirectoryTools(); runTask(refresh, status, load); });
   const panel = el("section", { "aria-labelledby": "gallery-list-title" },
     el("h2", { id: "gallery-list-title", text: "Galleries" }),
     el("div", { class: "row" }, field("Kind", kind), refresh), createForm(kind, status, () => runTask(refresh, status, load)),
-    status, list);
+    status, list, directoryTools);
   panel.load = () => runTask(refresh, status, load);
   return panel;
 }
@@ -315,7 +320,7 @@ export function build(panel, callerRole) {
   const list = listPanel((kind, id, row) => {
     detail.replaceChildren(containerPanel(kind, id, row));
     detail.querySelector("h3").focus();
-  });
+  }, () => detail.replaceChildren());
   panel.append(list, detail);
   list.load();
 }
