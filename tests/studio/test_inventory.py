@@ -49,7 +49,9 @@ def enrolled(admin):
 
 
 def test_inventory_matches_a_full_scan_of_the_stores(admin, enrolled):
-    inventory = admin.ok("GET", "/inventory").json()
+    answer = admin.ok("GET", "/inventory")
+    assert answer.headers["Cache-Control"] == "no-store"
+    inventory = answer.json()
     assert_inventory_matches(inventory)
     sources = _sources(inventory)
     containers = {(c["kind"], c["containerId"]): c for c in sources["galleries"]["containers"]}
@@ -122,3 +124,46 @@ def test_qr_codes_are_svg_made_here(recognizer, service):
         assert refused.status_code == 400 and refused.json()["error"]["code"] == "BadArgument", bad
     assert recognizer.call("GET", "/studio/me").json() == {"role": "recognizer"}
     assert recognizer.__class__(service.url, None).call("POST", "/studio/qr", json={"text": "x"}).status_code == 401
+
+
+class _TableSource:
+    """A store added later (as abuse-monitoring templates or a PostgreSQL engine's vectors will
+    be): rows of its own table, one per template, keyed by personId."""
+
+    name, title = "laterStore", "A store added later"
+
+    def __init__(self, table):
+        self.table = table
+
+    def summary(self) -> dict:
+        rows = list(self.table.query("PartitionKey ge @low", {"low": ""}))
+        return {"templates": len(rows), "lastExpiry": max((row["ExpiresAt"] for row in rows), default=None)}
+
+    def holdings(self, person_id: str) -> list[dict]:
+        return [{"source": self.name, "kind": "Later", "personId": person_id, "templates": len(self._rows(person_id))}
+                for _ in self._rows(person_id)[:1]]
+
+    def erase(self, person_id: str) -> list[dict]:
+        held = self.holdings(person_id)
+        self.table.delete_rows(person_id, [row["RowKey"] for row in self._rows(person_id)])
+        return held
+
+    def _rows(self, person_id: str) -> list[dict]:
+        return list(self.table.partition(person_id))
+
+
+def test_a_store_added_later_is_one_more_source(admin, monkeypatch):
+    from shared.inventory import registry
+    from shared.storage.tables import Table
+
+    table, person_id = Table("latertemplates"), str(uuid.uuid4())
+    for index in range(2):
+        table.insert({"PartitionKey": person_id, "RowKey": str(index), "ExpiresAt": "2030-01-01T00:00:00.000Z"})
+    monkeypatch.setattr(registry, "_SOURCES", registry.sources())
+    registry.register(_TableSource(table))
+    inventory = admin.ok("GET", "/inventory").json()
+    assert _sources(inventory)["laterStore"]["templates"] == 2
+    assert [h["source"] for h in admin.ok("GET", f"/inventory/persons/{person_id}").json()["holdings"]] == ["laterStore"]
+    erased = admin.ok("DELETE", f"/inventory/persons/{person_id}").json()
+    assert erased["erased"][0]["templates"] == 2 and erased["remaining"] == []
+    assert _sources(admin.ok("GET", "/inventory").json())["laterStore"]["templates"] == 0
