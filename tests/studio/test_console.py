@@ -176,6 +176,20 @@ def test_liveness_session_to_its_result(page, browser, requested):
     shot(page, "liveness")
 
 
+def test_liveness_with_verify_session_is_created_from_a_form(page, service):
+    page.locator("#liveness-kind").select_option("detectLivenessWithVerify")
+    page.get_by_label("Verify image (with verify only)", exact=True).set_input_files(str(photos("obama")[0]))
+    page.get_by_role("button", name="Create session").click()
+    link = page.wait_for_selector("#liveness-open[href*='kind=detectLivenessWithVerify']").get_attribute("href")
+    session_id = page.locator("#liveness-handoff code").first.inner_text()
+    read = requests.get(f"{service.url}/face/v1.2/detectLivenessWithVerify-sessions/{session_id}",
+                        headers={"Ocp-Apim-Subscription-Key": service.admin_key}, timeout=60).json()
+    assert read["results"]["verifyReferences"][0]["qualityForRecognition"] in ("high", "medium")
+    assert "authToken=" in link
+    page.get_by_role("button", name="Cancel").click()  # stop waiting for a device
+    page.wait_for_selector("#liveness-create:not([disabled])")
+
+
 def test_inventory_before_and_after_an_erase(page, service, state):
     page.get_by_role("tab", name="Data inventory").click()
     page.wait_for_selector("#inventory-report")
@@ -220,6 +234,21 @@ def test_recognizer_meets_no_write_control_and_no_inventory(browser, service, st
         refused = page.evaluate("""async () => (await fetch('/inventory', {headers: {'Ocp-Apim-Subscription-Key':
                                    sessionStorage.getItem('faceStudioKey')}})).status""")
         assert refused == 403
+    finally:
+        page.close()
+
+
+def test_easyauth_signs_in_without_a_key(browser, service, monkeypatch):
+    import base64
+
+    monkeypatch.setenv("FACE_TRUST_EASYAUTH", "true")  # the app runs in this process and reads it per request
+    principal = {"auth_typ": "aad", "claims": [{"typ": "roles", "val": "Face.Admin"}]}
+    page = browser.new_page()
+    try:
+        page.set_extra_http_headers({"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(principal).encode()).decode()})
+        page.goto(f"{service.url}/studio")
+        page.wait_for_selector("body[data-state=signed-in][data-role=admin]")
+        assert page.evaluate("sessionStorage.getItem('faceStudioKey')") is None
     finally:
         page.close()
 
