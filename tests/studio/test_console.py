@@ -212,6 +212,20 @@ def test_inventory_before_and_after_an_erase(page, service, state):
     shot(page, "inventory-after")
 
 
+def test_every_control_is_labelled_and_reachable_by_keyboard(page):
+    """After the screens above were built: every input and select has a label, every button a
+    name, and the tabs move with the arrow keys."""
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select, button')]
+        .filter((node) => !(node.labels && node.labels.length) && !node.getAttribute('aria-label')
+                          && !(node.tagName === 'BUTTON' && node.textContent.trim()))
+        .map((node) => node.outerHTML)""")
+    assert unlabelled == []
+    page.get_by_role("tab", name="Detect").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "tab-galleries"
+    assert page.get_by_role("tab", name="Galleries").get_attribute("aria-selected") == "true"
+
+
 def test_recognizer_meets_no_write_control_and_no_inventory(browser, service, state):
     page = browser.new_page()
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
