@@ -8,14 +8,12 @@ container, in parallel) and erase through ``shared.galleries.persons.delete``.
 """
 from __future__ import annotations
 
+from shared.errors import NotFound
 from shared.galleries import persons, repository
 from shared.galleries.kinds import KINDS, ContainerKind
 from shared.galleries.records import Container
 from shared.inventory import scan
 from shared.storage.templates import RECOGNITION_MODEL
-
-PERSON_KINDS = [kind for kind in KINDS.values() if kind.has_persons]
-
 
 def _containers() -> list[Container]:
     found = scan.parallel([lambda kind=kind: repository.list_containers(kind, "", scan.ALL) for kind in KINDS.values()])
@@ -59,7 +57,10 @@ class GalleriesSource:
     def erase(self, person_id: str) -> list[dict]:
         erased = []
         for kind, container, person in _found(person_id):
-            persons.delete(kind, container.container_id, person_id)
+            try:
+                persons.delete(kind, container.container_id, person_id)
+            except NotFound:
+                continue  # a racing delete (of the person or its container) took it
             erased.append(_holding(kind, container, person, described=False))
         return erased
 
