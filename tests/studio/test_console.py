@@ -164,6 +164,8 @@ def test_liveness_session_to_its_result(page, browser, requested):
     page.get_by_role("button", name="Create session").click()
     link = page.wait_for_selector("#liveness-open").get_attribute("href")
     assert page.wait_for_selector("#liveness-qr").evaluate("image => image.complete && image.naturalWidth > 0")
+    code = cv2.imdecode(np.frombuffer(page.locator("#liveness-qr").screenshot(), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert cv2.QRCodeDetector().detectAndDecode(code)[0] == link  # a phone scanning it gets the capture page
     device = browser.new_page()
     try:
         device.goto(link)
