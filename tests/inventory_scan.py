@@ -34,7 +34,8 @@ def galleries() -> dict[tuple[str, str], dict]:
 def directory() -> dict:
     faces: Counter = Counter()
     for row in _all("dirfaces"):
-        faces[row["RowKey"].split("_", 1)[1]] += len(json.loads(row["FaceIds"]))
+        if not row["RowKey"].startswith("~"):  # the partition's counts row
+            faces[row["RowKey"].split("_", 1)[1]] += len(json.loads(row["FaceIds"]))
     return {"persons": len(_all("dirpersons")), "dynamicPersonGroups": len(_all("dirgroups")),
             "faces": {model: count for model, count in faces.items() if count}}
 

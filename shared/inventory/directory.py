@@ -2,18 +2,17 @@
 person groups, and journal entries not yet compacted into a snapshot).
 
 Persons and dynamic groups come from the directory's counts rows (``dircounts``), which the
-write path changes under an ETag match with every create and delete (shared.directory.counts).
-Faces per recognition model come from the face packs themselves: one projected query per
-partition (the packs' FaceIds column only, never a template), 256 partitions in parallel.
-A person is erased through ``shared.directory.persons.delete`` (journal removePerson first,
-then the rows, the packs of every model and the group memberships).
+write path changes under an ETag match with every create and delete (shared.directory.counts);
+faces per recognition model from the face-pack partitions' counts rows, which every pack write
+changes in the same transaction (shared.directory.facecounts): 256 point reads, whatever the
+directory's size. A person is erased through ``shared.directory.persons.delete`` (journal
+removePerson first, then the rows, the packs of every model and the group memberships).
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 
-from shared.directory import counts, groups, journal, packing, persons, repository
+from shared.directory import counts, facecounts, groups, journal, packing, persons, repository
 from shared.engine.types import RECOGNITION_MODELS
 from shared.errors import NotFound
 from shared.inventory import scan
@@ -27,36 +26,17 @@ def counter(name: str) -> int:
     return 0 if row is None else int(row["Value"])
 
 
-def _per_model(found: Iterable[dict]) -> dict[str, list[int]]:
-    """recognition model -> [persons with faces, faces] of one partition's packs."""
-    totals: dict[str, list[int]] = {}
-    for row in found:
-        model = row["RowKey"].split("_", 1)[1]
-        faces = len(json.loads(row.get("FaceIds") or "[]"))
-        if faces:
-            pair = totals.setdefault(model, [0, 0])
-            pair[0] += 1
-            pair[1] += faces
-    return totals
-
-
 class DirectorySource:
     name = "directory"
     title = "PersonDirectory"
 
     def summary(self) -> dict:
-        partitions = scan.each_partition(repository.faces(), PARTITIONS, ["RowKey", "FaceIds"], _per_model)
-        models: dict[str, dict] = {}
-        for totals in partitions.values():
-            for model, (people, faces) in totals.items():
-                entry = models.setdefault(model, {"personsWithFaces": 0, "faces": 0, "templates": 0})
-                entry["personsWithFaces"] += people
-                entry["faces"] += faces
-                entry["templates"] += faces
+        models = {model: {"faces": faces, "templates": faces}
+                  for model, faces in facecounts.of_partitions(repository.faces(), PARTITIONS).items() if faces}
         for model in RECOGNITION_MODELS:
             head = journal.read_head(model)
             if head.seq or model in models:
-                entry = models.setdefault(model, {"personsWithFaces": 0, "faces": 0, "templates": 0})
+                entry = models.setdefault(model, {"faces": 0, "templates": 0})
                 entry["journalEntriesNotCompacted"] = head.delta
         return {"templates": sum(entry["templates"] for entry in models.values()),
                 "persons": counter(persons.COUNTER), "dynamicPersonGroups": counter(groups.COUNTER),
