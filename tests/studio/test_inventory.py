@@ -167,3 +167,29 @@ def test_a_store_added_later_is_one_more_source(admin, monkeypatch):
     erased = admin.ok("DELETE", f"/inventory/persons/{person_id}").json()
     assert erased["erased"][0]["templates"] == 2 and erased["remaining"] == []
     assert _sources(admin.ok("GET", "/inventory").json())["laterStore"]["templates"] == 0
+
+
+def test_directory_counts_rows_start_from_the_packs_already_there(admin):
+    """A partition written before counts rows existed: the inventory counts its packs, and the
+    first pack write there creates the row from them, in the same transaction."""
+    import numpy as np
+
+    from shared.directory import facecounts, repository
+    from shared.directory.records import FacePack, PackedFace
+    from shared.engine.types import Template
+
+    table = repository.faces()
+    partition = next(f"{value:02x}" for value in range(256) if table.get(f"{value:02x}", facecounts.COUNTS) is None)
+    old, new = (partition + str(uuid.uuid4())[2:] for _ in range(2))
+    face = lambda: PackedFace(str(uuid.uuid4()), None, Template(np.ones(128, np.float32), "sface", "1", "recognition_03"))  # noqa: E731
+    table.insert(repository.pack_to_row(FacePack(old, "recognition_03", [face(), face()])))  # as an old version wrote it
+    try:
+        assert_inventory_matches(admin.ok("GET", "/inventory").json())
+        repository.change_pack(new, "recognition_03", lambda pack: FacePack(new, "recognition_03", [face()]), create=True)
+        assert table.get(partition, facecounts.COUNTS)["recognition_03"] == 3
+        assert_inventory_matches(admin.ok("GET", "/inventory").json())
+    finally:
+        for person_id in (old, new):
+            repository.delete_packs(person_id)
+    assert table.get(partition, facecounts.COUNTS)["recognition_03"] == 0
+    assert_inventory_matches(admin.ok("GET", "/inventory").json())
