@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from shared.storage.rows import etag_of
 from shared.storage.tables import Table, replace_op
 
 COUNTS = "~counts"  # sorts after every pack key (hex digits of a personId)
+_scanners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="facecounts-scan")
 
 
 def model_of(pack_key: str) -> str:
@@ -57,10 +59,9 @@ def of_partitions(table: Table, partitions: list[str]) -> dict[str, int]:
     """Faces per model in all of ``partitions``: their counts rows (point reads in parallel),
     and a count of the packs of any partition written before counts rows existed."""
     rows = {row["PartitionKey"]: row for row in table.get_each((partition, COUNTS) for partition in partitions)}
+    missing = [partition for partition in partitions if partition not in rows]
     totals: dict[str, int] = {}
-    for partition in partitions:
-        row = rows.get(partition)
-        found = scan(table, partition) if row is None else _columns(row)
+    for found in [*map(_columns, rows.values()), *_scanners.map(lambda partition: scan(table, partition), missing)]:
         for model, faces in found.items():
             totals[model] = totals.get(model, 0) + faces
     return totals
