@@ -9,8 +9,17 @@ const GA = "/face/v1.2";
 const KINDS = { detectLiveness: "detectLiveness-sessions", detectLivenessWithVerify: "detectLivenessWithVerify-sessions" };
 const FINISHED = ["Succeeded", "Failed"];
 
+// A random UUID; crypto.randomUUID exists only in secure contexts (not plain http on a LAN).
+function randomUuid() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 async function createSession(kind, mode, sessionImage, verifyPhoto, signal) {
-  const fields = { livenessOperationMode: mode, deviceCorrelationId: crypto.randomUUID(), enableSessionImage: sessionImage };
+  const fields = { livenessOperationMode: mode, deviceCorrelationId: randomUuid(), enableSessionImage: sessionImage };
   if (kind === "detectLiveness") return request("POST", `${GA}/${KINDS[kind]}`, { json: fields, signal });
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, String(value));
