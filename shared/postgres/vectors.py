@@ -23,6 +23,7 @@ from psycopg import sql
 from shared.postgres import config, schema
 from shared.postgres.connection import transaction
 from shared.postgres.schema import OWNERS, REMOVALS, VECTORS
+from shared.storage import naming
 
 _MAX_FETCH = 4000  # faces one HNSW person search reads at most, widening 4x per round
 
@@ -39,7 +40,9 @@ class NewVector:
 
 
 def directory_container(model: str) -> str:
-    return f"dir:{model}"
+    """The PersonDirectory's faces of one recognition model (per FACE_STORAGE_PREFIX, like its
+    tables: deployments or test runs sharing a database stay apart)."""
+    return f"dir:{naming.prefix()}:{model}"
 
 
 def literal(vector: np.ndarray) -> str:

@@ -1,0 +1,103 @@
+"""LargePersonGroups and LargeFaceLists searched in PostgreSQL (FACE_SEARCH_ENGINE=postgres).
+
+The Table rows stay the record (sealed templates); PostgreSQL holds the searchable plaintext
+vectors, keyed by the container's incarnation. Azure's semantics stay: a face is written to
+PostgreSQL by its add request, tagged with the container's training generation at that time,
+and a search returns only faces of generations before the last successful training
+(``postgres:<generation>`` in the container's snapshot column), so a face added after the
+train call waits for the next one, and identify on a never-trained container answers
+``...NotTrained``. Training reconciles PostgreSQL with the Table rows (adds what an outage
+left out, removes what a failed add left behind) and publishes that generation. Removals
+(faces, persons, containers) delete the vectors in the same request, before the Table rows.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import numpy as np
+
+from shared.galleries.kinds import LARGE_FACE_LIST, LARGE_PERSON_GROUP, ContainerKind
+from shared.galleries.records import Container
+from shared.galleries.repository import person_not_found
+from shared.postgres import vectors
+from shared.postgres.config import postgres_search
+
+MARKER = "postgres:"
+
+
+def applies(kind: ContainerKind) -> bool:
+    """This kind is searched in PostgreSQL (PersonGroups and FaceLists stay embedded)."""
+    return kind in (LARGE_PERSON_GROUP, LARGE_FACE_LIST) and postgres_search()
+
+
+def owner(person_id: str, face_id: str) -> str:
+    """The distribution column: the person, or a face-list face itself."""
+    return person_id or face_id
+
+
+def add_face(container: Container, person_id: str, face_id: str, vector: np.ndarray) -> None:
+    """Written now, searchable after the next successful training; 404 when the person was removed."""
+    try:
+        vectors.add(container.incarnation, owner(person_id, face_id),
+                    [vectors.NewVector(face_id, person_id, vector)], generation=container.generation)
+    except vectors.OwnerRemoved:
+        raise person_not_found(person_id) from None
+
+
+def remove_faces(incarnation: str, person_id: str, face_ids: Collection[str]) -> None:
+    if person_id:
+        vectors.remove_faces(incarnation, person_id, face_ids)
+    else:
+        for face_id in face_ids:
+            vectors.remove_owner([incarnation], face_id)
+
+
+def remove_person(incarnation: str, person_id: str) -> None:
+    vectors.remove_owner([incarnation], person_id)
+
+
+def drop(incarnation: str) -> None:
+    vectors.drop_container(incarnation)
+
+
+def publish(container: Container, face_ids: Sequence[str], person_ids: Sequence[str | None],
+            matrix: np.ndarray) -> str:
+    """Make PostgreSQL hold exactly the live faces read for this training (rows an outage left
+    out are added, rows a failed add left are removed); returns the snapshot marker."""
+    present = vectors.faces_of(container.incarnation)
+    live = dict(zip(face_ids, (person or "" for person in person_ids)))
+    for face_id, face_owner in present.items():
+        if face_id not in live:
+            remove_faces(container.incarnation, "" if face_owner == face_id else face_owner, [face_id])
+    missing: dict[str, list[vectors.NewVector]] = {}
+    for row, face_id in enumerate(face_ids):
+        if face_id not in present:
+            person = live[face_id]
+            missing.setdefault(owner(person, face_id), []).append(vectors.NewVector(face_id, person, matrix[row]))
+    for face_owner, faces in missing.items():
+        try:
+            vectors.add(container.incarnation, face_owner, faces, generation=0)
+        except vectors.OwnerRemoved:
+            continue  # removed since the rows were read: it stays out
+    return f"{MARKER}{container.generation}"
+
+
+def trained_generation(container: Container) -> int:
+    """Faces of generations below this are searchable (a container trained before the engine
+    was switched, and rebuilt since, has its rows at generation 0)."""
+    if container.snapshot.startswith(MARKER):
+        return int(container.snapshot[len(MARKER):])
+    return max(container.generation, 1)
+
+
+def _scope(container: Container, vector: np.ndarray) -> vectors.Scope:
+    return vectors.Scope(container.incarnation, int(np.asarray(vector).size),
+                         generation_below=trained_generation(container))
+
+
+def nearest_persons(container: Container, queries: list[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
+    return vectors.nearest_persons(_scope(container, queries[0]), queries, k) if queries else []
+
+
+def nearest_faces(container: Container, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+    return vectors.nearest_faces(_scope(container, query), query, k)
