@@ -38,37 +38,39 @@ def owner(person_id: str, face_id: str) -> str:
 def add_face(container: Container, person_id: str, face_id: str, vector: np.ndarray) -> None:
     """Written now, searchable after the next successful training; 404 when the person was removed."""
     try:
-        vectors.add(container.incarnation, owner(person_id, face_id),
+        vectors.add(vectors.gallery_container(container.incarnation), owner(person_id, face_id),
                     [vectors.NewVector(face_id, person_id, vector)], generation=container.generation)
     except vectors.OwnerRemoved:
         raise person_not_found(person_id) from None
 
 
 def remove_faces(incarnation: str, person_id: str, face_ids: Collection[str]) -> None:
+    container = vectors.gallery_container(incarnation)
     if person_id:
-        vectors.remove_faces(incarnation, person_id, face_ids)
+        vectors.remove_faces(container, person_id, face_ids)
     else:
         for face_id in face_ids:
-            vectors.remove_owner([incarnation], face_id)
+            vectors.remove_owner([container], face_id)
 
 
 def remove_person(incarnation: str, person_id: str) -> None:
-    vectors.remove_owner([incarnation], person_id)
+    vectors.remove_owner([vectors.gallery_container(incarnation)], person_id)
 
 
 def drop(incarnation: str) -> None:
-    vectors.drop_container(incarnation)
+    vectors.drop_container(vectors.gallery_container(incarnation))
 
 
 def publish(container: Container, face_ids: Sequence[str], person_ids: Sequence[str | None],
             matrix: np.ndarray) -> str:
     """Make PostgreSQL hold exactly the live faces read for this training (rows an outage left
     out are added, rows a failed add left are removed); returns the snapshot marker."""
-    present = vectors.faces_of(container.incarnation)
+    name = vectors.gallery_container(container.incarnation)
+    present = vectors.faces_of(name)
     live = dict(zip(face_ids, (person or "" for person in person_ids)))
     for face_id, face_owner in present.items():
-        if face_id not in live:
-            remove_faces(container.incarnation, "" if face_owner == face_id else face_owner, [face_id])
+        if face_id not in live:  # not marked removed: an add still linking its face may add it again
+            vectors.forget_faces(name, face_owner, [face_id])
     missing: dict[str, list[vectors.NewVector]] = {}
     for row, face_id in enumerate(face_ids):
         if face_id not in present:
@@ -76,7 +78,7 @@ def publish(container: Container, face_ids: Sequence[str], person_ids: Sequence[
             missing.setdefault(owner(person, face_id), []).append(vectors.NewVector(face_id, person, matrix[row]))
     for face_owner, faces in missing.items():
         try:
-            vectors.add(container.incarnation, face_owner, faces, generation=0)
+            vectors.add(name, face_owner, faces, generation=0)
         except vectors.OwnerRemoved:
             continue  # removed since the rows were read: it stays out
     return f"{MARKER}{container.generation}"
@@ -91,7 +93,7 @@ def trained_generation(container: Container) -> int:
 
 
 def _scope(container: Container, vector: np.ndarray) -> vectors.Scope:
-    return vectors.Scope(container.incarnation, int(np.asarray(vector).size),
+    return vectors.Scope(vectors.gallery_container(container.incarnation), int(np.asarray(vector).size),
                          generation_below=trained_generation(container))
 
 

@@ -119,7 +119,7 @@ def unavailable(err: BaseException) -> ServiceUnavailable:
                               retry_after=RETRY_AFTER_SECONDS)
 
 
-_OUTAGES = (psycopg.OperationalError, psycopg.errors.AdminShutdown, psycopg.errors.CannotConnectNow,
+OUTAGES = (psycopg.OperationalError, psycopg.errors.AdminShutdown, psycopg.errors.CannotConnectNow,
             psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.QueryCanceled, PoolTimeout)
 
 
@@ -132,5 +132,5 @@ def transaction() -> Iterator[psycopg.Connection]:
         with db.pool.connection() as conn:
             with conn.transaction():
                 yield conn
-    except _OUTAGES as err:
+    except OUTAGES as err:
         raise unavailable(err) from err

@@ -25,6 +25,7 @@ from shared.postgres.connection import transaction
 from shared.postgres.schema import OWNERS, REMOVALS, VECTORS
 from shared.storage import naming
 
+DIRECTORY, GALLERY = "dir:", "gal:"
 _MAX_FETCH = 4000  # faces one HNSW person search reads at most, widening 4x per round
 
 
@@ -40,9 +41,21 @@ class NewVector:
 
 
 def directory_container(model: str) -> str:
-    """The PersonDirectory's faces of one recognition model (per FACE_STORAGE_PREFIX, like its
-    tables: deployments or test runs sharing a database stay apart)."""
-    return f"dir:{naming.prefix()}:{model}"
+    """The PersonDirectory's faces of one recognition model. Container names carry
+    FACE_STORAGE_PREFIX, as table names do: deployments (or test runs) sharing a database stay apart."""
+    return f"{DIRECTORY}{naming.prefix()}:{model}"
+
+
+def gallery_container(incarnation: str) -> str:
+    """A LargePersonGroup's or LargeFaceList's faces (the incarnation: a re-created id is another)."""
+    return f"{GALLERY}{naming.prefix()}:{incarnation}"
+
+
+def own_containers(names: Collection[str]) -> tuple[list[str], list[str]]:
+    """This storage prefix's directory and gallery containers among ``names``."""
+    prefix = naming.prefix()
+    return ([name for name in names if name.startswith(f"{DIRECTORY}{prefix}:")],
+            [name for name in names if name.startswith(f"{GALLERY}{prefix}:")])
 
 
 def literal(vector: np.ndarray) -> str:
@@ -93,6 +106,17 @@ def remove_faces(container: str, owner: str, face_ids: Collection[str]) -> None:
             cursor.executemany(sql.SQL("INSERT INTO {} (shard_key, container, face_id) VALUES (%s, %s, %s) "
                                        "ON CONFLICT DO NOTHING").format(sql.Identifier(REMOVALS)),
                                [(owner, container, face_id) for face_id in face_ids])
+        conn.execute(sql.SQL("DELETE FROM {} WHERE shard_key = %s AND container = %s AND face_id = ANY(%s)").format(
+            sql.Identifier(VECTORS)), (owner, container, list(face_ids)))
+
+
+def forget_faces(container: str, owner: str, face_ids: Collection[str]) -> None:
+    """Delete vectors whose record is missing without marking them removed: an add still
+    under way (vector written, record not yet linked) may bring them back."""
+    if not face_ids:
+        return
+    with transaction() as conn:
+        _lock_owner(conn, owner, container)
         conn.execute(sql.SQL("DELETE FROM {} WHERE shard_key = %s AND container = %s AND face_id = ANY(%s)").format(
             sql.Identifier(VECTORS)), (owner, container, list(face_ids)))
 

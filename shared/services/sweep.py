@@ -19,6 +19,7 @@ from shared.directory import maintenance as directory
 from shared.galleries import orphans, pending, training
 from shared.liveness import retention
 from shared.operations import store as operations
+from shared.services import postgres_sync
 from shared.storage.faceids import FaceIdStore
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("operations", operations.sweep_expired),
     ("abandonedTrainings", training.fail_abandoned),
     ("directory", directory.sweep),
+    # After the resumed deletes and undone adds above; the reconciliation reads both sides whole.
+    ("searchEngineReconciled", orphans.periodic("searchEngine", postgres_sync.sweep_reconcile)),
+    ("searchEngineVacuumed", postgres_sync.sweep_vacuum),
     ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
     ("livenessSessions", retention.sweep_sessions),
