@@ -39,11 +39,9 @@ def commit(model: str, entries: list[Entry]) -> None:
             vectors.remove_owner([container], entry.person_id)
     for person_id, face_ids in removed.items():
         vectors.remove_faces(container, person_id, face_ids)
-    for person_id, faces in added.items():
-        try:
-            vectors.add(container, person_id, faces)
-        except vectors.OwnerRemoved:
-            raise person_not_found(person_id) from None
+    refused = vectors.add_many(container, added)  # all persons' faces in one transaction
+    if refused:
+        raise person_not_found(min(refused))
 
 
 def commit_everywhere(entries: list[Entry]) -> None:

@@ -75,25 +75,42 @@ def _lock_owner(conn, owner: str, container: str, remove: bool = False):
 def add(container: str, owner: str, faces: Sequence[NewVector], generation: int = 0) -> None:
     """Make ``faces`` of one owner searchable (already present: unchanged); OwnerRemoved, with
     nothing written, when the owner was removed. Faces removed before are never written again."""
+    if add_many(container, {owner: list(faces)}, generation):
+        raise OwnerRemoved(owner)
+
+
+def add_many(container: str, faces: dict[str, list[NewVector]], generation: int = 0) -> set[str]:
+    """``add`` for many owners in one transaction (bulk enrolment, rebuilds); returns the owners
+    found removed, whose faces were not written."""
+    faces = {owner: items for owner, items in faces.items() if items}
     if not faces:
-        return
-    dims = {np.asarray(face.vector).size for face in faces}
+        return set()
+    dims = {np.asarray(face.vector).size for items in faces.values() for face in items}
     if len(dims) != 1:
-        raise ValueError(f"templates of several dimensions for one owner: {sorted(dims)}")
+        raise ValueError(f"templates of several dimensions in one container: {sorted(dims)}")
     dims = dims.pop()
+    owners = sorted(faces)  # locked in one order: concurrent batches never deadlock
+    rows = [(owner, face) for owner in owners for face in faces[owner]]
     with transaction() as conn:
         schema.ensure_dimension(conn, dims)
-        if _lock_owner(conn, owner, container) is not None:
-            raise OwnerRemoved(owner)
-        insert = sql.SQL(
-            "INSERT INTO {v} (shard_key, container, face_id, person_id, generation, dims, embedding) "
-            "SELECT %s, %s, %s, %s, %s, %s, %s::vector WHERE NOT EXISTS "
-            "(SELECT 1 FROM {r} WHERE shard_key = %s AND container = %s AND face_id = %s) "
-            "ON CONFLICT (shard_key, container, face_id) DO NOTHING").format(
-            v=sql.Identifier(VECTORS), r=sql.Identifier(REMOVALS))
-        with conn.cursor() as cursor:
-            cursor.executemany(insert, [(owner, container, face.face_id, face.person_id, generation, dims,
-                                         literal(face.vector), owner, container, face.face_id) for face in faces])
+        removed = {owner for owner, removed_at in conn.execute(sql.SQL(
+            "INSERT INTO {o} (shard_key, container) SELECT unnest(%s::text[]), %s ORDER BY 1 "
+            "ON CONFLICT (shard_key, container) DO UPDATE SET removed_at = {o}.removed_at "
+            "RETURNING shard_key, removed_at").format(o=sql.Identifier(OWNERS)), (owners, container))
+            if removed_at is not None}
+        rows = [(owner, face) for owner, face in rows if owner not in removed]
+        if rows:
+            conn.execute(sql.SQL(
+                "INSERT INTO {v} (shard_key, container, face_id, person_id, generation, dims, embedding) "
+                "SELECT new.owner, %s, new.face_id, new.person_id, %s, %s, new.embedding::vector "
+                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS new(owner, face_id, person_id, embedding) "
+                "WHERE NOT EXISTS (SELECT 1 FROM {r} WHERE {r}.shard_key = new.owner AND {r}.container = %s "
+                "AND {r}.face_id = new.face_id) "
+                "ON CONFLICT (shard_key, container, face_id) DO NOTHING").format(
+                v=sql.Identifier(VECTORS), r=sql.Identifier(REMOVALS)),
+                (container, generation, dims, [owner for owner, _ in rows], [face.face_id for _, face in rows],
+                 [face.person_id for _, face in rows], [literal(face.vector) for _, face in rows], container))
+    return removed
 
 
 def remove_faces(container: str, owner: str, face_ids: Collection[str]) -> None:
