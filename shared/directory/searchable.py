@@ -19,6 +19,7 @@ from shared.galleries.repository import person_not_found
 from shared.index.gallery import EmbedderInfo
 from shared.postgres import vectors
 from shared.postgres.config import postgres_search
+from shared.storage import naming
 
 
 def commit(model: str, entries: list[Entry]) -> None:
@@ -63,7 +64,7 @@ def nearest_persons(model: str, queries: list[np.ndarray], k: int, allow: Collec
         if state.embedder is not None and state.embedder != embedder:
             raise _other_embedder(model)
         return state.search_each(queries, k, allow)
-    recorded = journal.read_head(model).embedder
+    recorded = _recorded_embedder(model)
     if recorded and recorded != embedder.name:
         raise _other_embedder(model)
     if not queries:
@@ -71,6 +72,21 @@ def nearest_persons(model: str, queries: list[np.ndarray], k: int, allow: Collec
     scope = vectors.Scope(vectors.directory_container(model), int(np.asarray(queries[0]).size),
                           frozenset(allow) if allow is not None else None)
     return vectors.nearest_persons(scope, queries, k)
+
+
+_embedders: dict[tuple[str, str], str] = {}  # (storage prefix, model) -> embedder
+
+
+def _recorded_embedder(model: str) -> str:
+    """The embedder the model's first add recorded in the journal head ("" before): fixed once
+    recorded, so it is read from storage only until then."""
+    key = (naming.prefix(), model)
+    if key not in _embedders:
+        recorded = journal.read_head(model).embedder
+        if not recorded:
+            return ""
+        _embedders[key] = recorded
+    return _embedders[key]
 
 
 def _other_embedder(model: str):
