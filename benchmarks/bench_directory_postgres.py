@@ -218,6 +218,75 @@ def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples:
     return results
 
 
+def cutover(faces: int, queries: int, group_sizes: list[int]) -> None:
+    """The exact-vs-HNSW cut-over for restricted identify, on PostgreSQL alone: ``faces``
+    synthetic faces bulk-loaded (index built after the load), then for groups of each size the
+    exact scan of the members' faces and the HNSW walk with iterative scans, p50 and recall@1."""
+    from shared.postgres import connection, schema, vectors
+    from shared.postgres.local import LocalPostgres
+
+    server = LocalPostgres().start()
+    os.environ.update(FACE_SEARCH_ENGINE="postgres", FACE_POSTGRES_URL=server.url, FACE_STORAGE_PREFIX="cut")
+    try:
+        rng = np.random.default_rng(5)
+        persons = faces // FACES_PER_PERSON
+        data = synthetic_vectors(persons, FACES_PER_PERSON + 1, DIMS, rng)
+        container = vectors.directory_container(MODEL)
+        start = time.perf_counter()
+        with connection.transaction() as conn:  # tables first, the index after the load (as a rebuild would)
+            conn.execute(f"DROP INDEX IF EXISTS {schema.hnsw_index_name(DIMS)}")
+        schema.forget()
+        ids = [f"p{i:07d}" for i in range(persons)]
+        for first in range(0, persons, 2000):
+            batch = {ids[i]: [vectors.NewVector(f"{ids[i]}-{j}", ids[i], data[i, j]) for j in range(FACES_PER_PERSON)]
+                     for i in range(first, min(first + 2000, persons))}
+            _load_without_index(container, batch)
+        loaded = time.perf_counter() - start
+        start = time.perf_counter()
+        with connection.transaction() as conn:
+            conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            schema.ensure_dimension(conn, DIMS)
+        print(f"cut-over: {faces:,} faces loaded in {loaded:.0f} s, HNSW (m {schema.HNSW_M}, ef_construction "
+              f"{schema.HNSW_EF_CONSTRUCTION}) built in {time.perf_counter() - start:.0f} s", flush=True)
+        for size in group_sizes:
+            members = rng.choice(persons, size=min(size, persons), replace=False)
+            allow = frozenset(ids[i] for i in members)
+            scope = vectors.Scope(container, DIMS, allow)
+            faces_of_members = data[members, :-1].reshape(-1, DIMS)
+            owner = np.repeat(members, FACES_PER_PERSON)
+            timings = {}
+            for plan, limit in (("exact", 10**9), ("hnsw", 0)):
+                os.environ["FACE_POSTGRES_EXACT_PERSONS"] = str(limit)
+                latencies, hits = [], 0
+                for member in rng.choice(members, size=min(queries, len(members)), replace=False):
+                    query = data[member, -1]
+                    expected = ids[owner[((faces_of_members - query) ** 2).sum(1).argmin()]]
+                    begin = time.perf_counter()
+                    found = vectors.nearest_persons(scope, [query], 1)[0]
+                    latencies.append((time.perf_counter() - begin) * 1000)
+                    hits += bool(found) and found[0][0] == expected
+                timings[plan] = (percentile(latencies, 50), hits / len(latencies))
+            print(f"  group of {size:>6,} persons: exact p50 {timings['exact'][0]:7.2f} ms recall@1 "
+                  f"{timings['exact'][1]:.3f} | hnsw iterative p50 {timings['hnsw'][0]:7.2f} ms recall@1 "
+                  f"{timings['hnsw'][1]:.3f}", flush=True)
+        os.environ.pop("FACE_POSTGRES_EXACT_PERSONS", None)
+    finally:
+        connection.reset()
+        server.remove()
+
+
+def _load_without_index(container: str, batch: dict) -> None:
+    """``add_many`` without creating the HNSW index (the cut-over run builds it after the load)."""
+    from shared.postgres import schema, vectors
+
+    real = schema.ensure_dimension
+    schema.ensure_dimension = lambda conn, dims: None
+    try:
+        vectors.add_many(container, batch)
+    finally:
+        schema.ensure_dimension = real
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 500_000, 1_000_000])
@@ -226,7 +295,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2_000, help="persons per enrol call")
     parser.add_argument("--delay-samples", type=int, default=10)
     parser.add_argument("--smoke", action="store_true", help="2,000 faces and a few queries: seconds")
+    parser.add_argument("--cutover", type=int, default=0, metavar="FACES",
+                        help="only measure the exact/HNSW cut-over of restricted identify at this many faces")
+    parser.add_argument("--group-sizes", type=int, nargs="+", default=[500, 1000, 2000, 4000, 8000, 16000])
     args = parser.parse_args()
+    if args.cutover:
+        cutover(args.cutover, args.queries, args.group_sizes)
+        return
     if args.smoke:
         args.sizes, args.queries, args.batch, args.delay_samples = [2_000], 20, 200, 3
     results = {engine: run_engine(engine, args.sizes, args.queries, args.batch, args.delay_samples)

@@ -65,6 +65,20 @@ def create(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
         conn.execute(_TABLES)
+        if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone():
+            _distribute(conn)
+
+
+def _distribute(conn: psycopg.Connection) -> None:
+    """On an elastic cluster (Citus): shard every table by ``shard_key``, co-located, so a
+    person's rows of all three tables live on one node (done once; later starts find it done)."""
+    distributed = {row[0] for row in conn.execute(
+        "SELECT logicalrelid::regclass::text FROM pg_dist_partition WHERE logicalrelid = ANY(%s::regclass[])",
+        ([VECTORS, OWNERS, REMOVALS],))}
+    for table in (VECTORS, OWNERS, REMOVALS):
+        if table not in distributed:
+            conn.execute("SELECT create_distributed_table(%s, 'shard_key', colocate_with => %s)",
+                         (table, "default" if table == VECTORS else VECTORS))
 
 
 def hnsw_index_name(dims: int) -> str:
