@@ -119,8 +119,10 @@ def unavailable(err: BaseException) -> ServiceUnavailable:
                               retry_after=RETRY_AFTER_SECONDS)
 
 
+# Unreachable, restarting, failing over, too slow; and transient conflicts worth a retry.
 OUTAGES = (psycopg.OperationalError, psycopg.errors.AdminShutdown, psycopg.errors.CannotConnectNow,
-            psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.QueryCanceled, PoolTimeout)
+           psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.QueryCanceled, psycopg.errors.DeadlockDetected,
+           psycopg.errors.SerializationFailure, PoolTimeout)
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from shared.directory import repository as directory
 from shared.engine.types import RECOGNITION_MODELS
-from shared.galleries import repository as galleries
+from shared.galleries import orphans, repository as galleries
 from shared.galleries.kinds import LARGE_FACE_LIST, LARGE_PERSON_GROUP
 from shared.postgres import maintenance, vectors
 from shared.postgres.config import postgres_search
@@ -159,9 +159,12 @@ def _restore(container: str, missing: dict[str, str], gallery) -> None:
             vectors.remove_faces(container, owner, [face_id])
 
 
+_reconcile_periodically = orphans.periodic("searchEngine", reconcile)
+
+
 def sweep_reconcile() -> int:
-    """The sweep's reconciliation (a full read of both sides: the sweep runs it periodically)."""
-    return reconcile() if postgres_search() else 0
+    """The sweep's reconciliation: it reads both sides whole, so at most once per interval."""
+    return _reconcile_periodically() if postgres_search() else 0
 
 
 def sweep_vacuum() -> int:
@@ -174,40 +177,32 @@ def sweep_vacuum() -> int:
     return forgotten
 
 
-def rebuild() -> int:
+def rebuild(batch: int = 500) -> int:
     """Repopulate PostgreSQL from the record (after a switch of engine, a restore, a new
     server): every directory face, every gallery face (trained faces at generation 0, so a
-    trained container answers at once). Returns how many faces it wrote."""
+    trained container answers at once), ``batch`` owners per transaction. Returns how many
+    faces it wrote (faces already there, or removed, are left as they are)."""
     written = 0
-    packs = _directory_faces()
-    for model, faces in packs.items():
-        by_person: dict[str, list[str]] = {}
-        for face_id, person_id in faces.items():
-            by_person.setdefault(person_id, []).append(face_id)
-        for person_id in by_person:
-            pack = directory.find_pack(person_id, model)
-            try:
-                vectors.add(vectors.directory_container(model), person_id,
-                            [vectors.NewVector(face.face_id, person_id, face.template.vector) for face in pack.faces])
-            except vectors.OwnerRemoved:
-                continue
-            written += len(pack.faces)
+    for model, faces in _directory_faces().items():
+        persons = sorted(set(faces.values()))
+        for start in range(0, len(persons), batch):
+            chunk = {person: [vectors.NewVector(face.face_id, person, face.template.vector)
+                              for face in directory.find_pack(person, model).faces]
+                     for person in persons[start:start + batch]}
+            refused = vectors.add_many(vectors.directory_container(model), chunk)
+            written += sum(len(items) for person, items in chunk.items() if person not in refused)
     for name, container in _gallery_containers().items():
         live = _gallery_faces(container)
         face_ids = list(live)
-        for start in range(0, len(face_ids), 500):
-            chunk = face_ids[start:start + 500]
+        for start in range(0, len(face_ids), batch):
+            chunk = face_ids[start:start + batch]
             by_owner: dict[str, list[vectors.NewVector]] = {}
             for face_id, template in zip(chunk, galleries.templates_of(container.incarnation, chunk)):
                 owner = live[face_id]
                 by_owner.setdefault(owner, []).append(
                     vectors.NewVector(face_id, "" if owner == face_id else owner, template.vector))
-            for owner, faces in by_owner.items():
-                try:
-                    vectors.add(name, owner, faces, generation=0)
-                except vectors.OwnerRemoved:
-                    continue
-                written += len(faces)
+            refused = vectors.add_many(name, by_owner, generation=0)
+            written += sum(len(items) for owner, items in by_owner.items() if owner not in refused)
     return written
 
 

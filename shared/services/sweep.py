@@ -36,7 +36,7 @@ SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("abandonedTrainings", training.fail_abandoned),
     ("directory", directory.sweep),
     # After the resumed deletes and undone adds above; the reconciliation reads both sides whole.
-    ("searchEngineReconciled", orphans.periodic("searchEngine", postgres_sync.sweep_reconcile)),
+    ("searchEngineReconciled", postgres_sync.sweep_reconcile),
     ("searchEngineVacuumed", postgres_sync.sweep_vacuum),
     ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),

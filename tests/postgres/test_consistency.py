@@ -246,3 +246,36 @@ def test_large_person_groups_keep_train_before_identify(pg, api, privacy_probe):
 
     assert vectors.own_containers(vectors.containers())[1] == []  # the group's vectors went with it
     _audit_clean()
+
+
+def test_rebuild_repopulates_postgres_from_the_table_record(pg, api, privacy_probe):
+    import psycopg
+
+    from shared.postgres import vectors
+    from shared.services import postgres_sync
+
+    name = all_people()[7]
+    images = [privacy_probe.saw_image(path.read_bytes()) for path in photos(name)]
+    person_id, _ = _enrol(api, name, photos(name)[:2])
+    group = "g-" + uuid.uuid4().hex[:10]
+    assert api("PUT", f"largefacelists/{group}", {"name": "rebuild", "recognitionModel": MODEL},
+               version="v1.2").status_code == 200
+    listed = api("POST", f"largefacelists/{group}/persistedfaces", data=images[0], version="v1.2").json()
+    assert api("POST", f"largefacelists/{group}/train", version="v1.2").status_code == 202
+    drain_training()
+    query = api.detect(images[-1], MODEL)
+
+    def similar() -> list[str]:
+        response = api("POST", "findsimilars", {"faceId": query, "largeFaceListId": group}, version="v1.2")
+        assert response.status_code == 200, response.text
+        return [item["persistedFaceId"] for item in response.json()]
+
+    assert _top(api, query, personIds=["*"])[0] == person_id and similar() == [listed["persistedFaceId"]]
+    with psycopg.connect(pg.url, autocommit=True) as conn:  # a new, empty server as far as this prefix goes
+        for table in ("face_vectors", "face_owners", "face_removals"):
+            conn.execute(f"DELETE FROM {table} WHERE container = ANY(%s)", (sum(vectors.own_containers(
+                [row[0] for row in conn.execute(f"SELECT DISTINCT container FROM {table}")]), []),))
+    assert _top(api, query, personIds=["*"]) == [] and similar() == []
+    assert postgres_sync.main(["rebuild"]) == 0
+    assert _top(api, query, personIds=["*"])[0] == person_id and similar() == [listed["persistedFaceId"]]
+    _audit_clean()
