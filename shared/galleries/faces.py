@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from shared.engine.engine import get_engine
 from shared.engine.types import DETECTION_MODELS, DetectOptions, Rectangle, Template
-from shared.errors import BadArgument, FaceApiError, InvalidImage, NotFound
+from shared.errors import BadArgument, FaceApiError, InvalidImage, NotFound, ServiceUnavailable
 from shared.galleries import postgres_index, quotas, repository, validation
 from shared.galleries.containers import count_member_out, member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
@@ -102,9 +102,9 @@ def add_to_list(kind: ContainerKind, container_id: str, face: FaceInput) -> str:
         repository.delete_faces(container.incarnation, [record.face_id])
         intents.resolve(table, intent)
         raise
-    except FaceApiError:
-        # The search engine is away (503): the row goes, and the intent stays for the sweep,
-        # which counts the face out again (its row is missing).
+    except ServiceUnavailable:
+        # The search engine is away: the row goes, and the intent stays for the sweep, which
+        # counts the face out again (its row is missing).
         repository.delete_faces(container.incarnation, [record.face_id])
         raise
     intents.resolve(table, intent)

@@ -1,6 +1,6 @@
 """Searchable templates in PostgreSQL: write, remove, search (the engine behind FACE_SEARCH_ENGINE=postgres).
 
-Callers name a *container* (``dir:<model>``, or a gallery's incarnation) and an *owner* (the
+Callers name a *container* (``directory_container``, ``gallery_container``) and an *owner* (the
 person, or for a face-list face the face itself): the owner is the distribution column and the
 row every write locks first, so a write and a removal of one owner never interleave.
 
@@ -26,7 +26,8 @@ from shared.postgres.schema import OWNERS, REMOVALS, VECTORS
 from shared.storage import naming
 
 DIRECTORY, GALLERY = "dir:", "gal:"
-_MAX_FETCH = 4000  # faces one HNSW person search reads at most, widening 4x per round
+_MAX_FETCH = 4000
+_ROWS_PER_STATEMENT = 500  # vectors per INSERT: each statement well inside the statement timeout  # faces one HNSW person search reads at most, widening 4x per round
 
 
 class OwnerRemoved(Exception):
@@ -99,17 +100,19 @@ def add_many(container: str, faces: dict[str, list[NewVector]], generation: int 
             "RETURNING shard_key, removed_at").format(o=sql.Identifier(OWNERS)), (owners, container))
             if removed_at is not None}
         rows = [(owner, face) for owner, face in rows if owner not in removed]
-        if rows:
-            conn.execute(sql.SQL(
-                "INSERT INTO {v} (shard_key, container, face_id, person_id, generation, dims, embedding) "
-                "SELECT new.owner, %s, new.face_id, new.person_id, %s, %s, new.embedding::vector "
-                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS new(owner, face_id, person_id, embedding) "
-                "WHERE NOT EXISTS (SELECT 1 FROM {r} WHERE {r}.shard_key = new.owner AND {r}.container = %s "
-                "AND {r}.face_id = new.face_id) "
-                "ON CONFLICT (shard_key, container, face_id) DO NOTHING").format(
-                v=sql.Identifier(VECTORS), r=sql.Identifier(REMOVALS)),
-                (container, generation, dims, [owner for owner, _ in rows], [face.face_id for _, face in rows],
-                 [face.person_id for _, face in rows], [literal(face.vector) for _, face in rows], container))
+        insert = sql.SQL(
+            "INSERT INTO {v} (shard_key, container, face_id, person_id, generation, dims, embedding) "
+            "SELECT new.owner, %s, new.face_id, new.person_id, %s, %s, new.embedding::vector "
+            "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS new(owner, face_id, person_id, embedding) "
+            "WHERE NOT EXISTS (SELECT 1 FROM {r} WHERE {r}.shard_key = new.owner AND {r}.container = %s "
+            "AND {r}.face_id = new.face_id) "
+            "ON CONFLICT (shard_key, container, face_id) DO NOTHING").format(
+            v=sql.Identifier(VECTORS), r=sql.Identifier(REMOVALS))
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):  # each HNSW insertion costs ~1-3 ms
+            chunk = rows[start:start + _ROWS_PER_STATEMENT]
+            conn.execute(insert, (container, generation, dims, [owner for owner, _ in chunk],
+                                  [face.face_id for _, face in chunk], [face.person_id for _, face in chunk],
+                                  [literal(face.vector) for _, face in chunk], container))
     return removed
 
 
