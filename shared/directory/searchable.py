@@ -17,7 +17,6 @@ from shared.directory.journal import ADD, REMOVE_FACE, REMOVE_PERSON, Entry
 from shared.engine.types import RECOGNITION_MODELS
 from shared.galleries.repository import person_not_found
 from shared.index.gallery import EmbedderInfo
-from shared.postgres import vectors
 from shared.postgres.config import postgres_search
 from shared.storage import naming
 
@@ -27,8 +26,9 @@ def commit(model: str, entries: list[Entry]) -> None:
     if not postgres_search():
         journal.append(model, entries)
         return
+    vectors = _vectors()
     container = vectors.directory_container(model)
-    added: dict[str, list[vectors.NewVector]] = {}
+    added: dict[str, list] = {}
     removed: dict[str, list[str]] = {}
     for entry in entries:
         if entry.kind == ADD:
@@ -50,6 +50,7 @@ def commit_everywhere(entries: list[Entry]) -> None:
     if not postgres_search():
         journal.append_everywhere(entries)
         return
+    vectors = _vectors()
     containers = [vectors.directory_container(model) for model in RECOGNITION_MODELS]
     for entry in entries:
         vectors.remove_owner(containers, entry.person_id)
@@ -69,6 +70,7 @@ def nearest_persons(model: str, queries: list[np.ndarray], k: int, allow: Collec
         raise _other_embedder(model)
     if not queries:
         return []
+    vectors = _vectors()
     scope = vectors.Scope(vectors.directory_container(model), int(np.asarray(queries[0]).size),
                           frozenset(allow) if allow is not None else None)
     return vectors.nearest_persons(scope, queries, k)
@@ -94,3 +96,11 @@ def _other_embedder(model: str):
 
     return BadArgument("The faces were made by a different recognition engine version than the "
                        f"directory's {model} faces.")
+
+
+def _vectors():
+    """shared.postgres.vectors, imported on first use: psycopg loads only where PostgreSQL is used
+    (about 0.2 s of an embedded instance's cold start otherwise)."""
+    from shared.postgres import vectors
+
+    return vectors

@@ -13,14 +13,17 @@ left out, removes what a failed add left behind) and publishes that generation. 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from shared.galleries.kinds import LARGE_FACE_LIST, LARGE_PERSON_GROUP, ContainerKind
 from shared.galleries.records import Container
 from shared.galleries.repository import person_not_found
-from shared.postgres import vectors
 from shared.postgres.config import postgres_search
+
+if TYPE_CHECKING:
+    from shared.postgres.vectors import Scope
 
 MARKER = "postgres:"
 
@@ -37,6 +40,7 @@ def owner(person_id: str, face_id: str) -> str:
 
 def add_face(container: Container, person_id: str, face_id: str, vector: np.ndarray) -> None:
     """Written now, searchable after the next successful training; 404 when the person was removed."""
+    vectors = _vectors()
     try:
         vectors.add(vectors.gallery_container(container.incarnation), owner(person_id, face_id),
                     [vectors.NewVector(face_id, person_id, vector)], generation=container.generation)
@@ -45,6 +49,7 @@ def add_face(container: Container, person_id: str, face_id: str, vector: np.ndar
 
 
 def remove_faces(incarnation: str, person_id: str, face_ids: Collection[str]) -> None:
+    vectors = _vectors()
     container = vectors.gallery_container(incarnation)
     if person_id:
         vectors.remove_faces(container, person_id, face_ids)
@@ -54,10 +59,12 @@ def remove_faces(incarnation: str, person_id: str, face_ids: Collection[str]) ->
 
 
 def remove_person(incarnation: str, person_id: str) -> None:
+    vectors = _vectors()
     vectors.remove_owner([vectors.gallery_container(incarnation)], person_id)
 
 
 def drop(incarnation: str) -> None:
+    vectors = _vectors()
     vectors.drop_container(vectors.gallery_container(incarnation))
 
 
@@ -65,6 +72,7 @@ def publish(container: Container, face_ids: Sequence[str], person_ids: Sequence[
             matrix: np.ndarray) -> str:
     """Make PostgreSQL hold exactly the live faces read for this training (rows an outage left
     out are added, rows a failed add left are removed); returns the snapshot marker."""
+    vectors = _vectors()
     name = vectors.gallery_container(container.incarnation)
     present = vectors.faces_of(name)
     live = dict(zip(face_ids, (person or "" for person in person_ids)))
@@ -92,14 +100,25 @@ def trained_generation(container: Container) -> int:
     return max(container.generation, 1)
 
 
-def _scope(container: Container, vector: np.ndarray) -> vectors.Scope:
+def _scope(container: Container, vector: np.ndarray) -> Scope:
+    vectors = _vectors()
     return vectors.Scope(vectors.gallery_container(container.incarnation), int(np.asarray(vector).size),
                          generation_below=trained_generation(container))
 
 
 def nearest_persons(container: Container, queries: list[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
+    vectors = _vectors()
     return vectors.nearest_persons(_scope(container, queries[0]), queries, k) if queries else []
 
 
 def nearest_faces(container: Container, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+    vectors = _vectors()
     return vectors.nearest_faces(_scope(container, query), query, k)
+
+
+def _vectors():
+    """shared.postgres.vectors, imported on first use: psycopg loads only where PostgreSQL is used
+    (about 0.2 s of an embedded instance's cold start otherwise)."""
+    from shared.postgres import vectors
+
+    return vectors
