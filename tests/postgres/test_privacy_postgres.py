@@ -85,7 +85,7 @@ def test_after_delete_and_sweep_no_vector_of_the_person_is_left(pg, api, privacy
     assert _files_holding(pg.data, raw) == []
 
 
-def test_a_large_dynamic_group_walks_the_index_and_agrees_with_the_exact_scan(pg, api, privacy_probe, monkeypatch):
+def test_large_groups_and_directories_walk_the_index_and_agree_with_the_exact_scan(pg, api, privacy_probe, monkeypatch):
     names = all_people()[7:10]
     person_ids = []
     for name in names:
@@ -106,8 +106,15 @@ def test_a_large_dynamic_group_walks_the_index_and_agrees_with_the_exact_scan(pg
         return [(c["personId"], c["confidence"]) for c in response.json()[0]["candidates"]]
 
     exact = identify()
+    whole = api("POST", "identify", {"faceIds": [query], "personIds": ["*"], "maxNumOfCandidatesReturned": 3})
     monkeypatch.setenv("FACE_POSTGRES_EXACT_PERSONS", "0")  # every group takes the HNSW path
+    monkeypatch.setenv("FACE_POSTGRES_EXACT_FACES", "0")  # and so does the whole directory
+    from shared.postgres import vectors
+
+    monkeypatch.setattr(vectors, "_sizes", {})
     walked = identify()
+    assert api("POST", "identify", {"faceIds": [query], "personIds": ["*"], "maxNumOfCandidatesReturned": 3}
+               ).json() == whole.json()
     assert [p for p, _ in walked] == [p for p, _ in exact] and exact[0][0] == person_ids[0]
     assert {p for p, _ in walked} <= set(person_ids[:2])
     assert np.allclose([c for _, c in walked], [c for _, c in exact], atol=1e-4)
