@@ -61,7 +61,12 @@ _indexed_lock = threading.Lock()
 _CREATE_LOCK = 7_130_017  # advisory lock id: one DDL at a time however many instances start
 
 
+_OBJECTS = [VECTORS, f"{VECTORS}_container", OWNERS, f"{OWNERS}_removed", REMOVALS, f"{REMOVALS}_removed"]
+
+
 def create(conn: psycopg.Connection) -> None:
+    if _exist(conn, _OBJECTS):
+        return  # the usual case: no DDL (CREATE INDEX IF NOT EXISTS would wait for every writer)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
         conn.execute(_TABLES)
@@ -97,6 +102,10 @@ def ensure_dimension(conn: psycopg.Connection, dims: int) -> None:
     with _indexed_lock:
         if dims in _indexed:
             return
+    if _exist(conn, [hnsw_index_name(dims)]):  # made by another process: no DDL, no table lock
+        with _indexed_lock:
+            _indexed.add(dims)
+        return
     statement = sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw ({} vector_l2_ops) "
                         "WITH (m = {}, ef_construction = {}) WHERE dims = {}").format(
         sql.Identifier(hnsw_index_name(dims)), sql.Identifier(VECTORS), dimension_expression(dims),
@@ -106,6 +115,11 @@ def ensure_dimension(conn: psycopg.Connection, dims: int) -> None:
         conn.execute(statement)
     with _indexed_lock:
         _indexed.add(dims)
+
+
+def _exist(conn: psycopg.Connection, names: list[str]) -> bool:
+    found = conn.execute("SELECT count(to_regclass(name)) FROM unnest(%s::text[]) AS name", (names,)).fetchone()[0]
+    return found == len(names)
 
 
 def forget() -> None:
