@@ -237,6 +237,7 @@ def cutover(faces: int, queries: int, group_sizes: list[int]) -> None:
             schema.ensure_dimension(conn, DIMS)
         print(f"cut-over: {faces:,} faces loaded in {loaded:.0f} s, HNSW (m {schema.HNSW_M}, ef_construction "
               f"{schema.HNSW_EF_CONSTRUCTION}) built in {time.perf_counter() - start:.0f} s", flush=True)
+        _whole_directory_sweep(container, data, ids, queries, rng)
         for size in group_sizes:
             members = rng.choice(persons, size=min(size, persons), replace=False)
             allow = frozenset(ids[i] for i in members)
@@ -262,6 +263,30 @@ def cutover(faces: int, queries: int, group_sizes: list[int]) -> None:
     finally:
         connection.reset()
         server.remove()
+
+
+def _whole_directory_sweep(container: str, data: np.ndarray, ids: list[str], queries: int,
+                           rng: np.random.Generator) -> None:
+    """Identify ``["*"]`` on the HNSW path at several ``ef_search``: p50 and recall@1 vs exact."""
+    from shared.postgres import vectors
+
+    chosen = rng.choice(len(ids), size=queries, replace=False)
+    probes = data[chosen, -1].astype(np.float32)
+    faces = data[:, :-1].reshape(-1, DIMS)
+    truth = [ids[i // FACES_PER_PERSON] for i in
+             ((faces * faces).sum(1)[None, :] - 2 * probes @ faces.T).argmin(1)]
+    scope = vectors.Scope(container, DIMS)
+    for ef in (100, 200, 400):
+        os.environ["FACE_POSTGRES_EF_SEARCH"] = str(ef)
+        latencies, hits = [], 0
+        for probe, expected in zip(probes, truth):
+            begin = time.perf_counter()
+            found = vectors.nearest_persons(scope, [probe], 1)[0]
+            latencies.append((time.perf_counter() - begin) * 1000)
+            hits += bool(found) and found[0][0] == expected
+        print(f"  [\"*\"] ef_search {ef}: p50 {percentile(latencies, 50):.2f} ms, recall@1 {hits / len(probes):.3f}",
+              flush=True)
+    os.environ.pop("FACE_POSTGRES_EF_SEARCH", None)
 
 
 def _load_without_index(container: str, batch: dict) -> None:

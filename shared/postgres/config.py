@@ -73,7 +73,7 @@ def timeout_seconds() -> float:
 
 
 def ef_search() -> int:
-    return env_int("FACE_POSTGRES_EF_SEARCH", 200)
+    return env_int("FACE_POSTGRES_EF_SEARCH", 400)
 
 
 def exact_faces() -> int:
