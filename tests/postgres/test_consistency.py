@@ -162,7 +162,8 @@ def test_a_restart_under_a_writing_client_keeps_every_2xx(pg, api, privacy_probe
         while len(results) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
         pg.stop()
-        time.sleep(2.5)  # away long enough for requests to meet the outage
+        while not any(code == 503 for code, _, _ in results) and time.monotonic() < deadline:
+            time.sleep(0.1)  # away until a write has met the outage
         pg.start()
         while sum(code == 202 for code, _, _ in results[-3:]) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
