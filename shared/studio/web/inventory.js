@@ -73,6 +73,9 @@ const RENDER = {
       { label: "Mode", value: (s) => s.mode }, { label: "Attempts", value: (s) => s.attempts },
       { label: "Created", value: (s) => when(s.createdDateTime) }, { label: "Deleted at", value: (s) => when(s.deletionDateTime) }],
     source.sessions, "Sessions, each deleted with all its data at the time shown")],
+  postgresVectors: (source) => (source.engine !== "postgres" ? [el("p", { text: "The embedded search engine is in use: PostgreSQL holds nothing." })] : [
+    table([{ label: "Container", value: (c) => c.container }, { label: "Vectors", value: (c) => c.vectors }],
+      source.containers, "Copies of templates searched in PostgreSQL")]),
   snapshots: (source) => [
     el("p", { text: `${source.blobs} encrypted blobs, ${(source.bytes / 1024).toFixed(1)} KiB in all.` }),
     table([{ label: "Owner", value: (o) => o.owner }, { label: "Blobs", value: (o) => o.blobs }, { label: "Bytes", value: (o) => o.bytes }],
