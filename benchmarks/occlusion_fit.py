@@ -6,8 +6,10 @@ Photos: lfw-dev people in the fitting half (people sorted by name, even position
 accuracy benchmark measures on the other half (attribute_accuracy.py), so no person is in
 both. Each image goes through the service's own detector, face mesh and
 occlusion.region_features; a region's model sees that region's measures, labelled covered
-or not. Newton's method with a small L2 penalty. Prints the MODELS constant to paste into
-shared/engine/occlusion.py, and the fitting-set accuracy per region.
+or not. Newton's method with a small L2 penalty; each model's threshold is its break-even
+point on the fitting set (where precision equals recall), since Azure's flags weigh a missed
+occlusion and a false one alike. Prints the MODELS constant to paste into
+shared/engine/occlusion.py, and the fitting-set figures per region.
 """
 from __future__ import annotations
 
@@ -71,9 +73,21 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return weights[:-1], float(weights[-1])
 
 
+def break_even(probabilities: np.ndarray, covered: np.ndarray) -> float:
+    """The threshold where precision and recall are closest (the higher one on a tie)."""
+    best, best_gap = 0.5, np.inf
+    for threshold in np.unique(probabilities):
+        flagged = probabilities >= threshold
+        precision = (flagged & covered).sum() / max(1, flagged.sum())
+        recall = (flagged & covered).sum() / max(1, covered.sum())
+        if abs(precision - recall) <= best_gap:
+            best, best_gap = float(threshold), abs(precision - recall)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=800)
+    parser.add_argument("--count", type=int, default=1000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="occlusion-fit-") as folder:
         measured = features_of(occlusion_set.make_set(lfw_half(fitting=True), args.count, FIT_SEED, Path(folder)))
@@ -83,9 +97,12 @@ def main() -> None:
         x = np.array([features[region] for _, features in measured])
         y = np.array([sample.labels[region] for sample, _ in measured], dtype=np.float64)
         weights, bias = fit_logistic(x, y)
-        accuracy = float(((1 / (1 + np.exp(-(x @ weights + bias))) >= occlusion.OCCLUDED_PROBABILITY) == y).mean())
-        print(f"  {region}: {int(y.sum())} covered of {len(y)}, fitting-set accuracy {accuracy:.3f}")
-        lines.append(f'    "{region}": Logistic(({", ".join(f"{w:.3f}" for w in weights)}), {bias:.3f}),')
+        probabilities = 1 / (1 + np.exp(-(x @ weights + bias)))
+        threshold = break_even(probabilities, y.astype(bool))
+        accuracy = float(((probabilities >= threshold) == y).mean())
+        print(f"  {region}: {int(y.sum())} covered of {len(y)}, threshold {threshold:.3f}, "
+              f"fitting-set accuracy {accuracy:.3f}")
+        lines.append(f'    "{region}": Logistic(({", ".join(f"{w:.3f}" for w in weights)}), {bias:.3f}, {threshold:.3f}),')
     print("MODELS: dict[str, Logistic] = {\n" + "\n".join(lines) + "\n}")
 
 
