@@ -5,7 +5,7 @@
 * mask: ../shared/data/attributes/mask (243 with, 250 without), detect with detection_03 and
   returnFaceAttributes=mask; right when faceMask is returned for a masked photo and noMask
   for the others (uncertain and otherMaskOrOcclusion count as wrong).
-* glasses: ../shared/data/attributes/glasses (20 with, 21 without), detection_01 and glasses;
+* glasses: ../shared/data/attributes/glasses (20 with, 20 without), detection_01 and glasses;
   right when noGlasses is returned exactly for the photos without.
   Both count only photos where the detector finds exactly one face, and print how many had
   none or several.
