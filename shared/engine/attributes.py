@@ -105,8 +105,24 @@ class FaceMeasures:
         return self._mesh if self._mesh is not None else FaceMeshLandmarker().mesh(self.image_bgr, self.face.points5)
 
     @cached_property
+    def head_pose(self) -> dict:
+        return head_pose(self.mesh)
+
+    @cached_property
     def gray(self) -> np.ndarray:
         return image_quality.face_gray(self.image_bgr, self.face.rectangle)
+
+    @cached_property
+    def blur(self) -> dict:
+        return image_quality.blur(self.gray)
+
+    @cached_property
+    def exposure(self) -> dict:
+        return image_quality.exposure(self.gray)
+
+    @cached_property
+    def noise(self) -> dict:
+        return image_quality.noise(self.gray)
 
     @cached_property
     def occlusion_features(self) -> dict[str, np.ndarray]:
@@ -206,29 +222,22 @@ def compute_attributes(
     """
     validate_attribute_names(names, detection_model, recognition_model)
     measures = FaceMeasures(image_bgr, face, mesh)
-    values: dict = {}
-
-    def value(name: str) -> object:
-        if name not in values:
-            values[name] = _ATTRIBUTES[name](measures, value)
-        return values[name]
-
-    return {name: value(name) for name in names}
+    return {name: _ATTRIBUTES[name](measures) for name in names}
 
 
-def _quality(measures: FaceMeasures, value) -> str:
+def _quality(measures: FaceMeasures) -> str:
     side = min(measures.face.rectangle.width, measures.face.rectangle.height)
-    return quality_for_recognition(side, value("blur"), value("exposure"), value("noise"), value("headPose"))
+    return quality_for_recognition(side, measures.blur, measures.exposure, measures.noise, measures.head_pose)
 
 
 _ATTRIBUTES = {
-    "headPose": lambda measures, value: head_pose(measures.mesh),
-    "blur": lambda measures, value: image_quality.blur(measures.gray),
-    "exposure": lambda measures, value: image_quality.exposure(measures.gray),
-    "noise": lambda measures, value: image_quality.noise(measures.gray),
+    "headPose": lambda measures: measures.head_pose,
+    "blur": lambda measures: measures.blur,
+    "exposure": lambda measures: measures.exposure,
+    "noise": lambda measures: measures.noise,
     "qualityForRecognition": _quality,
-    "glasses": lambda measures, value: glasses_type(measures),
-    "occlusion": lambda measures, value: occlusion_flags(measures),
-    "mask": lambda measures, value: mask_properties(measures),
-    "accessories": lambda measures, value: accessories(measures),
+    "glasses": glasses_type,
+    "occlusion": occlusion_flags,
+    "mask": mask_properties,
+    "accessories": accessories,
 }
