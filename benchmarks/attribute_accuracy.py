@@ -34,6 +34,7 @@ os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
 from benchmarks import occlusion_set  # noqa: E402
 from benchmarks.occlusion_fit import lfw_half  # noqa: E402
 from shared.engine.engine import Engine  # noqa: E402
+from shared.engine.imaging import decode_image  # noqa: E402
 from shared.engine.types import DetectOptions  # noqa: E402
 
 ATTRIBUTES_DIR = SHARED_DIR / "data" / "attributes"
@@ -152,7 +153,7 @@ def occlusion_synthetic(engine: Engine, count: int) -> dict[str, Counts]:
         for sample in samples:
             image = sample.path.read_bytes()
             faces = engine.detect(image, DetectOptions(attributes=("occlusion",)))
-            face = occlusion_set.centred_face(faces, _shape_of(sample.path))
+            face = occlusion_set.centred_face(faces, decode_image(image))
             if face is None:
                 missed += 1
                 continue
@@ -169,12 +170,6 @@ def occlusion_synthetic(engine: Engine, count: int) -> dict[str, Counts]:
     print("    recall per occluder: " + ", ".join(f"{name} {c.recall:.2f} ({c.tp + c.fn})"
                                                for name, c in sorted(by_occluder.items())))
     return counts
-
-
-def _shape_of(path: Path):
-    import cv2  # only for the image size the centred-face rule needs
-
-    return cv2.imread(str(path))
 
 
 def report(sample: int | None = None) -> None:
