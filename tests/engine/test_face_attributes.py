@@ -22,7 +22,7 @@ from shared.engine.modelstore import default_store
 from shared.engine.types import DetectOptions
 from tests.engine.conftest import REPO_ROOT
 
-SAMPLE = 8  # photos per labelled folder
+MASK_SAMPLE, GLASSES_SAMPLE, OCCLUSION_SAMPLE = 20, 8, 64  # photos per labelled folder; synthetic images
 
 
 @pytest.fixture(scope="module")
@@ -36,24 +36,26 @@ def attributes_dir(shared_dir: Path) -> Path:
 
 
 def test_mask_on_a_sample_of_the_labelled_photos(engine, shared_dir):
-    tally, mouth = attribute_accuracy.mask_accuracy(engine, SAMPLE)
-    # Full set: 0.98 on 399 faces. A face the detector misses is not counted (masked tight crops).
-    assert tally.faces >= 10
+    tally, mouth = attribute_accuracy.mask_accuracy(engine, MASK_SAMPLE)
+    # Full set: 0.98 on 399 faces, mouthOccluded on them precision 0.99, recall 0.97 (this
+    # sample: 0.97 on 34 faces; recall 13 of 14). A face the detector misses is not counted.
+    assert tally.faces >= 30
     assert tally.accuracy >= 0.9
-    assert mouth.recall >= 0.8 and mouth.precision >= 0.9
+    assert mouth.tp + mouth.fn >= 10 and mouth.recall >= 0.85 and mouth.precision >= 0.9
 
 
 def test_glasses_on_a_sample_of_the_labelled_photos(engine, shared_dir):
-    tally, _ = attribute_accuracy.glasses_accuracy(engine, SAMPLE)
+    tally, _ = attribute_accuracy.glasses_accuracy(engine, GLASSES_SAMPLE)
     assert tally.faces >= 14
     assert tally.accuracy >= 0.95  # full set: 1.0 on 38 faces
 
 
 def test_occlusion_on_a_small_synthetic_set(engine, shared_dir):
-    counts = attribute_accuracy.occlusion_synthetic(engine, 32)
-    # Full set (400 photos): every flag's precision and recall >= 0.91.
+    counts = attribute_accuracy.occlusion_synthetic(engine, OCCLUSION_SAMPLE)
+    # Full set (400 photos): every flag's precision and recall >= 0.91; on these 64 the lowest
+    # is 0.875 (eyeOccluded recall, 14 of 16).
     for flag in counts.values():
-        assert flag.tp + flag.fn >= 6
+        assert flag.tp + flag.fn >= 12
         assert flag.precision >= 0.8 and flag.recall >= 0.8
 
 
