@@ -2,7 +2,7 @@
 
 The detector was trained on whole photos at 260x260; here it sees one face at a time: a
 square crop centred on the face, FACE_CROP_SCALE times the face rectangle's longer side (the
-face then spans two thirds of the input, where the SSD's largest anchor sizes sit), resized
+face then spans three fifths of the input, where the SSD's largest anchor sizes sit), resized
 to INPUT_SIZE x INPUT_SIZE RGB in [0, 1]. The network is fully convolutional and its anchors
 are fractions of the input, so a smaller input only changes the grid sizes: at 144 px it
 costs a third of 260 px (docs/landmarks-and-attributes.md has the figures). Of its 5,972 anchor boxes, the ones that overlap the face's own box (IoU at
@@ -22,7 +22,7 @@ from shared.engine.roi import Roi
 from shared.engine.types import Rectangle
 
 INPUT_SIZE = 160
-FACE_CROP_SCALE = 1.5
+FACE_CROP_SCALE = 1.7
 MATCH_MIN_IOU = 0.3
 # Upstream's anchor layout (AIZOOTech/FaceMaskDetection, tflite_infer.py): per feature map,
 # two sizes at aspect ratio 1 and two more aspect ratios at the first size; SSD variances.
