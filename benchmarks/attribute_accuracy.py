@@ -116,6 +116,8 @@ class Counts:
 
 def mask_accuracy(engine: Engine, sample: int | None) -> tuple[Tally, Counts]:
     tally, mouth = Tally("mask"), Counts()
+    flagged = {(flag, masked): 0 for flag in ("foreheadOccluded", "eyeOccluded") for masked in (True, False)}
+    faces = {True: 0, False: 0}
     options = DetectOptions(detection_model="detection_03", attributes=("mask",))
     photos = labelled_photos("mask", sample)
     for path, masked in photos:
@@ -124,10 +126,17 @@ def mask_accuracy(engine: Engine, sample: int | None) -> tuple[Tally, Counts]:
         if found is not None:
             occluded = engine.detect(path.read_bytes(), DetectOptions(attributes=("occlusion",)))
             if len(occluded) == 1:
-                mouth.add(occluded[0].attributes["occlusion"]["mouthOccluded"], masked)
+                flags = occluded[0].attributes["occlusion"]
+                mouth.add(flags["mouthOccluded"], masked)
+                faces[masked] += 1
+                for flag in ("foreheadOccluded", "eyeOccluded"):
+                    flagged[flag, masked] += flags[flag]
     tally.print(len(photos))
     print(f"    not found: {sum(1 for p, m in photos if m and p in tally.no_face)} masked, "
           f"{sum(1 for p, m in photos if not m and p in tally.no_face)} bare")
+    print("    on the same faces (unlabelled for these; hair, hats and hands are real there too): " + ", ".join(
+        f"{flag} {flagged[flag, True]} of {faces[True]} masked, {flagged[flag, False]} of {faces[False]} bare"
+        for flag in ("foreheadOccluded", "eyeOccluded")))
     return tally, mouth
 
 

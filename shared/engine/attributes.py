@@ -129,10 +129,12 @@ class FaceMeasures:
         return occlusion.region_features(self.image_bgr, self.mesh)
 
     @cached_property
-    def covered(self) -> dict[str, bool]:
-        """Each region covered, by its own measures only (occlusion_flags adds what the
-        glasses and mask models found)."""
-        return occlusion.covered(self.occlusion_features)
+    def occlusion_features_beside_mask(self) -> dict[str, np.ndarray]:
+        """The same measures against the skin between the brows: a mask covers the cheeks."""
+        return occlusion.region_features(self.image_bgr, self.mesh, occlusion.GLABELLA)
+
+    def features(self, masked: bool) -> dict[str, np.ndarray]:
+        return self.occlusion_features_beside_mask if masked else self.occlusion_features
 
     @cached_property
     def glasses_logit(self) -> float:
@@ -143,14 +145,16 @@ class FaceMeasures:
         return FaceMaskDetector().scores(self.image_bgr, self.face.rectangle)
 
 
-def glasses_type(measures: FaceMeasures) -> str:
+def glasses_type(measures: FaceMeasures, masked: bool = False) -> str:
     """noGlasses / readingGlasses / sunglasses: lenses that hide the eyes, i.e. the eye
-    regions read as covered or are much darker than the cheeks. Swimming goggles are never
-    returned: nothing here tells them from sunglasses."""
+    regions read as covered or are much darker than the reference skin. Swimming goggles are
+    never returned: nothing here tells them from sunglasses. ``masked``: the mask detector
+    found a mask (occlusion_flags knows; the glasses attribute alone does not run it)."""
     if measures.glasses_logit >= GLASSES_MAX_LOGIT:
         return "noGlasses"
-    darkness = measures.occlusion_features["eye"][occlusion.FEATURES["eye"].index("darkness")]
-    hidden = measures.covered["eye"] or darkness < SUNGLASSES_MAX_DARKNESS
+    features = measures.features(masked)
+    darkness = features["eye"][occlusion.FEATURES["eye"].index("darkness")]
+    hidden = occlusion.covered(features)["eye"] or darkness < SUNGLASSES_MAX_DARKNESS
     return "sunglasses" if hidden else "readingGlasses"
 
 
@@ -166,7 +170,7 @@ def mask_properties(measures: FaceMeasures) -> dict:
         kind = "uncertain"
     elif has_mask(scores):
         kind = "faceMask"
-    elif measures.covered["mouth"]:
+    elif occlusion.covered(measures.occlusion_features)["mouth"]:
         kind = "otherMaskOrOcclusion"
     else:
         kind = "noMask"
@@ -176,12 +180,14 @@ def mask_properties(measures: FaceMeasures) -> dict:
 def occlusion_flags(measures: FaceMeasures) -> dict:
     """The regions' own measures, plus what covers a region by definition: sunglasses the
     eyes, a mask the mouth (masks also cover the cheeks the mouth measure compares with,
-    so on real masks it alone finds half of them)."""
-    covered = measures.covered
+    so on real masks it alone finds a third of them; for the same reason a masked face's
+    forehead and eyes are measured against the skin between the brows)."""
+    masked = has_mask(measures.mask_scores)
+    covered = occlusion.covered(measures.features(masked))
     return {
         "foreheadOccluded": covered["forehead"],
-        "eyeOccluded": covered["eye"] or glasses_type(measures) == "sunglasses",
-        "mouthOccluded": covered["mouth"] or has_mask(measures.mask_scores),
+        "eyeOccluded": covered["eye"] or glasses_type(measures, masked) == "sunglasses",
+        "mouthOccluded": masked or covered["mouth"],
     }
 
 

@@ -52,7 +52,7 @@ def test_glasses_on_a_sample_of_the_labelled_photos(engine, shared_dir):
 
 def test_occlusion_on_a_small_synthetic_set(engine, shared_dir):
     counts = attribute_accuracy.occlusion_synthetic(engine, OCCLUSION_SAMPLE)
-    # Full set (400 photos): every flag's precision and recall >= 0.91; on these 64 the lowest
+    # Full set (400 photos): every flag's precision and recall >= 0.90; on these 64 the lowest
     # is 0.875 (eyeOccluded recall, 14 of 16).
     for flag in counts.values():
         assert flag.tp + flag.fn >= 12
