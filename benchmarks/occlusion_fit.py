@@ -1,6 +1,6 @@
 """Fit occlusion.MODELS: one logistic model per region on the synthetic occlusion set.
 
-    .venv/bin/python benchmarks/occlusion_fit.py [--count 800]
+    .venv/bin/python benchmarks/occlusion_fit.py [--count 1000]
 
 Photos: lfw-dev people in the fitting half (people sorted by name, even positions); the
 accuracy benchmark measures on the other half (attribute_accuracy.py), so no person is in
