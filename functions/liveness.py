@@ -125,12 +125,14 @@ def _patch_settings(call: Call) -> dict:
     {"livenessAbuseMonitoring": {"enabled": b}} and the upstream example's {"enabled": b};
     answers the schema's shape (GET's)."""
     fields = call.json()
-    nested = fields.get("livenessAbuseMonitoring")
-    if nested is not None:
+    if fields.present("livenessAbuseMonitoring"):
+        nested = fields.get("livenessAbuseMonitoring")
         if not isinstance(nested, dict):
             raise BadArgument("livenessAbuseMonitoring must be an object.")
         fields = Fields(nested)
-    if fields.get("enabled") is not None:
+    if fields.present("enabled"):
+        if not isinstance(fields.get("enabled"), bool):
+            raise BadArgument("livenessAbuseMonitoring.enabled must be true or false.")
         monitoring.set_enabled(fields.boolean("enabled", True))
     return monitoring.settings_json()
 
