@@ -1,7 +1,8 @@
 """Everything that differs between the API versions we serve, decided here and only here.
 
 Served versions: v1.0 (old SDK), v1.1-preview.1, v1.2-preview.1 (new Python SDK default),
-v1.2 (GA) and v1.3-preview.1 (v1.2 plus liveness settings and abuse monitoring). Route handlers ask the ApiVersion object; they never compare version strings.
+v1.2 (GA) and v1.3-preview.1 (v1.2 plus liveness settings and abuse monitoring). Route
+handlers ask the ApiVersion object; they never compare version strings.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 v1.2 (GA): LivenessSession / LivenessWithVerifySession with results.attempts, one attempt per
 recorded client request; v1.3-preview.1 adds isAbuseMonitoringEnabled, expectedClientIpAddress
-and, per attempt, clientInformation and abuseMonitoringResult. Previews: the session object with status NotStarted / Started /
-ResultAvailable and the latest result, list items, and audit entries.
+and, per attempt, clientInformation and abuseMonitoringResult. Previews: the session object with
+status NotStarted / Started / ResultAvailable and the latest result, list items, and audit entries.
 """
 from __future__ import annotations
 

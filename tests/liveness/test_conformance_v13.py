@@ -15,12 +15,14 @@ from collections import Counter
 
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis import GenerationMode
 
-from live_support import PERSONS_DIR, SHARED_DIR, V1_3
-from test_conformance_liveness import CHECKS, EXAMPLES, NO_NEGATIVE_CASES, SESSION_IMAGE_DETECT
-from schemathesis.specs.openapi.checks import content_type_conformance, negative_data_rejection
+from live_support import SHARED_DIR, V1_3
+from test_conformance_liveness import (
+    SESSION_IMAGE_DETECT,
+    check_with_verify_then_delete,
+    document_caller,
+    generate,
+)
 
 SPEC = SHARED_DIR / "reference" / "openapi" / "face-v1.3-preview.1.json"
 PATHS = ("/detectLiveness-sessions", "/detectLiveness-sessions/{sessionId}", "/detectLivenessWithVerify-sessions",
@@ -88,45 +90,22 @@ def test_every_route_of_the_document_is_served(service):
 
 
 def test_generated_v1_3_liveness_and_settings_requests_conform(service):
-    base_url = f"{service.url}/face/{V1_3}"
     operations = _operations()
     assert len(operations) == 11, sorted(operations)
-    statuses: Counter = Counter()
     try:
-        for operation in operations.values():
-            for mode, examples in EXAMPLES.items():
-                if mode is GenerationMode.NEGATIVE and operation.method.upper() in NO_NEGATIVE_CASES:
-                    continue
-
-                @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                          suppress_health_check=list(HealthCheck))
-                @given(case=operation.as_strategy(generation_mode=mode))
-                def exercise(case):
-                    response = case.call(base_url=base_url, headers=_admin(service), timeout=60)
-                    statuses[(operation.method, operation.path, response.status_code)] += 1
-                    checks = [*CHECKS, negative_data_rejection] if mode is GenerationMode.NEGATIVE else CHECKS
-                    case.validate_response(response, checks=checks)
-
-                exercise()
+        statuses = generate(operations, f"{service.url}/face/{V1_3}", _admin(service))
     finally:
         _restore_monitoring(service)
     assert sum(statuses.values()) >= 300, statuses
     assert not [key for key in statuses if key[2] >= 500], statuses
-    for path in ("/detectLiveness-sessions", "/settings", "/settings/getClientAssetsAccessToken"):
+    # Generated creates rarely pass (a random expectedClientIpAddress is no address): the 200
+    # shapes of sessions are checked with real ones below.
+    for path in ("/settings", "/settings/getClientAssetsAccessToken"):
         assert any(key[2] == 200 for key in statuses if key[1] == path), (path, statuses)
 
 
 def test_successful_v1_3_responses_match_the_document(service, api, live_frame, privacy_probe):
-    base_url = f"{service.url}/face/{V1_3}"
-    operations = _operations()
-
-    def call(method, path, expected=200, **case):
-        response = operations[(method, path)].Case(**case).call(base_url=base_url, headers=_admin(service), timeout=60)
-        assert response.status_code == expected, response.text
-        checks = [check for check in CHECKS if expected != 204 or check is not content_type_conformance]
-        operations[(method, path)].Case(**case).validate_response(response, checks=checks)
-        return response
-
+    call = document_caller(_operations(), f"{service.url}/face/{V1_3}", _admin(service))
     assert call("GET", "/settings").json() == {"livenessAbuseMonitoring": {"enabled": True}}
     assert call("PATCH", "/settings", body={"livenessAbuseMonitoring": {"enabled": True}}).json()[
         "livenessAbuseMonitoring"]["enabled"] is True
@@ -144,14 +123,5 @@ def test_successful_v1_3_responses_match_the_document(service, api, live_frame, 
     call("GET", "/sessionImages/{sessionImageId}", path_parameters={"sessionImageId": image_id})
     call("POST", "/detect", body={"sessionImageId": image_id}, query={"returnFaceId": "false"})
 
-    verify_image = privacy_probe.saw_image(sorted((PERSONS_DIR / "obama").glob("*.jpg"))[0].read_bytes(),
-                                           "detection_03", "recognition_04")
-    with_verify = call("POST", "/detectLivenessWithVerify-sessions", media_type="multipart/form-data", body={
-        "livenessOperationMode": "Passive", "deviceCorrelationId": "device-14", "verifyImage": verify_image,
-        "numberOfClientAttemptsAllowed": 3}).json()
-    api.attempt(with_verify["authToken"], [live_frame], verify=True)
-    call("GET", "/detectLivenessWithVerify-sessions/{sessionId}", path_parameters={"sessionId": with_verify["sessionId"]})
-    for path, session_id in (("/detectLiveness-sessions/{sessionId}", created["sessionId"]),
-                             ("/detectLivenessWithVerify-sessions/{sessionId}", with_verify["sessionId"])):
-        call("DELETE", path, 204, path_parameters={"sessionId": session_id})
-        call("GET", path, 404, path_parameters={"sessionId": session_id})
+    check_with_verify_then_delete(call, api, live_frame, privacy_probe, created["sessionId"], {
+        "livenessOperationMode": "Passive", "deviceCorrelationId": "device-14", "numberOfClientAttemptsAllowed": 3})
