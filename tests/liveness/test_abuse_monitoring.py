@@ -129,3 +129,17 @@ def test_turning_monitoring_off_deletes_kept_templates_and_keeps_none(service, a
     attempt = _attempt(api, unmonitored)
     assert attempt["attemptStatus"] == "Succeeded" and "abuseMonitoringResult" not in attempt
     assert _observations(service) == []
+
+
+def test_an_observation_ends_48_hours_after_it_was_made_even_if_its_session_lives_on(
+        service, api, clock, monitoring, photos, monkeypatch):
+    monkeypatch.setenv("FACE_LIVENESS_RETENTION_SECONDS", str(72 * 3600))
+    session = _session_with_attempt(api, photos["kit_harington/1.jpg"], "user-" + str(uuid.uuid4()))
+    clock.advance(47 * 3600)
+    service.invoke("sweep")
+    assert _observations(service) == [session["sessionId"]]
+    clock.advance(3600 + 1)
+    assert abuse.recent() == []  # unusable at once
+    service.invoke("sweep")
+    assert _observations(service) == []
+    assert _attempt(api, session)["attemptStatus"] == "Succeeded"  # the session itself lives on
