@@ -28,7 +28,7 @@ from dataclasses import replace
 import azure.functions as func
 
 from shared import clock
-from shared.api.client_address import client_address, contains, parse_network
+from shared.api.client_address import client_address, contains, parse_address, parse_network
 from shared.api.handler import Call
 from shared.api.render import json_response
 from shared.errors import BadArgument, FaceApiError, Forbidden, Unauthorized
@@ -77,8 +77,8 @@ def _check_client_address(session: Session, address: str | None) -> None:
     if session.expected_client_ip is None:
         return
     network = parse_network(session.expected_client_ip)
-    parsed = parse_network(address) if address else None
-    if network is None or parsed is None or not contains(network, parsed.network_address):
+    parsed = parse_address(address) if address else None
+    if network is None or parsed is None or not contains(network, parsed):
         raise Forbidden("The client IP address is not the one expected for this liveness session.")
 
 
@@ -118,7 +118,8 @@ def _attempt(call: Call, kind: SessionKind, body: bytes, digest: str, started: f
     claims = token.request_claims(call.req.headers)
     address = _address(call)
     session = store.get(claims.session_id)
-    request = _request_info(call, len(body), address if session is not None and session.client_information else None)
+    recorded_ip = address if session is not None and session.client_information else None
+    request = _request_info(call, len(body), recorded_ip)
     try:
         session = _check_token(session, claims, kind)
         _check_client_address(session, address)
