@@ -22,11 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from shared import clock
 from shared.engine.engine import recognition_embedders
-from shared.engine.matching import compare
+from shared.engine.matching import confidence, distances
 from shared.engine.types import Template
-from shared.errors import BadArgument
 from shared.liveness.devices import pseudonym
 from shared.liveness.records import EXPIRES_AT
 from shared.liveness.verify import RECOGNITION_MODEL
@@ -84,18 +85,26 @@ def flagged(new: Observation, earlier: list[Observation]) -> list[Observation]:
     return sorted(found.values(), key=lambda o: o.made)
 
 
-def _same_face(a: Observation, b: Observation) -> bool:
-    try:
-        score = compare(a.template, b.template)["confidence"]
-    except BadArgument:  # templates of another embedder (the default changed): not comparable
-        return False
-    return score >= env_float("FACE_LIVENESS_ABUSE_MATCH_CONFIDENCE", DEFAULT_MATCH_CONFIDENCE)
+def _same_faces(new: Observation, candidates: list[Observation]) -> list[Observation]:
+    """The candidates showing the same face as ``new``, scored in one pass (a check may meet
+    thousands). Templates of another embedder (the default changed since) are not comparable."""
+    comparable = [o for o in candidates if _model(o.template) == _model(new.template)]
+    if not comparable:
+        return []
+    gallery = np.stack([o.template.vector for o in comparable])
+    scores = np.atleast_1d(confidence(distances(new.template.vector, gallery), new.template.embedder))
+    threshold = env_float("FACE_LIVENESS_ABUSE_MATCH_CONFIDENCE", DEFAULT_MATCH_CONFIDENCE)
+    return [o for o, score in zip(comparable, scores) if score >= threshold]
+
+
+def _model(template: Template) -> tuple[str, str, str]:
+    return template.embedder, template.embedder_version, template.recognition_model
 
 
 def _same_face_other_user(new: Observation, earlier: list[Observation]) -> list[Observation]:
     if new.user is None:
         return []
-    return [o for o in earlier if o.user is not None and o.user != new.user and _same_face(new, o)]
+    return _same_faces(new, [o for o in earlier if o.user is not None and o.user != new.user])
 
 
 def _farm(new: Observation, earlier: list[Observation]) -> list[Observation]:
@@ -113,7 +122,7 @@ def _distinct_faces(observations: list[Observation]) -> int:
     """How many different people: each face joins the first group whose first face it matches."""
     groups: list[Observation] = []
     for observation in observations:
-        if not any(_same_face(observation, first) for first in groups):
+        if not _same_faces(observation, groups):
             groups.append(observation)
     return len(groups)
 
