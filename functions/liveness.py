@@ -10,7 +10,6 @@ from shared.api.auth import Role
 from shared.api.handler import Call, face_operation, face_route
 from shared.api.versions import resource_not_found
 from shared.errors import BadArgument
-from shared.api.params import Fields
 from shared.galleries.validation import paging
 from shared.liveness import attempts, client_assets, monitoring, page, sessions, token
 from shared.liveness import render as shapes
@@ -120,20 +119,9 @@ def _get_settings(call: Call) -> dict:
 
 
 def _patch_settings(call: Call) -> dict:
-    """Turn abuse monitoring on or off. Turning it off deletes every abuse-monitoring template
-    kept so far, at once, and sessions created from then on keep none. Accepts the schema's
-    {"livenessAbuseMonitoring": {"enabled": b}} and the upstream example's {"enabled": b};
-    answers the schema's shape (GET's)."""
-    fields = call.json()
-    if fields.present("livenessAbuseMonitoring"):
-        nested = fields.get("livenessAbuseMonitoring")
-        if not isinstance(nested, dict):
-            raise BadArgument("livenessAbuseMonitoring must be an object.")
-        fields = Fields(nested)
-    if fields.present("enabled"):
-        if not isinstance(fields.get("enabled"), bool):
-            raise BadArgument("livenessAbuseMonitoring.enabled must be true or false.")
-        monitoring.set_enabled(fields.boolean("enabled", True))
+    """Turn abuse monitoring on or off; turning it off deletes every abuse-monitoring template
+    kept so far, at once (see shared.liveness.monitoring.update)."""
+    monitoring.update(call.json())
     return monitoring.settings_json()
 
 

@@ -7,6 +7,8 @@ template kept so far at once; sessions created while it was on keep saying so
 """
 from __future__ import annotations
 
+from shared.api.params import Fields
+from shared.errors import BadArgument
 from shared.liveness import abuse
 from shared.storage import account_settings
 
@@ -25,3 +27,18 @@ def set_enabled(value: bool) -> None:
 
 def settings_json() -> dict:
     return {"livenessAbuseMonitoring": {"enabled": enabled()}}
+
+
+def update(fields: Fields) -> None:
+    """PATCH /settings: the schema's {"livenessAbuseMonitoring": {"enabled": b}} or the upstream
+    example's flat {"enabled": b}; no flag changes nothing, a flag that is no boolean is 400."""
+    if fields.present(SETTING):
+        nested = fields.get(SETTING)
+        if not isinstance(nested, dict):
+            raise BadArgument(f"{SETTING} must be an object.")
+        fields = Fields(nested)
+    if fields.present("enabled"):
+        value = fields.get("enabled")
+        if not isinstance(value, bool):
+            raise BadArgument(f"{SETTING}.enabled must be true or false.")
+        set_enabled(value)
