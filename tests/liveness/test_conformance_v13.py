@@ -17,12 +17,7 @@ import requests
 import schemathesis
 
 from live_support import SHARED_DIR, V1_3
-from test_conformance_liveness import (
-    SESSION_IMAGE_DETECT,
-    check_with_verify_then_delete,
-    document_caller,
-    generate,
-)
+import test_conformance_liveness as v1_2
 
 SPEC = SHARED_DIR / "reference" / "openapi" / "face-v1.3-preview.1.json"
 PATHS = ("/detectLiveness-sessions", "/detectLiveness-sessions/{sessionId}", "/detectLivenessWithVerify-sessions",
@@ -50,7 +45,7 @@ def _document() -> dict:
 def _operations() -> dict:
     spec = _document()
     paths = {path: item for path, item in spec["paths"].items() if path in PATHS}
-    paths["/detect"] = spec["x-ms-paths"][SESSION_IMAGE_DETECT]
+    paths["/detect"] = spec["x-ms-paths"][v1_2.SESSION_IMAGE_DETECT]
     spec["paths"] = paths
     spec.pop("x-ms-paths")
     schema = schemathesis.openapi.from_dict(spec)
@@ -93,7 +88,7 @@ def test_generated_v1_3_liveness_and_settings_requests_conform(service):
     operations = _operations()
     assert len(operations) == 11, sorted(operations)
     try:
-        statuses = generate(operations, f"{service.url}/face/{V1_3}", _admin(service))
+        statuses = v1_2.generate(operations, f"{service.url}/face/{V1_3}", _admin(service))
     finally:
         _restore_monitoring(service)
     assert sum(statuses.values()) >= 300, statuses
@@ -105,7 +100,7 @@ def test_generated_v1_3_liveness_and_settings_requests_conform(service):
 
 
 def test_successful_v1_3_responses_match_the_document(service, api, live_frame, privacy_probe):
-    call = document_caller(_operations(), f"{service.url}/face/{V1_3}", _admin(service))
+    call = v1_2.document_caller(_operations(), f"{service.url}/face/{V1_3}", _admin(service))
     assert call("GET", "/settings").json() == {"livenessAbuseMonitoring": {"enabled": True}}
     assert call("PATCH", "/settings", body={"livenessAbuseMonitoring": {"enabled": True}}).json()[
         "livenessAbuseMonitoring"]["enabled"] is True
@@ -123,5 +118,5 @@ def test_successful_v1_3_responses_match_the_document(service, api, live_frame, 
     call("GET", "/sessionImages/{sessionImageId}", path_parameters={"sessionImageId": image_id})
     call("POST", "/detect", body={"sessionImageId": image_id}, query={"returnFaceId": "false"})
 
-    check_with_verify_then_delete(call, api, live_frame, privacy_probe, created["sessionId"], {
+    v1_2.check_with_verify_then_delete(call, api, live_frame, privacy_probe, created["sessionId"], {
         "livenessOperationMode": "Passive", "deviceCorrelationId": "device-14", "numberOfClientAttemptsAllowed": 3})
