@@ -31,6 +31,7 @@ from shared import clock
 from shared.api.client_address import client_address, contains, parse_address, parse_network
 from shared.api.handler import Call
 from shared.api.render import json_response
+from shared.engine.types import Template
 from shared.errors import BadArgument, FaceApiError, Forbidden, Unauthorized
 from shared.liveness import abuse, decision, devices, images, monitoring, render, token
 from shared.liveness.frames import FrameView
@@ -168,9 +169,9 @@ def _record_refusal(store: SessionStore, session: Session, request: RequestInfo,
 def _run(store: SessionStore, session: Session, entry: Entry, payload: Payload, started: float) -> dict:
     image_id = observation = None
     try:
-        outcome, chosen = _analyse(session, payload)
+        outcome, chosen, templates = _analyse(session, payload)
         image_id = outcome.session_image_id
-        observation, flagged = _abuse_check(session, entry, payload, chosen, image_id)
+        observation, flagged = _abuse_check(session, entry, payload, chosen, templates, image_id)
         if observation is not None:
             outcome = replace(outcome, abuse_others=[found.reference for found in flagged])
         finished = entry.finished(200, _elapsed_ms(started), outcome)
@@ -193,13 +194,14 @@ def _run(store: SessionStore, session: Session, entry: Entry, payload: Payload, 
     return render.client_result(session, finished, session.attempts_allowed - session.admitted)
 
 
-def _abuse_check(session: Session, entry: Entry, payload: Payload, chosen: FrameView,
+def _abuse_check(session: Session, entry: Entry, payload: Payload, chosen: FrameView, templates: dict[str, Template],
                  image_id: str | None) -> tuple[abuse.Observation | None, list[abuse.Observation]]:
     """The attempt's observation and the earlier ones it flags; (None, []) when the session
     is not monitored or monitoring has been turned off since it was created."""
     if not session.abuse_monitoring or not monitoring.enabled():
         return None, []
-    template = chosen.template(abuse.embedder(), RECOGNITION_MODEL)
+    embedder = abuse.embedder()
+    template = templates.get(embedder) or chosen.template(embedder, RECOGNITION_MODEL)
     observation = abuse.observe(session.session_id, entry.entry_id, template,
                                 payload.user_correlation_id or session.user_correlation_id,
                                 payload.device_correlation_id or session.device_correlation_id,
@@ -219,7 +221,9 @@ def _keep_observation(store: SessionStore, observation: abuse.Observation, flagg
         store.flag(earlier.session_id, earlier.attempt_id, observation.reference)
 
 
-def _analyse(session: Session, payload: Payload) -> tuple[Outcome, FrameView]:
+def _analyse(session: Session, payload: Payload) -> tuple[Outcome, FrameView, dict[str, Template]]:
+    """The attempt's outcome, its chosen frame, and the chosen face's templates made so far
+    (by embedder), which abuse monitoring reuses rather than embedding the face twice."""
     views = [FrameView(frame) for frame in payload.frames]
     if session.mode == PASSIVE_ACTIVE:
         decided = decision.active(views, session.challenge)
@@ -227,8 +231,10 @@ def _analyse(session: Session, payload: Payload) -> tuple[Outcome, FrameView]:
         decided = decision.passive(views)
     chosen = decided.frame
     match_confidence = is_identical = None
+    templates: dict[str, Template] = {}
     if session.verify is not None:
         template = chosen.template(session.verify.template.embedder, RECOGNITION_MODEL)
+        templates[template.embedder] = template
         match_confidence, is_identical = match(session.verify, template)
     image_id = None
     if session.enable_session_image:
@@ -237,7 +243,7 @@ def _analyse(session: Session, payload: Payload) -> tuple[Outcome, FrameView]:
     outcome = Outcome(decision=decided.decision, rectangle=chosen.face.rectangle, frame_index=chosen.frame.index,
                       frame_offset_ms=chosen.frame.offset_ms, match_confidence=match_confidence,
                       is_identical=is_identical, session_image_id=image_id)
-    return outcome, chosen
+    return outcome, chosen, templates
 
 
 def _request_info(call: Call, length: int, client_ip: str | None) -> RequestInfo:

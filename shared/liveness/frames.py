@@ -30,7 +30,6 @@ class FrameView:
         self.frame = frame
         self.image_bgr = decode_image(frame.data)
         self.faces: list[DetectedFace] = get_engine().detector.detect(self.image_bgr, MAX_FACES_SEEN)
-        self._templates: dict[tuple[str, str], Template] = {}
 
     @property
     def face(self) -> DetectedFace | None:
@@ -59,11 +58,6 @@ class FrameView:
         return head_pose(mesh)["yaw"]
 
     def template(self, embedder_name: str, recognition_model: str) -> Template:
-        """The face's template, embedded once per embedder (verify and abuse monitoring may
-        both ask for the chosen frame's)."""
-        key = (embedder_name, recognition_model)
-        if key not in self._templates:
-            embedder = get_embedder(embedder_name)
-            vector = np.asarray(embedder.embed([embedder.align(self.image_bgr, self.face.points5)])[0])
-            self._templates[key] = Template(vector, embedder.name, embedder.version, recognition_model)
-        return self._templates[key]
+        embedder = get_embedder(embedder_name)
+        vector = np.asarray(embedder.embed([embedder.align(self.image_bgr, self.face.points5)])[0])
+        return Template(vector, embedder.name, embedder.version, recognition_model)

@@ -121,6 +121,10 @@ def test_with_verify_multipart_create_takes_the_attempt_count(api, privacy_probe
     assert missing.status_code == 400 and "userCorrelationId" in missing.json()["error"]["message"]
     done = api.attempt(session["authToken"], [live_frame], {"userCorrelationId": "user-9"}, verify=True)
     assert done.status_code == 200 and done.json()["attemptsRemaining"] == 1
+    read = api.session(f"detectLivenessWithVerify-sessions/{session['sessionId']}", version=V1_3).json()
+    verified = [a for a in read["results"]["attempts"] if a["attemptStatus"] == "Succeeded"]
+    assert verified[0]["result"]["verifyResult"]["isIdentical"] is False  # obama vs the live sample
+    assert "abuseMonitoringResult" in verified[0]  # monitored like any attempt
     assert api.create_with_verify(verify_image, V1_3, numberOfClientAttemptsAllowed=5).status_code == 400
 
 
