@@ -49,6 +49,11 @@ def liveness_sessions() -> set[str]:
     return {row["PartitionKey"] for row in _all("livenesssessions") if row["RowKey"] == "session"}
 
 
+def abuse_observations() -> int:
+    now = clock.now()
+    return sum(1 for row in _all("livenessabuse") if row["ExpiresAt"] > now)
+
+
 def snapshot_blobs() -> tuple[int, int]:
     sizes = [size for _, size in BlobStore("snapshots").sizes()]
     return len(sizes), sum(sizes)
@@ -71,3 +76,4 @@ def assert_inventory_matches(inventory: dict) -> None:
     assert sources["faceIds"]["live"] == face_ids()
     assert {s["sessionId"] for s in sources["livenessSessions"]["sessions"]} == liveness_sessions()
     assert (sources["snapshots"]["blobs"], sources["snapshots"]["bytes"]) == snapshot_blobs()
+    assert sources["abuseMonitoring"]["templates"] == abuse_observations()

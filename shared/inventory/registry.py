@@ -5,11 +5,11 @@ module and one line here; the routes, the report and the console take it from th
 """
 from __future__ import annotations
 
-from shared.inventory import directory, faceids, galleries, liveness, postgres, snapshots
+from shared.inventory import abuse, directory, faceids, galleries, liveness, postgres, snapshots
 from shared.inventory.source import Source
 
 _SOURCES: list[Source] = [galleries.SOURCE, directory.SOURCE, faceids.SOURCE, liveness.SOURCE, snapshots.SOURCE,
-                          postgres.SOURCE]
+                          abuse.SOURCE, postgres.SOURCE]
 
 
 def register(source: Source) -> None:
