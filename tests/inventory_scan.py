@@ -22,8 +22,8 @@ def galleries() -> dict[tuple[str, str], dict]:
     faces = Counter(row["PartitionKey"] for row in _all("galleryfaces"))
     found = {}
     for row in _all("galleries"):
-        if row["RowKey"].startswith("~"):
-            continue  # the kind's counts row and intents
+        if row["RowKey"].startswith("~") or row["PartitionKey"] not in KINDS:
+            continue  # the kind's counts row and intents; other rows kept in the table (the sweeps' claims)
         kind = KINDS[row["PartitionKey"]]
         found[(kind.label, row["RowKey"])] = {
             "persons": persons[row["Incarnation"]] if kind.has_persons else None,
