@@ -34,7 +34,9 @@ PERSONS_DIR = SHARED_DIR / "data" / "faces" / "persons"
 AZURITE = REPO_ROOT / "node_modules" / ".bin" / "azurite"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 GROUP = "bench-identify"
-MODEL = "recognition_01"
+# The recognition model enrolled and queried (bench-load too): BENCH_RECOGNITION_MODEL=recognition_04
+# measures the default fused template instead of dlib's.
+MODEL = os.environ.get("BENCH_RECOGNITION_MODEL") or "recognition_01"
 
 
 def free_port() -> int:
