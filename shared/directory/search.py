@@ -58,5 +58,7 @@ def _one_model(templates: list[Template]) -> str:
 
 def _check_embedder(directory: EmbedderInfo | None, query: Template) -> None:
     if directory is not None and directory != EmbedderInfo(query.embedder, query.embedder_version):
-        raise BadArgument("The faces were made by a different recognition engine version than the "
-                          f"directory's {query.recognition_model} faces.")
+        raise BadArgument(
+            f"The faces were embedded by '{query.embedder}' v{query.embedder_version}, the current engine of "
+            f"{query.recognition_model}, but the directory's {query.recognition_model} faces hold "
+            f"'{directory.name}' v{directory.version} templates from before that changed.")

@@ -30,6 +30,7 @@ def _query(person: str, index: int) -> Template:
 @pytest.fixture
 def default_changes(monkeypatch):
     """Change the embedder serving recognition_04 from now on, as a redeployment would."""
+    engine = get_engine()  # made before the setting changes, so later tests keep the defaults
 
     def change_to(embedder: str | None) -> None:
         """None: back to the shipped default."""
@@ -37,7 +38,7 @@ def default_changes(monkeypatch):
             monkeypatch.delenv("FACE_RECOGNITION_EMBEDDERS", raising=False)
         else:
             monkeypatch.setenv("FACE_RECOGNITION_EMBEDDERS", f"{MODEL}={embedder}")
-        monkeypatch.setattr(get_engine(), "embedder_names", recognition_embedders())
+        monkeypatch.setattr(engine, "embedder_names", recognition_embedders())
 
     return change_to
 
