@@ -78,6 +78,8 @@ def configure(connection_string: str) -> str:
     os.environ.update({
         "AzureWebJobsStorage": connection_string, "FACE_STORAGE_PREFIX": "bench",
         "FACE_TEMPLATE_KEY": base64.b64encode(secrets.token_bytes(32)).decode(), "FACE_ADMIN_KEYS": key,
+        # The app's readiness checks every key it may need (liveness tokens too).
+        "FACE_LIVENESS_TOKEN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "FACE_RECOGNIZER_KEYS": "", "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *",
     })
     os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
