@@ -16,8 +16,8 @@ recognition_04 by default (FACE_RECOGNITION_EMBEDDERS changes it) with the peer.
 Times are this thread's CPU time (time.thread_time), so a shared machine's other processes
 do not count; each stage of each photo is timed in every round and its minimum over the rounds
 kept (what remains of other work: caches and the core's sibling thread); the percentiles are
-over photos. A fused embedder's align and embed are also split into its
-stages: the face-mesh pass, cutting the chips from that mesh, and each part's network.
+over photos. A fused embedder's align and embed are also split into its stages: the face-mesh
+pass, cutting the chips from that mesh, and each part's network.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 
 from shared.engine.attributes import COMPUTED, compute_attributes  # noqa: E402
 from shared.engine.engine import get_engine  # noqa: E402
-from shared.engine.embedders import BUILT_IN_EMBEDDERS, get_embedder  # noqa: E402
+from shared.engine.embedders import BUILT_IN_EMBEDDERS, FusedEmbedder, get_embedder  # noqa: E402
 from shared.engine.imaging import decode_image  # noqa: E402
 
 cv2.setNumThreads(1)
@@ -102,7 +102,7 @@ def bench_ours(photos: list[bytes], rounds: int, embedder_names: list[str]) -> t
             embedded = []
             for embedder in embedders:
                 chips, t_align = timed(lambda: [embedder.align(image, face.points5) for face in faces])
-                parts = fused_stages(engine, embedder, image, faces) if faces and hasattr(embedder, "parts") else {}
+                parts = fused_stages(engine, embedder, image, faces) if faces and isinstance(embedder, FusedEmbedder) else {}
                 embedded.append((t_align, timed(embedder.embed, chips)[1] if faces else 0.0, parts))
             t_landmarks = sum(timed(engine.landmarker.landmarks27, image, f.points5)[1] for f in faces)
             t_attributes = sum(
