@@ -80,6 +80,8 @@ def configure(connection_string: str) -> str:
         "FACE_TEMPLATE_KEY": base64.b64encode(secrets.token_bytes(32)).decode(), "FACE_ADMIN_KEYS": key,
         # The app's readiness checks every key it may need (liveness tokens too).
         "FACE_LIVENESS_TOKEN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        # Capacity, not the per-credential limits.
+        "FACE_RATE_ADMIN_PER_SECOND": "0", "FACE_RATE_RECOGNIZER_PER_SECOND": "0",
         "FACE_RECOGNIZER_KEYS": "", "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *",
     })
     os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
@@ -185,7 +187,7 @@ def run(args, key: str) -> None:
     session.headers["Ocp-Apim-Subscription-Key"] = key
     api = f"{host.url}/face/v1.2"
     try:
-        session.put(f"{api}/largepersongroups/{GROUP}", json={"name": "bench"}).raise_for_status()
+        session.put(f"{api}/largepersongroups/{GROUP}", json={"name": "bench", "recognitionModel": MODEL}).raise_for_status()
         real, held_out = real_templates()
         synthetic_count = max(0, args.persons - len(real))
         dims = next(iter(real.values()))[0].vector.size

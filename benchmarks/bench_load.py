@@ -323,8 +323,6 @@ def main() -> None:
     azurite, connection = start_azurite(location)
     try:
         key = configure(connection)
-        # Capacity, not the per-credential limits; no sweep during the run.
-        os.environ.update({"FACE_RATE_ADMIN_PER_SECOND": "0", "FACE_RATE_RECOGNIZER_PER_SECOND": "0"})
         env = {**os.environ, "LOAD_KEY": key, "LOAD_GROUP": GROUP, "LOAD_API_VERSION": "v1.2",
                "LOAD_PHOTOS": os.pathsep.join(map(str, photos()))}
         app = App(env)
