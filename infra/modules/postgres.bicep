@@ -30,6 +30,9 @@ param keyUri string
 
 var databaseName = 'face'
 var elasticCluster = clusterNodes > 0
+// A geo-redundant backup under a customer-managed key needs a second key vault and identity in the
+// paired region, which this template does not create: with the key, backups stay in the region.
+var geoBackup = geoRedundantBackup && !customerManagedKey
 // Allow-listed for CREATE EXTENSION; the app creates `vector` (and may create `pg_diskann`).
 var allowedExtensions = 'VECTOR,PG_DISKANN'
 
@@ -63,9 +66,7 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2025-08-01' = {
     backup: {
       // Point-in-time restore backups keep deleted templates for this many days (7 at least).
       backupRetentionDays: backupRetentionDays
-      // A geo-redundant backup under a customer-managed key needs a second key vault and identity
-      // in the paired region, which this template does not create: with the key, backups stay local.
-      geoRedundantBackup: geoRedundantBackup && !customerManagedKey ? 'Enabled' : 'Disabled'
+      geoRedundantBackup: geoBackup ? 'Enabled' : 'Disabled'
     }
     highAvailability: {
       mode: highAvailability
