@@ -3,8 +3,9 @@
 // One resource group holding: a user-assigned managed identity, Key Vault (secrets), a storage
 // account (tables, blobs, queues, deployment package), Log Analytics + Application Insights,
 // the Function App on Flex Consumption, with network=private a VNet with private endpoints,
-// and with searchEngine=postgres an Azure Database for PostgreSQL flexible server. No secret is written by this template or appears in its outputs: keys are created
-// once by infra/hooks/ensure_secrets.py and reach the app as Key Vault references.
+// and with searchEngine=postgres an Azure Database for PostgreSQL flexible server. No secret
+// is written by this template or appears in its outputs: keys are created once by
+// infra/hooks/ensure_secrets.py and reach the app as Key Vault references.
 targetScope = 'subscription'
 
 @minLength(1)
