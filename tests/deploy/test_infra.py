@@ -1,6 +1,7 @@
 """Static checks of infra/ (no Bicep CLI can be had here): every .bicep parses with
-pycep-parser, checkov finds no failed check and every skip is needed and explained, and
-main.bicep provides every app setting the code reads.
+pycep-parser, checkov finds no failed check and every skip is needed and explained,
+main.bicep provides every app setting the code reads, and (evaluating the parsed templates
+for given parameters) the PostgreSQL search engine's options declare what they should.
 
 The settings the code reads are derived from the code itself: the first argument of every
 shared.settings env_* call (a literal, a module constant, or an f-string of those), the
