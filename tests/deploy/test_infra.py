@@ -524,3 +524,14 @@ def test_postgres_geo_backup_only_without_a_customer_managed_key():
     assert geo(postgresGeoRedundantBackup=True, customerManagedKey=True) == "Disabled"
     assert postgres_deployment(postgresBackupRetentionDays=35).resource("server")["properties"]["backup"][
         "backupRetentionDays"] == 35
+
+
+def test_main_parameters_json_maps_only_parameters_main_bicep_declares():
+    mapped = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    declared = parse_bicep(INFRA / "main.bicep")["parameters"]
+    assert set(mapped) <= set(declared), set(mapped) - set(declared)
+    # The azd defaults of the postgres options are main.bicep's own defaults.
+    for name, entry in mapped.items():
+        default = re.fullmatch(r"\$\{\w+=(.*)\}", entry["value"])
+        if name.startswith(("searchEngine", "postgres")):
+            assert default and default.group(1) == str(declared[name]["default"]), name
