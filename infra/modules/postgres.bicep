@@ -9,8 +9,8 @@
 // first connect (the extensions only have to be allow-listed here).
 //
 // clusterNodes > 0 makes the server an elastic cluster (managed Citus, PostgreSQL 17 only): one
-// database per cluster (named by the cluster), no storage autogrow, reached through the
-// coordinator on port 5432 like a single server.
+// database per cluster (its default database, named `face` like the single server's), no storage
+// autogrow, reached through the coordinator on port 5432 like a single server.
 param name string
 param location string
 param tags object
