@@ -304,14 +304,15 @@ class Deployment:
             chosen = operands["true_value"] if self.value(operands["condition"]) else operands["false_value"]
             return self.value(chosen)
         if kind == "property_accessor":
-            return f"{self._path(operands['operand_1'])}.{self._path(operands['operand_2'])}"
+            return f"{self.reference(operands['operand_1'])}.{self.reference(operands['operand_2'])}"
         args = [self.value(operand) for operand in operands.values()]
         return {"equals": lambda a, b: a == b, "not_equals": lambda a, b: a != b, "and": lambda a, b: a and b,
                 "or": lambda a, b: a or b, "not": lambda a: not a, "greater_than": lambda a, b: a > b,
                 "greater_than_or_equals": lambda a, b: a >= b, "less_than": lambda a, b: a < b,
                 "add": lambda a, b: a + b, "substract": lambda a, b: a - b}[kind](*args)
 
-    def _path(self, node) -> str:
+    def reference(self, node) -> str:
+        """The dotted text of a property access (`endpoint.name`), or the name itself."""
         if isinstance(node, dict) and node.get("operator", {}).get("type") == "property_accessor":
             return self._operator("property_accessor", node["operator"]["operands"])
         return str(node)
@@ -473,7 +474,7 @@ def test_postgres_private_network_has_an_endpoint_and_dns_zone_and_no_public_acc
         assert network.tree["resources"][symbol]["config"]["loop_type"]["detail"]["array_name"] == "endpoints"
     connection = network.tree["resources"]["privateEndpoints"]["config"]["config"]["properties"][
         "privateLinkServiceConnections"][0]["properties"]
-    assert network._path(connection["groupIds"][0]) == "endpoint.name"  # postgresqlServer
+    assert network.reference(connection["groupIds"][0]) == "endpoint.name"  # postgresqlServer
     postgres = module_deployment(main, "postgres")
     assert postgres.resource("server")["properties"]["network"] == {"publicNetworkAccess": "Disabled"}
     assert postgres.resource("azureServices") is None
