@@ -334,6 +334,13 @@ var appSettings = {
   FACE_POSTGRES_CLIENT_ID: postgresEngine ? identity.outputs.clientId : ''
   FACE_POSTGRES_SSLMODE: postgresEngine ? 'require' : ''
   FACE_POSTGRES_URL: ''
+  // Pool, search and removal-record tuning of the postgres engine: the code's defaults (README).
+  FACE_POSTGRES_POOL_SIZE: ''
+  FACE_POSTGRES_TIMEOUT_SECONDS: ''
+  FACE_POSTGRES_EF_SEARCH: ''
+  FACE_POSTGRES_EXACT_FACES: ''
+  FACE_POSTGRES_EXACT_PERSONS: ''
+  FACE_POSTGRES_REMOVAL_RETENTION_SECONDS: ''
 }
 
 module app 'modules/functionapp.bicep' = {

@@ -38,12 +38,16 @@ IDENTITY_SETTING = re.compile(r"\*__(accountName|\*ServiceUri|credential|clientI
 OPEN_ENDED = {
     "FACE_QUOTA_*": "per-limit overrides of the gallery quotas (shared/galleries/quotas.py)",
 }
-# The PostgreSQL search engine's settings, agreed with the code that reads them (shared/ on the
-# pg-engine branch): FACE_POSTGRES_URL is for local development and stays empty in Azure.
+# The PostgreSQL search engine's settings, agreed with the code that reads them (shared/postgres
+# on the pg-engine branch): the engine and the connection, set from the server the template
+# makes (FACE_POSTGRES_URL is for local development and stays empty in Azure), and the tuning,
+# left to the code's defaults.
 POSTGRES_SETTINGS = {"FACE_SEARCH_ENGINE", "FACE_POSTGRES_HOST", "FACE_POSTGRES_PORT", "FACE_POSTGRES_DATABASE",
                      "FACE_POSTGRES_USER", "FACE_POSTGRES_CLIENT_ID", "FACE_POSTGRES_SSLMODE", "FACE_POSTGRES_URL"}
+POSTGRES_TUNING = {"FACE_POSTGRES_POOL_SIZE", "FACE_POSTGRES_TIMEOUT_SECONDS", "FACE_POSTGRES_EF_SEARCH",
+                   "FACE_POSTGRES_EXACT_FACES", "FACE_POSTGRES_EXACT_PERSONS", "FACE_POSTGRES_REMOVAL_RETENTION_SECONDS"}
 # In main.bicep before the code that reads them is merged (the liveness and pg-engine branches).
-PROVISIONED_AHEAD = {"FACE_LIVENESS_TOKEN_KEY", "FACE_LIVENESS_TOKEN_OLD_KEYS"} | POSTGRES_SETTINGS
+PROVISIONED_AHEAD = {"FACE_LIVENESS_TOKEN_KEY", "FACE_LIVENESS_TOKEN_OLD_KEYS"} | POSTGRES_SETTINGS | POSTGRES_TUNING
 
 
 def _tools() -> None:
@@ -387,7 +391,7 @@ def test_the_embedded_engine_deploys_no_postgres_and_leaves_its_settings_empty()
         assert main.module("postgres") is None
         settings = main.app_settings()
         assert settings["FACE_SEARCH_ENGINE"] == "embedded"
-        assert {settings[name] for name in POSTGRES_SETTINGS - {"FACE_SEARCH_ENGINE"}} == {""}
+        assert {settings[name] for name in (POSTGRES_SETTINGS | POSTGRES_TUNING) - {"FACE_SEARCH_ENGINE"}} == {""}
         assert main.module("vault")["params"]["encryptionKeyNames"] == ["storage-encryption"]
         if network == "private":
             assert main.module("vnet")["params"]["postgresServerId"] == ""
@@ -399,7 +403,9 @@ def test_the_postgres_engine_sets_the_agreed_app_settings_from_the_server():
     main = main_deployment(searchEngine="postgres")
     settings = main.app_settings()
     assert POSTGRES_SETTINGS <= set(settings)
-    assert {name for name in settings if name.startswith("FACE_POSTGRES_")} == POSTGRES_SETTINGS - {"FACE_SEARCH_ENGINE"}
+    assert {name for name in settings if name.startswith("FACE_POSTGRES_")} == (
+        POSTGRES_SETTINGS | POSTGRES_TUNING) - {"FACE_SEARCH_ENGINE"}
+    assert {settings[name] for name in POSTGRES_TUNING} == {""}
     assert settings["FACE_SEARCH_ENGINE"] == "postgres"
     assert settings["FACE_POSTGRES_HOST"] == "postgres.outputs.host"
     assert settings["FACE_POSTGRES_PORT"] == "postgres.outputs.port"
