@@ -115,7 +115,7 @@ param postgresGeoRedundantBackup bool = false
 
 @minValue(0)
 @maxValue(20)
-@description('postgres: 0 = a single server; more = an elastic cluster (managed Citus, PostgreSQL 17) of that many nodes, the tables distributed by their container id (docs/scale.md).')
+@description('postgres: 0 = a single server; more = an elastic cluster (managed Citus, PostgreSQL 17) of that many nodes; the app distributes its tables by person (docs/scale.md).')
 param postgresClusterNodes int = 0
 
 var token = toLower(uniqueString(subscription().id, environmentName, location))
