@@ -38,16 +38,15 @@ IDENTITY_SETTING = re.compile(r"\*__(accountName|\*ServiceUri|credential|clientI
 OPEN_ENDED = {
     "FACE_QUOTA_*": "per-limit overrides of the gallery quotas (shared/galleries/quotas.py)",
 }
-# The PostgreSQL search engine's settings, agreed with the code that reads them (shared/postgres
-# on the pg-engine branch): the engine and the connection, set from the server the template
-# makes (FACE_POSTGRES_URL is for local development and stays empty in Azure), and the tuning,
-# left to the code's defaults.
+# The PostgreSQL search engine's settings, agreed with the code that reads them (shared/postgres):
+# the engine and the connection, set from the server the template makes (FACE_POSTGRES_URL is for
+# local development and stays empty in Azure), and the tuning, left to the code's defaults.
 POSTGRES_SETTINGS = {"FACE_SEARCH_ENGINE", "FACE_POSTGRES_HOST", "FACE_POSTGRES_PORT", "FACE_POSTGRES_DATABASE",
                      "FACE_POSTGRES_USER", "FACE_POSTGRES_CLIENT_ID", "FACE_POSTGRES_SSLMODE", "FACE_POSTGRES_URL"}
 POSTGRES_TUNING = {"FACE_POSTGRES_POOL_SIZE", "FACE_POSTGRES_TIMEOUT_SECONDS", "FACE_POSTGRES_EF_SEARCH",
                    "FACE_POSTGRES_EXACT_FACES", "FACE_POSTGRES_EXACT_PERSONS", "FACE_POSTGRES_REMOVAL_RETENTION_SECONDS"}
-# In main.bicep before the code that reads them is merged (the liveness and pg-engine branches).
-PROVISIONED_AHEAD = {"FACE_LIVENESS_TOKEN_KEY", "FACE_LIVENESS_TOKEN_OLD_KEYS"} | POSTGRES_SETTINGS | POSTGRES_TUNING
+# In main.bicep before the code that reads them is merged (the liveness branch).
+PROVISIONED_AHEAD = {"FACE_LIVENESS_TOKEN_KEY", "FACE_LIVENESS_TOKEN_OLD_KEYS"}
 
 
 def _tools() -> None:
