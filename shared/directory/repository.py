@@ -167,6 +167,12 @@ def insert_people(people: list[DirectoryPerson], packs: list[FacePack]) -> None:
                    + facecounts.step(table, key, facecounts.counted(chunk)))
 
 
+def all_pack_rows(select: list[str]) -> Iterator[dict]:
+    """Every face pack of the directory (a full scan: audits and rebuilds), without the
+    partitions' counts rows."""
+    return iter(faces().query("RowKey lt @counts", {"counts": facecounts.COUNTS}, select=select))
+
+
 def delete_packs(person_id: str) -> None:
     """Every face of the person, under every recognition model (its packs share a key prefix),
     with its partition's face counts in the same transaction."""

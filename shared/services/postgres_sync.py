@@ -56,7 +56,7 @@ class Differences:
 def _directory_faces() -> dict[str, dict[str, str]]:
     """model -> face -> person, from the face packs."""
     found: dict[str, dict[str, str]] = {model: {} for model in RECOGNITION_MODELS}
-    for row in directory.faces().query("PartitionKey ne ''", select=["RowKey", "FaceIds"]):
+    for row in directory.all_pack_rows(["RowKey", "FaceIds"]):
         person_id, model = row["RowKey"].split("_", 1)
         for face_id in json.loads(row["FaceIds"]):
             found.setdefault(model, {})[face_id] = person_id
