@@ -16,12 +16,15 @@ Last line: ``lfw-dev: verify V, rank-1 R, embedder NAME`` for the default of rec
 """
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
 
 import lfw
 from calibrate import SHARED_DIR, pair_distances, person_embeddings
+from smoke import parse_args
+
 from verification import accuracy_at, cross_validated_accuracy
 
 from shared.engine import matching  # noqa: E402  (calibrate put the repo on sys.path)
@@ -79,12 +82,14 @@ def align_embed_ms(embedder_name: str, photos: list[lfw.Photo], points: np.ndarr
     return float(np.median(times) * 1000)
 
 
-def lfw_table(embedder_names: list[str]) -> dict[str, tuple[float, float]]:
+def lfw_table(embedder_names: list[str], pair_limit: int | None = None) -> dict[str, tuple[float, float]]:
     """Print one row per embedder; return (10-fold verification, rank-1) per embedder."""
-    photos = lfw.photos()
+    photos = lfw.photos(pair_limit)
     points = lfw.detections(photos)
     print(f"lfw-dev: {len(photos)} photos, {int(np.isnan(points[:, 0, 0]).sum())} without a face; "
-          "verification on 1,000 + 1,000 pairs; rank-1 with everyone enrolled with their first photo")
+          f"verification on {pair_limit or '1,000'} + {pair_limit or '1,000'} pairs; "
+          "rank-1 with everyone enrolled with their first photo")
+
     print("| embedder | verify at threshold | verify, 10-fold CV | 1:N rank-1 | align+embed ms/face |")
     print("|---|---|---|---|---|")
     results = {}
@@ -102,12 +107,15 @@ def lfw_table(embedder_names: list[str]) -> dict[str, tuple[float, float]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lfw-pairs", type=int, help="only the first N same- and N different-person pairs of lfw-dev")
+    args = parse_args(parser, lfw_pairs=20)
     default = recognition_embedders()["recognition_04"]
     names = list(dict.fromkeys([*BUILT_IN_EMBEDDERS, default]))
     for name in names:
         verification(name)
     detection_counts()
-    results = lfw_table(names)
+    results = lfw_table(names, args.lfw_pairs)
     verify, rank1 = results[default]
     print(f"lfw-dev: verify {verify:.4f}, rank-1 {rank1:.4f}, embedder {default}")
 

@@ -35,6 +35,8 @@ from shared.engine.attributes import COMPUTED, compute_attributes  # noqa: E402
 from shared.engine.engine import get_engine  # noqa: E402
 from shared.engine.embedders import BUILT_IN_EMBEDDERS, get_embedder  # noqa: E402
 from shared.engine.imaging import decode_image  # noqa: E402
+from smoke import parse_args  # noqa: E402
+
 
 cv2.setNumThreads(1)
 
@@ -109,8 +111,11 @@ def bench_face_recognition(photos: list[bytes], rounds: int) -> tuple[list[float
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=1, help="timed passes over the photos")
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--photos", type=int, help="only the first N photos (default: all)")
+    args = parse_args(parser, photos=4)
+    rounds = args.rounds
     paths = sorted(p for p in (SHARED_DIR / "data" / "faces").rglob("*") if p.suffix.lower() in (".jpg", ".png"))
+    paths = paths[:args.photos]
     photos = [p.read_bytes() for p in paths]
     print(f"{len(photos)} photos from {SHARED_DIR / 'data' / 'faces'}, {rounds} timed round(s), 1 thread")
 

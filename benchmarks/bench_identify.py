@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from smoke import parse_args
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("FACE_SHARED_DIR") or REPO_ROOT.parent / "shared").resolve()
 PERSONS_DIR = SHARED_DIR / "data" / "faces" / "persons"
@@ -35,6 +37,11 @@ AZURITE = REPO_ROOT / "node_modules" / ".bin" / "azurite"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 GROUP = "bench-identify"
 MODEL = "recognition_01"
+# The service's guards are not what these benchmarks measure, so they set them explicitly
+# instead of inheriting defaults that other work may change: no per-credential rate limit,
+# the S0 tier's gallery quotas, no bound on the work queues.
+UNGUARDED = {"FACE_RATE_ADMIN_PER_SECOND": "0", "FACE_RATE_RECOGNIZER_PER_SECOND": "0", "FACE_TIER": "S0",
+             "FACE_QUEUE_MAX_MESSAGES": "0"}
 
 
 def free_port() -> int:
@@ -76,7 +83,7 @@ def configure(connection_string: str) -> str:
     os.environ.update({
         "AzureWebJobsStorage": connection_string, "FACE_STORAGE_PREFIX": "bench",
         "FACE_TEMPLATE_KEY": base64.b64encode(secrets.token_bytes(32)).decode(), "FACE_ADMIN_KEYS": key,
-        "FACE_RECOGNIZER_KEYS": "", "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *",
+        "FACE_RECOGNIZER_KEYS": "", "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *", **UNGUARDED,
     })
     os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
     return key
@@ -155,7 +162,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=10_000)
     parser.add_argument("--faces-per-person", type=int, default=1)
     parser.add_argument("--queries", type=int, default=200)
-    args = parser.parse_args()
+    args = parse_args(parser, persons=30, queries=10)
     sys.path.insert(0, str(REPO_ROOT))
     location = tempfile.mkdtemp(prefix="bench-azurite-")
     azurite, conn = start_azurite(location)
