@@ -87,13 +87,19 @@ local-settings-keys:
 	 for name in ('FACE_TEMPLATE_KEY', 'FACE_LIVENESS_TOKEN_KEY') if fresh(name)]; \
 	json.dump(s, open('local.settings.json', 'w'), indent=2)"
 
-# Benchmarks print numbers; they are not part of the test suite.
+# Benchmarks print numbers; `make test` runs each at its smoke size (tests/benchmarks/test_benchmark_smoke.py).
 bench-engine: setup
 	$(PYTHON) benchmarks/bench_engine.py
 	$(PYTHON) benchmarks/cold_start.py
 
+# Cold start as a new Functions worker pays it (import function_app, load the models, first
+# detect), from the tree and from the unpacked deployment zip; see docs/performance.md.
+cold-start: package
+	$(PYTHON) benchmarks/cold_start.py --from tree package
+
 accuracy: setup
 	$(PYTHON) benchmarks/accuracy.py
+
 
 bench-index: setup
 	$(PYTHON) benchmarks/bench_index.py

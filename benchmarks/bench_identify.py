@@ -83,6 +83,8 @@ def configure(connection_string: str) -> str:
     os.environ.update({
         "AzureWebJobsStorage": connection_string, "FACE_STORAGE_PREFIX": "bench",
         "FACE_TEMPLATE_KEY": base64.b64encode(secrets.token_bytes(32)).decode(), "FACE_ADMIN_KEYS": key,
+        "FACE_LIVENESS_TOKEN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+
         "FACE_RECOGNIZER_KEYS": "", "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *", **UNGUARDED,
     })
     os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))

@@ -105,9 +105,14 @@ class App:
 
 def process_tree(pid: int) -> list[int]:
     """A process and its descendants (the devhost's worker processes, if any)."""
-    children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-                for child in (task / "children").read_text().split()]
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:  # a thread that ended while we looked
+            continue
     return [pid] + [descendant for child in children for descendant in process_tree(child)]
+
 
 
 def rss_mb(pid: int) -> float:
