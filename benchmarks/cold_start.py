@@ -2,7 +2,7 @@
 (as the Python worker does to index the functions), loads every default model (the engine's
 warm-up, what /health runs) and detects once (detection_01 + recognition_01).
 
-    .venv/bin/python benchmarks/cold_start.py [--runs 5] [--from tree package]
+    .venv/bin/python benchmarks/cold_start.py [--runs 5] [--from tree package] [--zip ZIP]
 
 ``tree``: the repository, with this machine's venv and the prepared models in .cache/models;
 the app's own modules are byte-compiled first (into __pycache__), as the package carries them.
@@ -74,13 +74,16 @@ def tree_worker() -> tuple[list[str], Path, dict[str, str]]:
     return [sys.executable], REPO_ROOT, dict(os.environ)
 
 
-def package_worker(folder: Path) -> tuple[list[str], Path, dict[str, str]]:
-    """The deployment zip unpacked into ``folder``: -S keeps this machine's and the venv's
-    site-packages off the path, so only what the package carries is importable."""
-    sys.path.insert(0, str(REPO_ROOT / "infra"))
-    import package as builder
+def package_worker(folder: Path, zip_path: Path | None) -> tuple[list[str], Path, dict[str, str]]:
+    """The deployment zip (``zip_path``, or `make package`'s) unpacked into ``folder``: -S keeps
+    this machine's and the venv's site-packages off the path, so only what the package carries
+    is importable."""
+    if zip_path is None:
+        sys.path.insert(0, str(REPO_ROOT / "infra"))
+        import package as builder
 
-    zipfile.ZipFile(builder.build()).extractall(folder)
+        zip_path = builder.build()
+    zipfile.ZipFile(zip_path).extractall(folder)
     env = {"PATH": os.environ["PATH"], "HOME": str(folder), "PYTHONPATH": str(folder / SITE_PACKAGES),
            "PYTHONDONTWRITEBYTECODE": "1"}
     return [sys.executable, "-S"], folder, env
@@ -100,8 +103,8 @@ def describe(figures: dict[str, float]) -> str:
             f"first detect {figures['first_detect']:.2f})")
 
 
-def run(where: str, runs: int, folder: Path) -> dict[str, float]:
-    python, cwd, env = tree_worker() if where == "tree" else package_worker(folder)
+def run(where: str, runs: int, folder: Path, zip_path: Path | None) -> dict[str, float]:
+    python, cwd, env = tree_worker() if where == "tree" else package_worker(folder, zip_path)
     results = []
     for _ in range(runs):
         results.append(measure(python, cwd, env))
@@ -116,9 +119,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--from", dest="sources", nargs="+", choices=("tree", "package"), default=["tree"])
+    parser.add_argument("--zip", type=Path, help="the package to unpack (default: dist/face-api.zip, built if needed)")
     args = parse_args(parser, runs=1)
     with tempfile.TemporaryDirectory(prefix="cold-start-") as folder:
-        best = {where: run(where, args.runs, Path(folder)) for where in args.sources}
+        best = {where: run(where, args.runs, Path(folder), args.zip) for where in args.sources}
+
     print(f"cold start s (min of {args.runs} runs): "
           + ", ".join(f"{where} {describe(figures)}" for where, figures in best.items())
           + f"; target <= {TARGET_SECONDS:.1f}")
