@@ -73,7 +73,7 @@ def test_every_benchmark_target_has_a_smoke_run():
 def test_the_benchmark_runs_at_its_smoke_size(target, run):
     env = {**os.environ, "FACE_MODEL_MIRRORS": os.environ.get("FACE_MODEL_MIRRORS") or str(shared_data_dir() / "models")}
     done = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / run.script), *run.args], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=600)
+                          env=env, capture_output=True, text=True, timeout=1200)  # cold-start may build the package first
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"make {target}: {run.script} {' '.join(run.args)} failed:\n{output[-5000:]}"
     lines = [line for line in done.stdout.splitlines() if line.strip()]
