@@ -48,8 +48,11 @@ PACKAGED_MODELS = Path(".cache") / "models"  # shared.engine.modelstore.DEFAULT_
 STAGE = REPO_ROOT / "build" / "package"
 ZIP = REPO_ROOT / "dist" / "face-api.zip"
 DEPENDENCY_CACHE = REPO_ROOT / ".cache" / "package"
-# Installed files no served import reaches (paths under site-packages, or any folder of the name).
-NOT_SERVED = {"__pycache__", "tests", "onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools"}
+# Left out of the site-packages (a name anywhere, or a path under site-packages): what no served
+# import reaches (test suites, onnxruntime's conversion and quantisation tooling), the installed
+# .pyc files (compiled again below) and the dependency cache's own stamp.
+NOT_SERVED = {"__pycache__", "tests", ".complete",
+              "onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools"}
 
 
 def build() -> Path:
@@ -138,8 +141,8 @@ def _stage(site_packages: Path, models: list[Path]) -> None:
 
 def _not_served(site_packages: Path, folder: Path, names: list[str]) -> set[str]:
     relative = folder.relative_to(site_packages)
-    return {name for name in names
-            if name in NOT_SERVED or (relative / name).as_posix() in NOT_SERVED or name == ".complete"}
+    return {name for name in names if name in NOT_SERVED or (relative / name).as_posix() in NOT_SERVED}
+
 
 
 def _place(source: Path, target: Path) -> None:
