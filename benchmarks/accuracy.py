@@ -10,7 +10,7 @@
   (default 1) over LFW photos. Targets for the default recognition_04: verification (10-fold)
   >= 0.994, rank-1 >= 0.98.
 
-Run: .venv/bin/python benchmarks/accuracy.py   (first run ~5 min on one core: every lfw-dev photo
+Run: .venv/bin/python benchmarks/accuracy.py [--lfw-pairs N] [--smoke]   (first run ~5 min on one core: every lfw-dev photo
 through every embedder; cached under .cache/lfw-dev/ after that)
 Last line: ``lfw-dev: verify V, rank-1 R, embedder NAME`` for the default of recognition_04.
 """

@@ -1,7 +1,7 @@
 """Per-stage latency of the engine for every built-in embedder, and face_recognition's own
 pipeline as the peer.
 
-    FACE_MODEL_MIRRORS=../shared/models .venv/bin/python benchmarks/bench_engine.py [--rounds N]
+    FACE_MODEL_MIRRORS=../shared/models .venv/bin/python benchmarks/bench_engine.py [--rounds N] [--photos N] [--smoke]
 
 Photos: every image under <shared>/data/faces (persons, multi, noface). Everything runs on one
 thread (onnxruntime, OpenCV, BLAS) so the numbers compare per-core cost. Models are loaded and

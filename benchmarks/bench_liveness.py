@@ -1,6 +1,6 @@
 """Liveness through the HTTP client route, one thread, against a private Azurite.
 
-    .venv/bin/python benchmarks/bench_liveness.py [--passive 30] [--active 12]
+    .venv/bin/python benchmarks/bench_liveness.py [--passive 30] [--active 12] [--person-photos N] [--smoke]
 
 Prints:
 * the client-route latency (request sent -> decision answered) p50/p95 of a 1-frame Passive
