@@ -202,6 +202,14 @@ var appSettings = {
   FACE_LIVENESS_RETENTION_SECONDS: ''
   FACE_LIVENESS_DEVICE_ATTEMPTS: ''
   FACE_LIVENESS_DEVICE_WINDOW_SECONDS: ''
+  // Liveness v1.3: client addresses come from App Service's front end (X-Forwarded-For);
+  // abuse-monitoring thresholds and the settings cache: the code's defaults.
+  FACE_TRUSTED_PROXIES: 'AppServiceFrontEnd'
+  FACE_LIVENESS_ABUSE_MATCH_CONFIDENCE: ''
+  FACE_LIVENESS_ABUSE_FARM_FACES: ''
+  FACE_LIVENESS_ABUSE_FARM_WINDOW_SECONDS: ''
+  FACE_ACCOUNT_SETTINGS_CACHE_SECONDS: ''
+  FACE_CLIENT_ASSETS_TOKEN_SECONDS: ''
   // Never in Azure: local development and test switches.
   FACE_ALLOW_PRIVATE_URLS: 'false'
   FACE_ALLOW_TEST_CLOCK: 'false'

@@ -27,6 +27,9 @@ RECOGNIZER_ROUTES = {
       for path in (f"{base}/singleModal/sessions", f"{base}/singleModal/sessions/{{sessionId}}",
                    f"{base}/singleModal/sessions/{{sessionId}}/audit")),
     "face/{apiVersion}/sessionImages/{sessionImageId}", "face/{apiVersion}/session/sessionImages/{sessionImageId}",
+    # v1.3-preview.1: reading the liveness settings and getting a client-assets token (PATCH
+    # /settings, on the same route, requires ADMIN).
+    "face/{apiVersion}/settings", "face/{apiVersion}/settings/getClientAssetsAccessToken",
 }
 # Routes whose own authorizer admits a liveness session token instead of a key.
 TOKEN_ROUTES = {"face/{apiVersion}/detectLiveness/singleModal", "face/{apiVersion}/detectLivenessWithVerify/singleModal"}
@@ -82,6 +85,7 @@ def test_recognizer_key_is_refused_on_every_write_route(service):
     """Covers routes added later automatically: the list comes from the app itself."""
     admin_routes = _face_routes(service, Role.ADMIN)
     assert admin_routes, "no write routes are registered, so this test would prove nothing"
+    assert ("PATCH", "face/v1.3-preview.1/settings") in {(method, path) for _, method, path, _ in admin_routes}
     for name, method, path, _ in admin_routes:
         response = _call(service, method, path, service.recognizer_key)
         assert response.status_code == 403, (name, method, path, response.text)
