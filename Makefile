@@ -66,7 +66,8 @@ run: setup local-settings-keys
 
 # Tests start their own Azurite and devhost on free ports and stop them (pytest.ini: paths).
 # Then the directory, LargePersonGroup and LargeFaceList client tests again with the search in
-# a private PostgreSQL (FACE_SEARCH_ENGINE=postgres), its privacy scan, and the benchmark's smoke size.
+# a private PostgreSQL (FACE_SEARCH_ENGINE=postgres) and its privacy scan (the benchmark's smoke size
+# runs in the first pass, tests/benchmarks/test_benchmark_smoke.py).
 POSTGRES_PASS_TESTS ?= tests/directory/test_enrolment.py tests/directory/test_js_client.py \
 	tests/directory/test_concurrency.py tests/galleries/test_admin_sdk.py tests/galleries/test_identify_flow.py \
 	tests/service/test_privacy.py tests/postgres/test_privacy_postgres.py::test_postgres_holds_no_image_name_or_user_data
