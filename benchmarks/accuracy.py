@@ -113,10 +113,12 @@ def lfw_table(embedder_names: list[str], pair_limit: int | None = None) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lfw-pairs", type=int, help="only the first N same- and N different-person pairs of lfw-dev")
-    args = parse_args(parser, lfw_pairs=20)
+    parser.add_argument("--attribute-sample", type=int, help="photos per labelled folder and occlusion samples")
+    args = parse_args(parser, lfw_pairs=20, attribute_sample=3)
     default = recognition_embedders()["recognition_04"]
     names = list(dict.fromkeys([*BUILT_IN_EMBEDDERS, default]))
-    attribute_accuracy.report()
+    attribute_accuracy.report(args.attribute_sample)
+
     for name in names:
         verification(name)
     detection_counts()
