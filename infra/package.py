@@ -86,11 +86,12 @@ def _model_files() -> list[Path]:
     for spec in served_models():
         model = cache / spec.file_name
         record = model.with_name(model.name + ".json")
-        if not model.is_file() or (spec.derived and not record.is_file()):
+        notice = cache / "licenses" / spec.license if spec.license else None
+        if not model.is_file() or (spec.derived and not record.is_file()) or (notice and not notice.is_file()):
             sys.exit(f"package: model {spec.name} is not prepared in {cache}: run `make setup`")
         files += [model, record] if spec.derived else [model]
-        if spec.license is not None:
-            files.append(cache / "licenses" / spec.license)
+        files += [notice] if notice else []
+
     return sorted(set(files))
 
 
