@@ -27,7 +27,9 @@ step of --soak-warm-up seconds (60) at the same load,
  and reports RSS growth over the soak and its 5xx. The app gets this process's environment, so FUNCTIONS_WORKER_PROCESS_COUNT,
 PYTHON_THREADPOOL_THREAD_COUNT and FACE_ORT_THREADS set here apply to it (first line of the
 report); RSS and CPU count all of the devhost's processes. Throttling is switched off in the app under test (FACE_RATE_*=0): the
-benchmark measures capacity, not the per-credential limits.
+benchmark measures capacity, not the per-credential limits. BENCH_RECOGNITION_MODEL (default
+recognition_01) is the recognition model of every detect, of the group and of the engine bound;
+recognition_04 measures its default, the fused dlib+SFace template.
 """
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ import azure.functions as func
 from shared.api import render
 from shared.api.auth import Role
 from shared.api.handler import Call, face_operation, face_route
-from shared.api.versions import resource_not_found
 from shared.errors import BadArgument
 from shared.galleries.validation import paging
 from shared.liveness import attempts, client_assets, monitoring, page, sessions, token
@@ -141,8 +140,4 @@ _add("settings/getClientAssetsAccessToken", "GET", "get_client_assets_access_tok
 def liveness_page(req: func.HttpRequest) -> func.HttpResponse:
     """The capture page and its two files (anonymous: it holds no secret; the token comes in
     the URL fragment, which never reaches a server)."""
-    found = page.asset(req.route_params.get("asset") or "")
-    if found is None:
-        return render.error_response(resource_not_found())
-    content, content_type = found
-    return func.HttpResponse(content, status_code=200, headers={**page.HEADERS, "Content-Type": content_type})
+    return page.SITE.response(req.route_params.get("asset") or "")
