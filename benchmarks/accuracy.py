@@ -13,12 +13,13 @@
   synthetic occlusion set; its section ends ``attributes: mask M (n faces), glasses G (n faces),
   occlusion O``. Targets: mask >= 0.97, glasses >= 0.95, occlusion >= 0.90.
 
-Run: .venv/bin/python benchmarks/accuracy.py   (first run ~5 min on one core: every lfw-dev photo
+Run: .venv/bin/python benchmarks/accuracy.py [--lfw-pairs N] [--smoke]   (first run ~5 min on one core: every lfw-dev photo
 through every embedder; cached under .cache/lfw-dev/ after that)
 Last line: ``lfw-dev: verify V, rank-1 R, embedder NAME`` for the default of recognition_04.
 """
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
@@ -26,6 +27,8 @@ import numpy as np
 import attribute_accuracy
 import lfw
 from calibrate import SHARED_DIR, pair_distances, person_embeddings
+from smoke import parse_args
+
 from verification import accuracy_at, cross_validated_accuracy
 
 from shared.engine import matching  # noqa: E402  (calibrate put the repo on sys.path)
@@ -83,12 +86,14 @@ def align_embed_ms(embedder_name: str, photos: list[lfw.Photo], points: np.ndarr
     return float(np.median(times) * 1000)
 
 
-def lfw_table(embedder_names: list[str]) -> dict[str, tuple[float, float]]:
+def lfw_table(embedder_names: list[str], pair_limit: int | None = None) -> dict[str, tuple[float, float]]:
     """Print one row per embedder; return (10-fold verification, rank-1) per embedder."""
-    photos = lfw.photos()
+    photos = lfw.photos(pair_limit)
     points = lfw.detections(photos)
     print(f"lfw-dev: {len(photos)} photos, {int(np.isnan(points[:, 0, 0]).sum())} without a face; "
-          "verification on 1,000 + 1,000 pairs; rank-1 with everyone enrolled with their first photo")
+          f"verification on {pair_limit or '1,000'} + {pair_limit or '1,000'} pairs; "
+          "rank-1 with everyone enrolled with their first photo")
+
     print("| embedder | verify at threshold | verify, 10-fold CV | 1:N rank-1 | align+embed ms/face |")
     print("|---|---|---|---|---|")
     results = {}
@@ -106,13 +111,18 @@ def lfw_table(embedder_names: list[str]) -> dict[str, tuple[float, float]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lfw-pairs", type=int, help="only the first N same- and N different-person pairs of lfw-dev")
+    parser.add_argument("--attribute-sample", type=int, help="photos per labelled folder and occlusion samples")
+    args = parse_args(parser, lfw_pairs=20, attribute_sample=3)
     default = recognition_embedders()["recognition_04"]
     names = list(dict.fromkeys([*BUILT_IN_EMBEDDERS, default]))
-    attribute_accuracy.report()
+    attribute_accuracy.report(args.attribute_sample)
+
     for name in names:
         verification(name)
     detection_counts()
-    results = lfw_table(names)
+    results = lfw_table(names, args.lfw_pairs)
     verify, rank1 = results[default]
     print(f"lfw-dev: verify {verify:.4f}, rank-1 {rank1:.4f}, embedder {default}")
 

@@ -42,6 +42,8 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 
 from bench_identify import configure, percentile, start_azurite, synthetic_vectors  # noqa: E402
+from smoke import parse_args  # noqa: E402
+
 
 MODEL = "recognition_01"
 DIMS = 128
@@ -252,7 +254,7 @@ def main() -> None:
     parser.add_argument("--held-batches", type=int, default=5,
                         help="batches enrolled after the compaction worker stops, so the first measurement "
                              "sees a large delta")
-    args = parser.parse_args()
+    args = parse_args(parser, faces=500, queries=20, batch=25, held_batches=2, delete_fraction=0.1)
     azurite, connection = start_azurite(None)
     try:
         configure(connection)

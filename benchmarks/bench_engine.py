@@ -1,7 +1,7 @@
 """Per-stage latency of the engine for every built-in embedder, and face_recognition's own
 pipeline as the peer.
 
-    FACE_MODEL_MIRRORS=../shared/models .venv/bin/python benchmarks/bench_engine.py [--rounds N]
+    FACE_MODEL_MIRRORS=../shared/models .venv/bin/python benchmarks/bench_engine.py [--rounds N] [--photos N] [--smoke]
 
 Photos: every image under <shared>/data/faces (persons, multi, noface). Everything runs on one
 thread (onnxruntime, OpenCV, BLAS) so the numbers compare per-core cost. Models are loaded and
@@ -41,6 +41,7 @@ from shared.engine.attributes import ALLOWED_BY_DETECTION_MODEL, COMPUTED, compu
 from shared.engine.engine import get_engine  # noqa: E402
 from shared.engine.embedders import BUILT_IN_EMBEDDERS, FusedEmbedder, get_embedder  # noqa: E402
 from shared.engine.imaging import decode_image  # noqa: E402
+from smoke import parse_args  # noqa: E402
 
 TIMED_ATTRIBUTES = tuple(name for name in COMPUTED if name in ALLOWED_BY_DETECTION_MODEL["detection_01"])
 
@@ -148,8 +149,11 @@ def bench_face_recognition(photos: list[bytes], rounds: int) -> PhotoTimes:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the photos (min per photo)")
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--photos", type=int, help="only the first N photos (default: all)")
+    args = parse_args(parser, photos=4, rounds=1)
+    rounds = args.rounds
     paths = sorted(p for p in (SHARED_DIR / "data" / "faces").rglob("*") if p.suffix.lower() in (".jpg", ".png"))
+    paths = paths[:args.photos]
     photos = [p.read_bytes() for p in paths]
     print(f"{len(photos)} photos from {SHARED_DIR / 'data' / 'faces'}, {rounds} timed round(s), min per photo, CPU time of 1 thread")
 

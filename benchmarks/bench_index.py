@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.index import IndexParams, build_index, encrypt_stream, write_snapshot  # noqa: E402
 from shared.index.backends import HNSWLIB_BUILD  # noqa: E402
+from smoke import parse_args  # noqa: E402
+
 
 DIMS, PER_IDENTITY, NOISE_NORM, SEED = 128, 5, 0.577, 20261127
 AAD = b"bench-index"
@@ -196,7 +198,8 @@ def main() -> None:
     parser.add_argument("--ef-construction", type=int, help="override FACE_INDEX_EF_CONSTRUCTION")
     parser.add_argument("--face-list", action="store_true", help="no persons: a LargeFaceList's find-similar")
     parser.add_argument("--temp-dir", default=os.environ.get("TMPDIR"))
-    args = parser.parse_args()
+    args = parse_args(parser, sizes=[2000], queries=50)
+
     summary = [run(size, args) for size in args.sizes]
     last = summary[-1]
     print(f"index {last['size']}: recall@1 {last['person_recall']:.4f}, vector {last['vector_recall']:.4f}, "

