@@ -1,20 +1,26 @@
 """The capture page in a real browser: Debian's chromium driven by Playwright, its camera a
-fake device playing a y4m made here from a liveness sample. Passive sessions: the live sample
-ends realface, each spoof sample spoofface; in a PassiveActive session the (still) live
-sample cannot pass the head-turn challenge. A screenshot of each final page is kept under
-test-artifacts/liveness/ (gitignored). Every request the page makes is recorded: the token
-never appears in a URL.
+fake device playing a y4m made here from the shared photos (camera_videos.py).
+
+The page gets a client-assets access token beside the session token, loads the in-browser face
+detector with it, and guides: a video made for each cue (face too small, off-centre, too dark,
+two faces, too close, no face) shows that cue; a head turning through the session's challenge
+passes PassiveActive. Passive sessions: the live sample ends realface, each spoof sample
+spoofface; a still camera cannot pass the head turns. A screenshot of each state and each
+final page is kept under test-artifacts/liveness/ (gitignored). Every request the page makes
+is recorded: no token ever appears in a URL.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import requests
 
-from live_support import LIVE_SAMPLE, REPO_ROOT, SPOOF_SAMPLES
+from camera_videos import cue_frames, framed, read_photo, write_y4m
+from live_support import LIVE_SAMPLE, PERSONS_DIR, REPO_ROOT, SPOOF_SAMPLES
+from shared.liveness import client_assets
+from shared.liveness.challenge import TURN_LEFT, TURN_RIGHT
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "liveness"
@@ -22,32 +28,41 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "liveness"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+CLIENT_ASSETS = ("ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm", "face-detector.onnx")
+# guidance.js CUES, as the page shows them.
+CUE_TEXTS = {
+    "moveCloser": "Move closer to the camera.",
+    "centre": "Centre your face in the oval.",
+    "tooDark": "It is too dark.",
+    "multipleFaces": "More than one face is in view.",
+    "moveBack": "Move back a little.",
+    "noFace": "We can't see a face.",
+    TURN_LEFT: "Turn your head to your left.",
+    TURN_RIGHT: "Turn your head to your right.",
+}
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="make setup installs Debian's chromium")
 
 
-def write_y4m(photo: Path, target: Path, frames: int = 15) -> None:
-    """A still video of the upright photo (even size, 4:2:0) that Chromium's fake camera loops."""
-    from shared.engine.imaging import decode_image
-
-    image = decode_image(photo.read_bytes())
-    height, width = (side - side % 2 for side in image.shape[:2])
-    yuv = cv2.cvtColor(np.ascontiguousarray(image[:height, :width]), cv2.COLOR_BGR2YUV_I420)
-    with target.open("wb") as video:
-        video.write(f"YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            video.write(b"FRAME\n" + yuv.tobytes())
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def run_page(service, api, tmp_path: Path, sample: Path, mode: str, screenshot: str) -> tuple[dict, str, list[str]]:
-    """Create a session, open the page with its token, press Start, wait for the end.
-    Returns (the page's final state, its final URL, every URL it requested)."""
+def run_page(service, api, tmp_path: Path, video: Path, mode: str, name: str, guided: bool = True,
+             during: Callable | None = None, wait_for_end: bool = True) -> tuple[dict, dict, list[str]]:
+    """Create a session, open the page with its token (and an assets token when ``guided``),
+    press Start, run ``during(page)``, wait for the end. Returns (the session, the page's final
+    state, every URL it requested)."""
     from playwright.sync_api import sync_playwright
 
     session = api.create(livenessOperationMode=mode, sendResultsToClient=True).json()
-    video = tmp_path / "camera.y4m"
-    write_y4m(sample, video)
+    assets_token = client_assets.mint().token
+    fragment = f"authToken={session['authToken']}&kind=detectLiveness"
+    if guided:
+        fragment += f"&assetsToken={assets_token}"
     requested: list[str] = []
+    state: dict = {}
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
@@ -56,44 +71,129 @@ def run_page(service, api, tmp_path: Path, sample: Path, mode: str, screenshot: 
         try:
             context.on("request", lambda request: requested.append(request.url))
             page = context.new_page()
-            page.goto(f"{service.url}/liveness#authToken={session['authToken']}&kind=detectLiveness")
-            page.get_by_role("button", name="Start the camera").click(timeout=30_000)
-            page.wait_for_selector("body[data-state=done], body[data-state=error]", timeout=90_000)
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{screenshot}.png"), full_page=True)
-            state = page.evaluate("({state: document.body.dataset.state, decision: document.body.dataset.decision,"
-                                  " intact: document.getElementById('integrity').dataset.intact})")
+            page.goto(f"{service.url}/liveness#{fragment}")
+            page.get_by_role("button", name="Start the camera").click(timeout=60_000)
+            assert page.evaluate("document.body.dataset.guidance") == ("on" if guided else "off")
+            if during:
+                during(page)
+            if wait_for_end:
+                page.wait_for_selector("body[data-state=done], body[data-state=error]", timeout=120_000)
+                screenshot(page, name)
+                state = page.evaluate("({state: document.body.dataset.state, decision: document.body.dataset.decision,"
+                                      " intact: document.getElementById('integrity').dataset.intact})")
             final_url = page.url
         finally:
             context.close()
-    assert state["state"] == "done", f"the page ended in {state}: see {ARTIFACTS / screenshot}.png"
-    assert requested and all(session["authToken"] not in url for url in requested), requested
-    assert session["authToken"] not in final_url and "#" not in final_url
-    read = api.session(f"detectLiveness-sessions/{session['sessionId']}").json()
-    assert read["results"]["attempts"][-1]["result"]["livenessDecision"] == state["decision"]
-    return state, final_url, requested
+    for secret in (session["authToken"], assets_token):
+        assert requested and all(secret not in url for url in requested), requested
+        assert secret not in final_url and "#" not in final_url
+    if wait_for_end:
+        assert state["state"] == "done", f"the page ended in {state}: see {ARTIFACTS / name}.png"
+        read = api.session(f"detectLiveness-sessions/{session['sessionId']}").json()
+        assert read["results"]["attempts"][-1]["result"]["livenessDecision"] == state["decision"]
+    return session, state, requested
+
+
+def sample_video(tmp_path: Path, sample: Path) -> Path:
+    return write_y4m([(read_photo(sample), 1.0)], tmp_path / "camera.y4m")
+
+
+def wait_for_cue(page, cue: str, timeout_ms: int = 60_000) -> None:
+    page.wait_for_selector(f"body[data-cue={cue}]", timeout=timeout_ms)
+    screenshot(page, f"cue-{cue}")
+    assert CUE_TEXTS[cue] in page.text_content("#cue")
 
 
 @pytest.mark.parametrize("sample, expected", [(LIVE_SAMPLE, "realface"), *((path, "spoofface") for path in SPOOF_SAMPLES)],
                          ids=lambda value: value.stem if isinstance(value, Path) else value)
 def test_capture_page_runs_a_passive_check(service, api, tmp_path, sample, expected):
-    state, _, requested = run_page(service, api, tmp_path, sample, "Passive", sample.stem)
+    _, state, requested = run_page(service, api, tmp_path, sample_video(tmp_path, sample), "Passive", sample.stem)
     assert state["decision"] == expected and state["intact"] == "true"
     assert any(url.endswith("/face/v1.2/detectLiveness/singleModal") for url in requested)
+    assert {url.rsplit("/", 1)[-1] for url in requested if "/liveness/assets/" in url} == set(CLIENT_ASSETS)
+
+
+def test_without_an_assets_token_the_page_still_works_unguided(service, api, tmp_path):
+    _, state, requested = run_page(service, api, tmp_path, sample_video(tmp_path, LIVE_SAMPLE), "Passive",
+                                   "unguided", guided=False)
+    assert state["decision"] == "realface"
+    assert not any("/liveness/assets/" in url for url in requested)
+
+
+def test_each_framing_problem_gets_its_cue(service, api, tmp_path):
+    """One video cycling through a framing problem every 2.5 s; each cue must appear, in the
+    live region, with its text (and a screenshot of each)."""
+    frames = cue_frames(LIVE_SAMPLE)
+    video = write_y4m([(frame, 2.5) for frame in frames.values()], tmp_path / "cues.y4m")
+
+    def every_cue(page):
+        assert page.get_attribute("#cue", "aria-live") == "polite"
+        for cue in frames:
+            wait_for_cue(page, cue)
+
+    run_page(service, api, tmp_path, video, "Passive", "cues", during=every_cue, wait_for_end=False)
+
+
+def test_following_the_turns_passes_the_active_check(service, api, tmp_path):
+    """A head that looks straight (6 s), then turns to its right, back, to its left, back
+    (1.5 s each), looping: the page asks for each turn of the challenge and captures the
+    frames that show it, and the server decides realface."""
+    kit = sorted((PERSONS_DIR / "kit_harington").glob("*.jpg"))
+    straight, right, left = framed(kit[0], 0.3), framed(kit[1], 0.3), framed(kit[1], 0.3, mirrored=True)
+    video = write_y4m([(straight, 6.0), (right, 1.5), (straight, 1.5), (left, 1.5), (straight, 1.5)],
+                      tmp_path / "turns.y4m")
+    seen: list[str] = []
+
+    def turns(page):
+        for _ in range(3):
+            page.wait_for_selector(f"body[data-cue={TURN_LEFT}], body[data-cue={TURN_RIGHT}]", timeout=60_000)
+            cue = page.evaluate("document.body.dataset.cue")
+            if cue not in seen:
+                seen.append(cue)
+                screenshot(page, f"cue-{cue}")
+            page.wait_for_function(f"document.body.dataset.cue !== '{cue}'", timeout=60_000)
+
+    _, state, _ = run_page(service, api, tmp_path, video, "PassiveActive", "active-turns", during=turns)
+    assert state["decision"] == "realface" and state["intact"] == "true"
+    assert set(seen) == {TURN_LEFT, TURN_RIGHT}
 
 
 def test_a_still_camera_cannot_pass_the_active_challenge(service, api, tmp_path):
-    """The live sample itself, but as a still picture: the head never turns."""
-    state, _, _ = run_page(service, api, tmp_path, LIVE_SAMPLE, "PassiveActive", "active-still")
+    """The live sample itself, but as a still picture: the head never turns (the page waits
+    for each turn, then sends what it saw; the server decides)."""
+    _, state, _ = run_page(service, api, tmp_path, sample_video(tmp_path, LIVE_SAMPLE), "PassiveActive", "active-still")
     assert state["decision"] == "spoofface"
 
 
 def test_page_files_are_served_with_a_strict_policy(service):
     for path, kind in (("liveness", "text/html"), ("liveness/capture.js", "text/javascript"),
-                       ("liveness/capture.css", "text/css")):
+                       ("liveness/guidance.js", "text/javascript"), ("liveness/capture.css", "text/css")):
         answer = requests.get(f"{service.url}/{path}", timeout=30)
         assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(kind)
         assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
         assert answer.headers["Referrer-Policy"] == "no-referrer"
     assert requests.get(f"{service.url}/liveness/../function_app.py", timeout=30).status_code == 404
     assert requests.get(f"{service.url}/liveness/other.js", timeout=30).status_code == 404
+
+
+def test_client_assets_need_a_valid_access_token(service, api, clock):
+    url = f"{service.url}/liveness/assets"
+    session_token = api.create().json()["authToken"]
+    token = client_assets.mint()
+    for refused in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer not-a-token"},
+                    {"Authorization": f"Bearer {session_token}"}, {"Authorization": token.token},
+                    {"Ocp-Apim-Subscription-Key": service.admin_key}):
+        answer = requests.get(f"{url}/face-detector.onnx", headers=refused, timeout=30)
+        assert answer.status_code == 401 and answer.json()["error"]["code"] == "401", (refused, answer.text)
+    kinds = {"ort.wasm.bundle.min.mjs": "text/javascript", "ort-wasm-simd-threaded.wasm": "application/wasm",
+             "face-detector.onnx": "application/octet-stream"}
+    for presented in (token.token, token.base64_token):
+        for name, kind in kinds.items():
+            answer = requests.get(f"{url}/{name}", headers={"Authorization": f"Bearer {presented}"}, timeout=60)
+            assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(kind), name
+            assert answer.headers["Cache-Control"].startswith("private") and len(answer.content) > 50_000
+    unknown = requests.get(f"{url}/other.onnx", headers={"Authorization": f"Bearer {token.token}"}, timeout=30)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "404"
+    clock.advance(client_assets.lifetime().total_seconds() + 1)
+    expired = requests.get(f"{url}/face-detector.onnx", headers={"Authorization": f"Bearer {token.token}"}, timeout=30)
+    assert expired.status_code == 401
