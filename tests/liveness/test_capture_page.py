@@ -151,7 +151,7 @@ def test_following_the_turns_passes_the_active_check(service, api, tmp_path):
             if cue not in seen:
                 seen.append(cue)
                 screenshot(page, f"cue-{cue}")
-            page.wait_for_function(f"document.body.dataset.cue !== '{cue}'", timeout=60_000)
+            page.wait_for_selector(f"body:not([data-cue={cue}])", timeout=60_000)
 
     _, state, _ = run_page(service, api, tmp_path, video, "PassiveActive", "active-turns", during=turns)
     assert state["decision"] == "realface" and state["intact"] == "true"

@@ -100,10 +100,12 @@ export function plan(session) {
   const active = session.livenessOperationMode === "PassiveActive";
   const steps = [{ pose: active ? "straight" : "any", text: "Look straight at the camera.",
                    frames: active ? 2 : 3, settle: 3, wait: 1500, gap: 300 }];
-  for (const turn of session.challenge || []) {
-    steps.push({ pose: turn, text: CUES[turn], frames: 2, settle: 1, wait: 900, gap: 250, patience: 10000 });
+  const turns = session.challenge || [];
+  turns.forEach((turn, index) => {
+    steps.push({ pose: turn, text: `Head turn ${index + 1} of ${turns.length}: ${CUES[turn].toLowerCase()}`, frames: 2,
+                 settle: 1, wait: 900, gap: 250, patience: 10000 });
     steps.push({ pose: "back", text: "Look straight at the camera again.", frames: 1, settle: 1, wait: 800, gap: 0,
                  patience: 10000 });
-  }
+  });
   return steps;
 }
