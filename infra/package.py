@@ -4,8 +4,9 @@
 
 Contents: function_app.py, functions/, shared/, host.json, requirements.txt, the prepared
 models in .cache/models (where the packaged code looks by default, so no FACE_MODEL_MIRRORS
-is needed), and .python_packages/lib/site-packages with everything requirements.txt lists,
-installed for Linux x86-64 CPython 3.11 (hnswlib compiled with HNSWLIB_NO_NATIVE=1, so it runs
+is needed), the capture page's detector runtime in .cache/client-assets, and
+.python_packages/lib/site-packages with everything requirements.txt lists, installed for
+Linux x86-64 CPython 3.11 (hnswlib compiled with HNSWLIB_NO_NATIVE=1, so it runs
 on any x86-64 CPU, plus its x86-64-v3 build beside it, chosen at import where the CPU has AVX2:
 shared/index/native.py). No tests, benchmarks, devhost, dev dependencies or __pycache__.
 
@@ -30,11 +31,13 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from shared.engine.catalog import CATALOG  # noqa: E402 (after the path set-up)
 from shared.engine.modelstore import default_store  # noqa: E402
+from shared.liveness import page_assets  # noqa: E402
 
 APP_FILES = ["function_app.py", "host.json", "requirements.txt"]
 APP_FOLDERS = ["functions", "shared"]
 SITE_PACKAGES = Path(".python_packages") / "lib" / "site-packages"
 PACKAGED_MODELS = Path(".cache") / "models"  # shared.engine.modelstore.DEFAULT_CACHE, relative
+PACKAGED_CLIENT_ASSETS = page_assets.ASSETS_DIR.relative_to(REPO_ROOT)  # the capture page's detector runtime
 STAGE = REPO_ROOT / "build" / "package"
 ZIP = REPO_ROOT / "dist" / "face-api.zip"
 DEPENDENCY_CACHE = REPO_ROOT / ".cache" / "package"
@@ -44,13 +47,14 @@ def build() -> Path:
     """Build (or reuse) the package; returns the zip's path."""
     _check_platform()
     models = _model_files()
-    digest = _inputs_digest(models)
+    client_assets = _client_asset_files()
+    digest = _inputs_digest(models + client_assets)
     stamp = ZIP.with_name(ZIP.name + ".inputs")
     if ZIP.exists() and stamp.exists() and stamp.read_text() == digest:
         print(f"{ZIP.relative_to(REPO_ROOT)} is up to date ({_size(ZIP)})")
         return ZIP
     site_packages = _dependencies()
-    _stage(site_packages, models)
+    _stage(site_packages, models, client_assets)
     _zip(STAGE, ZIP)
     stamp.write_text(digest)
     print(f"{ZIP.relative_to(REPO_ROOT)}: {_size(ZIP)} ({_size_of_tree(STAGE)} unpacked)")
@@ -75,6 +79,16 @@ def _model_files() -> list[Path]:
         record = model.with_name(model.name + ".json")
         if spec.derived and record.is_file():
             files.append(record)
+    return files
+
+
+def _client_asset_files() -> list[Path]:
+    """The capture page's detector runtime, copied from node_modules at `make setup` (the
+    package has no node_modules); its model is the packaged YuNet."""
+    files = page_assets.runtime_files()
+    missing = [path.name for path in files if not path.is_file()]
+    if missing:
+        sys.exit(f"package: client assets {', '.join(missing)} are not prepared: run `make setup`")
     return files
 
 
@@ -111,12 +125,14 @@ def _dependencies() -> Path:
     return target
 
 
-def _stage(site_packages: Path, models: list[Path]) -> None:
+def _stage(site_packages: Path, models: list[Path], client_assets: list[Path]) -> None:
     shutil.rmtree(STAGE, ignore_errors=True)
     for source in _app_sources():
         _place(source, STAGE / source.relative_to(REPO_ROOT))
     for model in models:
         _place(model, STAGE / PACKAGED_MODELS / model.name)
+    for asset in client_assets:
+        _place(asset, STAGE / PACKAGED_CLIENT_ASSETS / asset.name)
     shutil.copytree(site_packages, STAGE / SITE_PACKAGES, copy_function=_link_or_copy,
                     ignore=shutil.ignore_patterns("__pycache__", ".complete"))
 
