@@ -30,7 +30,7 @@ RECOGNIZER_ROUTES = {
 }
 # Routes whose own authorizer admits a liveness session token instead of a key.
 TOKEN_ROUTES = {"face/{apiVersion}/detectLiveness/singleModal", "face/{apiVersion}/detectLivenessWithVerify/singleModal"}
-UNVERSIONED_ROUTES = {"health", "{*path}", "liveness/{*asset}"}
+UNVERSIONED_ROUTES = {"health", "{*path}", "liveness/{*asset}", "liveness/assets/{name}"}
 
 
 def _http_functions(service) -> list[tuple[str, str, set[str], object]]:
