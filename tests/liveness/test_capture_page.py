@@ -74,11 +74,14 @@ def run_page(service, api, tmp_path: Path, video: Path, mode: str, name: str, gu
             page.goto(f"{service.url}/liveness#{fragment}")
             page.get_by_role("button", name="Start the camera").click(timeout=60_000)
             assert page.evaluate("document.body.dataset.guidance") == ("on" if guided else "off")
-            if during:
-                during(page)
-            if wait_for_end:
-                page.wait_for_selector("body[data-state=done], body[data-state=error]", timeout=120_000)
+            try:
+                if during:
+                    during(page)
+                if wait_for_end:
+                    page.wait_for_selector("body[data-state=done], body[data-state=error]", timeout=120_000)
+            finally:
                 screenshot(page, name)
+            if wait_for_end:
                 state = page.evaluate("({state: document.body.dataset.state, decision: document.body.dataset.decision,"
                                       " intact: document.getElementById('integrity').dataset.intact})")
             final_url = page.url

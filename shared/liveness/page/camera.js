@@ -3,8 +3,10 @@
 // as the JPEG the client route receives, and close it.
 
 export async function openCamera(video) {
+  // A native camera format near 640x480, never rescaled by the browser to fit the ideal size
+  // (that can stretch a portrait picture into a landscape frame and misplace the face).
   const stream = await navigator.mediaDevices.getUserMedia({
-    audio: false, video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } } });
+    audio: false, video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 }, resizeMode: "none" } });
   video.srcObject = stream;
   await new Promise((resolve) => {
     if (video.readyState >= 2) resolve(); else video.onloadeddata = () => resolve();
