@@ -24,7 +24,7 @@ export const LIMITS = {
   maxFaceToOval: 1.3, // larger is too close
   offCentre: 0.45, // face centre off the oval centre, as a fraction of the oval's radius
   moved: 0.1, // face centre moved between two looks, as a fraction of the oval's width
-  straightYaw: 0.2, // |yaw ratio| of a face looking about straight ahead
+  straightYaw: 0.15, // |yaw ratio| of a face looking about straight ahead (a turn of ~20 degrees: 0.17)
   turnYaw: 0.1, // yaw ratio change from the straight look that counts as a turn
   backYaw: 0.06, // yaw ratio change within which the face is straight again
 };
