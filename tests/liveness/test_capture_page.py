@@ -28,6 +28,7 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "liveness"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+PHONE = {"width": 390, "height": 844}  # a phone's viewport, in CSS pixels
 CLIENT_ASSETS = ("ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm", "face-detector.onnx")
 # guidance.js CUES, as the page shows them.
 CUE_TEXTS = {
@@ -67,7 +68,7 @@ def run_page(service, api, tmp_path: Path, video: Path, mode: str, name: str, gu
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
             args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={video}"],
-            viewport={"width": 480, "height": 900}, permissions=["camera"])
+            viewport=PHONE, is_mobile=True, has_touch=True, permissions=["camera"])
         try:
             context.on("request", lambda request: requested.append(request.url))
             page = context.new_page()
@@ -105,6 +106,8 @@ def wait_for_cue(page, cue: str, timeout_ms: int = 60_000) -> None:
     page.wait_for_selector(f"body[data-cue={cue}]", timeout=timeout_ms)
     screenshot(page, f"cue-{cue}")
     assert CUE_TEXTS[cue] in page.text_content("#cue")
+    box = page.locator("#cue").bounding_box()
+    assert box and box["y"] + box["height"] <= PHONE["height"], f"the cue is out of view on a phone: {box}"
 
 
 @pytest.mark.parametrize("sample, expected", [(LIVE_SAMPLE, "realface"), *((path, "spoofface") for path in SPOOF_SAMPLES)],

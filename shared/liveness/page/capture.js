@@ -99,6 +99,19 @@ function stopCamera() {
   $("camera").hidden = true;
 }
 
+// A look at a still; if the detector fails (a device out of memory, say), the page goes on
+// without guidance, on the timer, rather than stopping the check.
+async function lookOrGiveUp(canvas) {
+  try {
+    return await detector.look(canvas);
+  } catch (error) {
+    detector = null;
+    document.body.dataset.guidance = "off";
+    clearCue();
+    return null;
+  }
+}
+
 // One step of the plan: looks at the camera until the step's pose is held (with the detector)
 // or its time has come (without), and takes step.frames stills.
 async function captureStep(step, frames, context) {
@@ -108,10 +121,9 @@ async function captureStep(step, frames, context) {
   while (taken < step.frames) {
     const lookStarted = performance.now();
     const canvas = still(video);
+    const look = detector ? await lookOrGiveUp(canvas) : null;
     let ready;
-    let look = null;
-    if (detector) {
-      look = await detector.look(canvas);
+    if (look) {
       const cue = cueFor(look, step, context.previous, context.baseline);
       context.previous = look.faces.length === 1 ? look.faces[0] : null;
       showCue(cue);
