@@ -136,8 +136,12 @@ def test_each_framing_problem_gets_its_cue(service, api, tmp_path):
         assert page.get_attribute("#cue", "aria-live") == "polite"
         for cue in frames:
             wait_for_cue(page, cue)
+        page.keyboard.press("Escape")  # Stop, from the keyboard: back to the start, nothing sent
+        page.wait_for_selector("body[data-state=ready]", timeout=30_000)
+        assert page.is_hidden("#camera") and page.evaluate("document.activeElement.id") == "start"
 
-    run_page(service, api, tmp_path, video, "Passive", "cues", during=every_cue, wait_for_end=False)
+    session, _, _ = run_page(service, api, tmp_path, video, "Passive", "cues", during=every_cue, wait_for_end=False)
+    assert api.session(f"detectLiveness-sessions/{session['sessionId']}").json()["results"]["attempts"] == []
 
 
 def test_following_the_turns_passes_the_active_check(service, api, tmp_path):

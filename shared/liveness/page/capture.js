@@ -27,6 +27,10 @@ const video = $("preview");
 let session = null;
 let stream = null;
 let detector = null;
+let stopping = false;
+
+// Thrown inside the capture when the person presses Stop (nothing is sent).
+class Stopped extends Error {}
 
 function say(text) { $("instruction").textContent = text; }
 function setState(state) { document.body.dataset.state = state; }
@@ -119,6 +123,7 @@ async function captureStep(step, frames, context) {
   let goodLooks = 0;
   let taken = 0;
   while (taken < step.frames) {
+    if (stopping) throw new Stopped();
     const lookStarted = performance.now();
     const canvas = still(video);
     const look = detector ? await lookOrGiveUp(canvas) : null;
@@ -206,10 +211,24 @@ function showOutcome(json, sentDigest) {
   setState("done");
 }
 
+// Stop: back to the start, camera off, nothing sent, no attempt used.
+function stopped() {
+  stopCamera();
+  clearCue();
+  progress(0, 1);
+  setState("ready");
+  say("Stopped. Nothing was sent. Press “Start the camera” when you are ready.");
+  $("start").hidden = false;
+  $("start").disabled = false;
+  $("start").focus();
+}
+
 async function run() {
+  stopping = false;
   $("start").disabled = true;
   $("start").hidden = true;
   $("retry").hidden = true;
+  $("stop").hidden = false;
   $("outcome").hidden = true;
   delete document.body.dataset.decision;
   progress(0, 1);
@@ -217,6 +236,7 @@ async function run() {
     if (!stream) await startCamera();
     setState("capturing");
     const frames = await capture();
+    $("stop").hidden = true;
     clearCue();
     say("Checking…");
     setState("sending");
@@ -228,11 +248,16 @@ async function run() {
     say("Finished.");
     showOutcome(json, sentDigest);
   } catch (error) {
+    if (error instanceof Stopped) { stopped(); return; }
     fail(error && error.name === "NotAllowedError" ? "The camera is needed for this check: please allow it."
       : "The camera could not be started on this device.");
+  } finally {
+    $("stop").hidden = true;
   }
 }
 
 $("start").addEventListener("click", run);
 $("retry").addEventListener("click", run);
+$("stop").addEventListener("click", () => { stopping = true; });
+document.addEventListener("keydown", (event) => { if (event.key === "Escape" && !$("stop").hidden) stopping = true; });
 load().catch(() => fail("The service could not be reached."));
