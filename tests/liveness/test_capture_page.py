@@ -41,6 +41,7 @@ CUE_TEXTS = {
     "noFace": "We can't see a face.",
     TURN_LEFT: "Turn your head to your left.",
     TURN_RIGHT: "Turn your head to your right.",
+    "ok": "Good. Hold still.",
 }
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="make setup installs Debian's chromium")
@@ -125,7 +126,9 @@ def wait_for_cue(page, cue: str, timeout_s: float = 90) -> None:
 @pytest.mark.parametrize("sample, expected", [(LIVE_SAMPLE, "realface"), *((path, "spoofface") for path in SPOOF_SAMPLES)],
                          ids=lambda value: value.stem if isinstance(value, Path) else value)
 def test_capture_page_runs_a_passive_check(service, api, tmp_path, sample, expected):
-    _, state, requested = run_page(service, api, tmp_path, sample_video(tmp_path, sample), "Passive", sample.stem)
+    good_framing = (lambda page: wait_for_cue(page, "ok")) if sample == LIVE_SAMPLE else None
+    _, state, requested = run_page(service, api, tmp_path, sample_video(tmp_path, sample), "Passive", sample.stem,
+                                   during=good_framing)
     assert state["decision"] == expected and state["intact"] == "true"
     assert any(url.endswith("/face/v1.2/detectLiveness/singleModal") for url in requested)
     assert {url.rsplit("/", 1)[-1] for url in requested if "/liveness/assets/" in url} == set(CLIENT_ASSETS)
