@@ -20,4 +20,5 @@ theirs are deleted on DELETE and by the sweep 48 hours after creation.
     render      GA and preview JSON shapes
     retention   the sweep (48 h, orphans, device windows)
     page        the capture page (page/) served by the app
+    page_assets the capture page's client assets (face detector + runtime), for a client-assets token
 """
