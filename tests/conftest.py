@@ -105,8 +105,22 @@ def _loopback_only(resolve):
 
 
 @pytest.fixture(scope="session")
-def service(azurite: str) -> Iterator[Service]:
-    """The function app on the devhost, in this process, on a free port, backed by Azurite."""
+def postgres_server():
+    """A private PostgreSQL with pgvector (shared.postgres.local: own data folder, free port),
+    stopped and removed at the end."""
+    from shared.postgres.local import LocalPostgres
+
+    server = LocalPostgres().start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(scope="session")
+def service(azurite: str, request: pytest.FixtureRequest) -> Iterator[Service]:
+    """The function app on the devhost, in this process, on a free port, backed by Azurite
+    (and, when the suite runs with FACE_SEARCH_ENGINE=postgres, by a private PostgreSQL)."""
     settings = {
         "AzureWebJobsStorage": azurite,
         "FACE_STORAGE_PREFIX": "t" + secrets.token_hex(4),
@@ -123,6 +137,8 @@ def service(azurite: str) -> Iterator[Service]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in settings.items():
             patch.setenv(name, value)
+        if os.environ.get("FACE_SEARCH_ENGINE") == "postgres" and not os.environ.get("FACE_POSTGRES_URL"):
+            patch.setenv("FACE_POSTGRES_URL", request.getfixturevalue("postgres_server").url)
         patch.setenv("FACE_MODEL_MIRRORS", os.environ.get("FACE_MODEL_MIRRORS") or str(shared_data_dir() / "models"))
         patch.syspath_prepend(str(REPO_ROOT))
         patch.setattr(socket, "getaddrinfo", _loopback_only(socket.getaddrinfo))
@@ -183,11 +199,18 @@ def privacy_probe() -> PrivacyProbe:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "privacy_scan: runs after every other test (scans stored data)")
+    config.addinivalue_line("markers", "embedded_engine: inspects the embedded search engine's own state "
+                                       "(skipped when the suite runs with FACE_SEARCH_ENGINE=postgres)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Privacy scans go last so they see everything the rest of the suite stored."""
     items.sort(key=lambda item: item.get_closest_marker("privacy_scan") is not None)
+    if os.environ.get("FACE_SEARCH_ENGINE") == "postgres":
+        skip = pytest.mark.skip(reason="inspects the embedded engine; this pass searches in PostgreSQL")
+        for item in items:
+            if item.get_closest_marker("embedded_engine"):
+                item.add_marker(skip)
 
 
 class ImageServer:

@@ -18,7 +18,7 @@ import threading
 import uuid
 from dataclasses import dataclass, replace
 
-from shared.directory import journal, repository
+from shared.directory import journal, repository, searchable
 from shared.directory.journal import ADD, REMOVE_FACE, Entry
 from shared.directory.records import FacePack, PackedFace
 from shared.engine.engine import recognition_embedders
@@ -99,7 +99,7 @@ def add_templates(person_id: str, model: str, faces: list[NewFace]) -> list[str]
 
     repository.change_pack(person_id, model, join, create=True)
     try:
-        journal.append(model, [Entry(ADD, person_id, face.face_id, face.template) for face in faces])
+        searchable.commit(model, [Entry(ADD, person_id, face.face_id, face.template) for face in faces])
         repository.get_person(person_id)
     except Exception:
         try:
@@ -111,9 +111,13 @@ def add_templates(person_id: str, model: str, faces: list[NewFace]) -> list[str]
 
 
 def undo_add(person_id: str, model: str, face_ids: list[str]) -> None:
-    """Hide the faces everywhere, then take them out of the pack (whatever of the add happened)."""
-    journal.append(model, [Entry(REMOVE_FACE, person_id, face_id) for face_id in face_ids])
-    _drop(person_id, model, set(face_ids))
+    """Hide the faces everywhere, then take them out of the pack (whatever of the add happened).
+    The pack is emptied of them even when hiding fails (the search engine is away): a face the
+    engine may still hold without a pack is removed by the sweep's reconciliation."""
+    try:
+        searchable.commit(model, [Entry(REMOVE_FACE, person_id, face_id) for face_id in face_ids])
+    finally:
+        _drop(person_id, model, set(face_ids))
 
 
 def _drop(person_id: str, model: str, face_ids: set[str]) -> None:
@@ -168,5 +172,5 @@ def delete(person_id: str, model: str, face_id: str) -> Operation:
 
 def finish_delete(person_id: str, model: str, face_id: str) -> None:
     """Hide, then drop from the pack: idempotent, so a racing or a resumed delete is harmless."""
-    journal.append(model, [Entry(REMOVE_FACE, person_id, face_id)])
+    searchable.commit(model, [Entry(REMOVE_FACE, person_id, face_id)])
     _drop(person_id, model, {face_id})

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from shared import clock
-from shared.directory import artifacts, faces, groups, journal, persons, repository
+from shared.directory import artifacts, faces, groups, journal, persons, repository, searchable
 from shared.directory.journal import ADD, Entry, Head
 from shared.directory.records import DynamicGroup
 from shared.engine.types import RECOGNITION_MODELS
@@ -43,7 +43,7 @@ def _resume_add(operation: Operation) -> tuple[str, str | None]:
     person_id, model, face_id = (operation.detail[name] for name in ("personId", "model", "faceId"))
     face = repository.find_pack(person_id, model).find(face_id)
     if face is not None and repository.find_person(person_id) is not None:
-        journal.append(model, [Entry(ADD, person_id, face_id, face.template)])
+        searchable.commit(model, [Entry(ADD, person_id, face_id, face.template)])
         return SUCCEEDED, None
     faces.undo_add(person_id, model, [face_id])
     return FAILED, INTERRUPTED

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from shared.directory import counts, groups, journal, repository
+from shared.directory import counts, groups, repository, searchable
 from shared.directory.faces import NewFace
 from shared.directory.journal import ADD, REMOVE_PERSON, Entry
 from shared.directory.records import DirectoryPerson, FacePack, PackedFace
@@ -59,8 +59,8 @@ def enrol(people: list[NewPerson]) -> list[str]:
         counts.add(COUNTER, -len(records), None, "persons")
         raise
     for model in {pack.model for pack in packs}:
-        journal.append(model, [Entry(ADD, pack.person_id, face.face_id, face.template)
-                               for pack in packs if pack.model == model for face in pack.faces])
+        searchable.commit(model, [Entry(ADD, pack.person_id, face.face_id, face.template)
+                                  for pack in packs if pack.model == model for face in pack.faces])
     return [record.person_id for record in records]
 
 
@@ -86,7 +86,7 @@ def delete(person_id: str) -> Operation:
 
 
 def finish_delete(person_id: str) -> None:
-    journal.append_everywhere([Entry(REMOVE_PERSON, person_id)])
+    searchable.commit_everywhere([Entry(REMOVE_PERSON, person_id)])
     try:
         repository.delete_person(person_id)
     except NotFound:

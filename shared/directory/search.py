@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.directory import groups, repository, view
+from shared.directory import groups, repository, searchable
 from shared.engine.types import RECOGNITION_MODELS, Template
 from shared.errors import BadArgument
 from shared.galleries.search import identified, verify_to_templates
@@ -27,10 +27,11 @@ def identify(queries: list[tuple[str, Template]], target: Target, max_candidates
     allow = frozenset(target.person_ids) if target.person_ids is not None else None
     if target.group_id is not None:
         allow = groups.member_set(target.group_id)
-    state = view.view(model).current()
-    for _, template in queries:
-        _check_embedder(state.embedder, template)
-    found = state.search_each([template.vector for _, template in queries], max_candidates, allow)
+    embedders = {EmbedderInfo(template.embedder, template.embedder_version) for _, template in queries}
+    if len(embedders) != 1:
+        raise BadArgument("The query faces were made by different recognition engine versions.")
+    found = searchable.nearest_persons(model, [template.vector for _, template in queries], max_candidates, allow,
+                                       embedders.pop())
     return [identified(face_id, template, matches, threshold)
             for (face_id, template), matches in zip(queries, found)]
 
@@ -55,8 +56,3 @@ def _one_model(templates: list[Template]) -> str:
         raise BadArgument(f"The query faces must share one recognition model, not {', '.join(sorted(models))}.")
     return models.pop()
 
-
-def _check_embedder(directory: EmbedderInfo | None, query: Template) -> None:
-    if directory is not None and directory != EmbedderInfo(query.embedder, query.embedder_version):
-        raise BadArgument("The faces were made by a different recognition engine version than the "
-                          f"directory's {query.recognition_model} faces.")

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from shared.clock import timestamp
 from shared.engine.engine import recognition_embedders
 from shared.errors import Conflict, NotFound
-from shared.galleries import quotas, repository, snapshots, validation
+from shared.galleries import postgres_index, quotas, repository, snapshots, validation
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, patched
 from shared.storage.rows import settle
@@ -89,6 +89,8 @@ def finish_delete(kind: ContainerKind, intent: intents.Intent) -> None:
     container_id, incarnation = intent.payload["id"], intent.payload["incarnation"]
     gone = Container(kind=kind, container_id=container_id, name="", user_data=None, recognition_model="",
                      incarnation=incarnation, created="")
+    if postgres_index.applies(kind):
+        postgres_index.drop(incarnation)
     snapshots.delete_all(gone)
     snapshots.forget(gone)
     repository.drop_rows(incarnation)

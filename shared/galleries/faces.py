@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from shared.engine.engine import get_engine
 from shared.engine.types import DETECTION_MODELS, DetectOptions, Rectangle, Template
-from shared.errors import BadArgument, FaceApiError, InvalidImage, NotFound
-from shared.galleries import quotas, repository, validation
+from shared.errors import BadArgument, FaceApiError, InvalidImage, NotFound, ServiceUnavailable
+from shared.galleries import postgres_index, quotas, repository, validation
 from shared.galleries.containers import count_member_out, member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, PersistedFace, Person
@@ -87,6 +87,7 @@ def add_to_list(kind: ContainerKind, container_id: str, face: FaceInput) -> str:
     table = repository.containers()
     try:
         repository.insert_face(container.incarnation, record, template)
+        _index(kind, container, record, template)
         if kind.trained:
             repository.confirm_container(container)
         else:
@@ -97,8 +98,14 @@ def add_to_list(kind: ContainerKind, container_id: str, face: FaceInput) -> str:
     except NotFound:
         # Deleted while the row was written (its delete released the count): remove the row,
         # which the delete's scan may have missed.
+        _unindex(kind, container.incarnation, "", record.face_id)
         repository.delete_faces(container.incarnation, [record.face_id])
         intents.resolve(table, intent)
+        raise
+    except ServiceUnavailable:
+        # The search engine is away: the row goes, and the intent stays for the sweep, which
+        # counts the face out again (its row is missing).
+        repository.delete_faces(container.incarnation, [record.face_id])
         raise
     intents.resolve(table, intent)
     return record.face_id
@@ -119,6 +126,7 @@ def finish_list_delete(kind: ContainerKind, intent: intents.Intent) -> None:
     """Tombstone (trained lists: searches on the current snapshot drop the face at once),
     then the row; idempotent."""
     payload = intent.payload
+    _unindex(kind, payload["incarnation"], "", payload["face"], strict=True)
     if kind.trained:
         repository.add_tombstones(kind, payload["id"], [payload["face"]])
     repository.delete_faces(payload["incarnation"], [payload["face"]])
@@ -180,11 +188,14 @@ def add_to_person(kind: ContainerKind, container_id: str, person_id: str, face: 
     try:
         repository.insert_face(container.incarnation, record, template)
         repository.confirm_container(container)
+        _index(kind, container, record, template)
         repository.update_person(container.incarnation, person_id, append)
     except FaceApiError:
-        # Refused (container or person gone, person full, contention): the link did not
-        # happen, so the row goes. After a storage outage the link may or may not have
-        # landed; the row stays, and the sweep removes it if no person lists it.
+        # Refused (container or person gone, person full, contention, search engine away):
+        # the link did not happen, so the row goes (and its vector, searchable only after a
+        # training, which would drop it too). After a storage outage the link may or may not
+        # have landed; the row stays, and the sweep removes it if no person lists it.
+        _unindex(kind, container.incarnation, person_id, record.face_id)
         repository.delete_faces(container.incarnation, [record.face_id])
         raise
     return record.face_id
@@ -211,6 +222,7 @@ def finish_person_face_delete(kind: ContainerKind, intent: intents.Intent) -> No
     person, delete the row; idempotent."""
     payload = intent.payload
     incarnation, face_id = payload["incarnation"], payload["face"]
+    _unindex(kind, incarnation, payload["person"], face_id, strict=True)
     repository.add_tombstones(kind, payload["id"], [face_id])
 
     def unlink(person: Person) -> Person:
@@ -224,6 +236,23 @@ def finish_person_face_delete(kind: ContainerKind, intent: intents.Intent) -> No
         pass  # the person went meanwhile, taking its face list with it
     repository.delete_faces(incarnation, [face_id])
     intents.resolve(repository.containers(), intent)
+
+
+def _index(kind: ContainerKind, container: Container, record: PersistedFace, template: Template) -> None:
+    if postgres_index.applies(kind):
+        postgres_index.add_face(container, record.person_id, record.face_id, template.vector)
+
+
+def _unindex(kind: ContainerKind, incarnation: str, person_id: str, face_id: str, strict: bool = False) -> None:
+    """Remove the face's vector; a delete needs it gone (``strict``: a failure answers 503 and
+    the sweep finishes the delete), an undone add only tries (a training drops it anyway)."""
+    if not postgres_index.applies(kind):
+        return
+    try:
+        postgres_index.remove_faces(incarnation, person_id, [face_id])
+    except FaceApiError:
+        if strict:
+            raise
 
 
 # ---------------------------------------------------------------- read / update (both)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 
 from shared.errors import NotFound
-from shared.galleries import quotas, repository, validation
+from shared.galleries import postgres_index, quotas, repository, validation
 from shared.galleries.containers import count_member_out, member_subject, settle_added_member
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container, Person, patched
@@ -77,6 +77,8 @@ def finish_delete(kind: ContainerKind, intent: intents.Intent) -> None:
     later fails its link and removes its own row), then its faces; idempotent."""
     payload = intent.payload
     incarnation, person_id = payload["incarnation"], payload["person"]
+    if postgres_index.applies(kind):
+        postgres_index.remove_person(incarnation, person_id)
     try:
         person = repository.delete_person(incarnation, person_id, lambda read: repository.add_tombstones(
             kind, payload["id"], [read.person_id, *read.face_ids]))

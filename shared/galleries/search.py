@@ -10,7 +10,7 @@ from shared import telemetry
 from shared.engine import matching
 from shared.engine.types import Template
 from shared.errors import BadArgument, Conflict
-from shared.galleries import repository, snapshots
+from shared.galleries import postgres_index, repository, snapshots
 from shared.galleries.kinds import ContainerKind
 from shared.galleries.records import Container
 from shared.galleries.versioned_cache import VersionedCache
@@ -28,8 +28,14 @@ def default_threshold() -> float:
 def identify(kind: ContainerKind, container_id: str, queries: list[tuple[str, Template]],
              max_candidates: int, threshold: float) -> list[dict]:
     """One result per (faceId, template) in request order."""
+    templates = [template for _, template in queries]
     with telemetry.identify_timer(kind.key, len(queries)):
-        index, hidden = _trained_index(kind, container_id, [template for _, template in queries])
+        if postgres_index.applies(kind):
+            container = _trained_container(kind, container_id, templates)
+            nearest = postgres_index.nearest_persons(container, [t.vector for t in templates], max_candidates)
+            return [identified(face_id, template, found, threshold)
+                    for (face_id, template), found in zip(queries, nearest)]
+        index, hidden = _trained_index(kind, container_id, templates)
         results = []
         for face_id, template in queries:
             matches = index.search_persons(template.vector, k=max_candidates, exclude=hidden)[0]
@@ -49,9 +55,13 @@ def find_similar(kind: ContainerKind, container_id: str, query: Template, max_ca
                  mode: str) -> list[dict]:
     if not kind.trained:
         return _find_similar_exact(kind, container_id, query, max_candidates, mode)
-    index, hidden = _trained_index(kind, container_id, [query])
-    matches = index.search(query.vector, k=max_candidates, exclude=hidden)[0]
-    found = [{"persistedFaceId": m.face_id, "confidence": _confidence(m.distance, query)} for m in matches]
+    if postgres_index.applies(kind):
+        container = _trained_container(kind, container_id, [query])
+        nearest = postgres_index.nearest_faces(container, query.vector, max_candidates)
+    else:
+        index, hidden = _trained_index(kind, container_id, [query])
+        nearest = [(m.face_id, m.distance) for m in index.search(query.vector, k=max_candidates, exclude=hidden)[0]]
+    found = [{"persistedFaceId": face_id, "confidence": _confidence(distance, query)} for face_id, distance in nearest]
     if mode == MATCH_PERSON:
         found = [item for item in found if matching.is_identical(item["confidence"])]
     return found
@@ -100,18 +110,24 @@ def verify_to_templates(query: Template, templates: list[Template]) -> dict:
 
 def _trained_index(kind: ContainerKind, container_id: str, queries: list[Template]) -> tuple[GalleryIndex, Exclusions]:
     hidden = repository.tombstones(kind, container_id)
-    container = repository.get_container(kind, container_id)
-    _check_model(container, queries)
-    if not container.has_snapshot:
-        if container.first_training_running:
-            raise Conflict(f"{kind.label} '{container_id}' is still training.", code=kind.training_conflict_code)
-        raise BadArgument(f"{kind.label} '{container_id}' is not trained.", code=kind.not_trained_code)
+    container = _trained_container(kind, container_id, queries)
     index = snapshots.index(container)
     for template in queries:
         if EmbedderInfo(template.embedder, template.embedder_version) != index.embedder:
             raise BadArgument("The faces were made by a different recognition engine version than the "
                               f"trained {kind.display}; train it again.")
     return index, Exclusions(face_ids=hidden, person_ids=hidden)
+
+
+def _trained_container(kind: ContainerKind, container_id: str, queries: list[Template]) -> Container:
+    """The container, once a training succeeded (409 during its first one, 400 before)."""
+    container = repository.get_container(kind, container_id)
+    _check_model(container, queries)
+    if not container.has_snapshot:
+        if container.first_training_running:
+            raise Conflict(f"{kind.label} '{container_id}' is still training.", code=kind.training_conflict_code)
+        raise BadArgument(f"{kind.label} '{container_id}' is not trained.", code=kind.not_trained_code)
+    return container
 
 
 def _check_model(container: Container, queries) -> None:

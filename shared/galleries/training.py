@@ -18,7 +18,7 @@ import numpy as np
 
 from shared import clock
 from shared.errors import Conflict, NotFound
-from shared.galleries import repository, snapshots
+from shared.galleries import postgres_index, repository, snapshots
 from shared.galleries.kinds import KINDS, ContainerKind
 from shared.galleries.records import Container
 from shared.galleries.training_status import FAILED, NOT_STARTED, RUNNING, SUCCEEDED, TrainingState
@@ -189,7 +189,17 @@ def _train(kind: ContainerKind, container: Container) -> None:
     if not face_ids:
         _finish(kind, container, FAILED, f"There is no face in the {kind.display}.")
         return
-    index = build_index(vectors, np.arange(len(face_ids)), face_ids, person_ids, embedder=embedder)
+    if postgres_index.applies(kind):
+        _finish(kind, container, SUCCEEDED, None, postgres_index.publish(container, face_ids, person_ids, vectors))
+        snapshots.delete_all(container)  # a snapshot from before the engine was switched is not used
+    else:
+        _publish_snapshot(kind, container, build_index(vectors, np.arange(len(face_ids)), face_ids, person_ids,
+                                                       embedder=embedder))
+    hidden = repository.tombstones(kind, container.container_id)
+    repository.drop_tombstones(kind, container.container_id, hidden - set(face_ids) - set(filter(None, person_ids)))
+
+
+def _publish_snapshot(kind: ContainerKind, container: Container, index) -> None:
     blob = snapshots.write(container, index)
     try:
         _finish(kind, container, SUCCEEDED, None, blob)
@@ -197,8 +207,6 @@ def _train(kind: ContainerKind, container: Container) -> None:
         snapshots.delete(blob)
         raise
     snapshots.prune(container, keep=blob)
-    hidden = repository.tombstones(kind, container.container_id)
-    repository.drop_tombstones(kind, container.container_id, hidden - set(face_ids) - set(filter(None, person_ids)))
 
 
 def _gallery(kind: ContainerKind, container: Container):

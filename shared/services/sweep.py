@@ -19,6 +19,7 @@ from shared.directory import maintenance as directory
 from shared.galleries import orphans, pending, training
 from shared.liveness import retention
 from shared.operations import store as operations
+from shared.postgres.config import postgres_search
 from shared.storage.faceids import FaceIdStore
 
 logger = logging.getLogger(__name__)
@@ -28,12 +29,31 @@ def _sweep_face_ids() -> int:
     return FaceIdStore().sweep_expired()
 
 
+def _reconcile_search_engine() -> int:
+    if not postgres_search():
+        return 0
+    from shared.services import postgres_sync  # psycopg loads only where PostgreSQL is used
+
+    return postgres_sync.sweep_reconcile()
+
+
+def _vacuum_search_engine() -> int:
+    if not postgres_search():
+        return 0
+    from shared.services import postgres_sync
+
+    return postgres_sync.sweep_vacuum()
+
+
 SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("faceIds", _sweep_face_ids),
     ("interruptedGalleryChanges", pending.finish_interrupted),
     ("operations", operations.sweep_expired),
     ("abandonedTrainings", training.fail_abandoned),
     ("directory", directory.sweep),
+    # After the resumed deletes and undone adds above; the reconciliation reads both sides whole.
+    ("searchEngineReconciled", _reconcile_search_engine),
+    ("searchEngineVacuumed", _vacuum_search_engine),
     ("orphanedGalleryRows", orphans.periodic("galleryRows", orphans.sweep_rows)),
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
     ("livenessSessions", retention.sweep_sessions),

@@ -20,6 +20,8 @@ _RETRYABLE_STATUS = frozenset({408, 429})
 
 
 def is_outage(err: BaseException) -> bool:
+    if isinstance(err, ServiceUnavailable):
+        return True  # already judged one (the search engine's, shared.postgres.connection)
     if isinstance(err, (ServiceRequestError, ServiceResponseError)):
         return True
     if isinstance(err, HttpResponseError):

@@ -18,6 +18,12 @@ FACES = f"recognitionModels/{MODEL}/persistedfaces"
 def _searchable_faces(person_id: str) -> set[str]:
     """The person's faces a fresh process would return (another instance's view)."""
     from shared.directory.view import ModelView
+    from shared.postgres import vectors
+    from shared.postgres.config import postgres_search
+
+    if postgres_search():
+        return {face for face, owner in vectors.faces_of(vectors.directory_container(MODEL)).items()
+                if owner == person_id}
 
     state = ModelView(MODEL).current()
     rows = [row for row in range(state.count) if state.buffer.person_ids[row] == person_id]

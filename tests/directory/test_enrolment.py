@@ -106,6 +106,7 @@ def test_recognition_models_must_match(api, directory, privacy_probe):
     assert mixed.status_code == 400 and error_code(mixed) == "BadArgument"
 
 
+@pytest.mark.embedded_engine
 def test_identify_after_the_queue_worker_compacted_the_directory(api, directory, privacy_probe):
     """The compaction function runs from its queue (devhost) beside live traffic; answers stay."""
     import time
@@ -126,6 +127,7 @@ def test_identify_after_the_queue_worker_compacted_the_directory(api, directory,
     privacy_probe.stored_in("dirpersons", "dirfaces", "dirjournal", "operations", "snapshots/directory/")
 
 
+@pytest.mark.embedded_engine
 def test_deleted_person_and_face_are_gone_at_once_on_every_instance(api, directory, privacy_probe):
     from shared.directory.view import ModelView
 

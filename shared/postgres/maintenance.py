@@ -1,0 +1,57 @@
+"""Housekeeping of the search engine's tables, run by the sweep (and by operators' commands).
+
+A DELETE leaves the row as a dead tuple (and its HNSW entry) until VACUUM: no query returns it,
+but its bytes are on disk. Every sweep VACUUMs the tables, so a removed vector leaves the heap
+and the index within one sweep period (plus the VACUUM's own run time). VACUUM frees the space but does not overwrite it: the freed bytes
+stay in the data files until new rows reuse that space. ``rewrite`` (VACUUM FULL: new files,
+the old ones unlinked; it locks the tables while it runs) is the operator's command for a
+scrub of the files themselves (docs/scale.md).
+"""
+from __future__ import annotations
+
+from psycopg import sql
+
+from shared.postgres import config
+from shared.postgres.connection import database, transaction, unavailable, OUTAGES
+from shared.postgres.schema import OWNERS, REMOVALS, VECTORS
+
+TABLES = (VECTORS, OWNERS, REMOVALS)
+
+
+def purge_removal_marks() -> int:
+    """Forget removed ids older than FACE_POSTGRES_REMOVAL_RETENTION_SECONDS (ids only)."""
+    seconds = config.removal_retention_seconds()
+    with transaction() as conn:
+        faces = conn.execute(sql.SQL("DELETE FROM {} WHERE removed_at < now() - make_interval(secs => %s)").format(
+            sql.Identifier(REMOVALS)), (seconds,)).rowcount
+        owners = conn.execute(sql.SQL("DELETE FROM {} WHERE removed_at < now() - make_interval(secs => %s)").format(
+            sql.Identifier(OWNERS)), (seconds,)).rowcount
+    return faces + owners
+
+
+def dead_tuples() -> dict[str, int]:
+    """PostgreSQL's count of dead tuples per table (what VACUUM has still to remove)."""
+    with transaction() as conn:
+        rows = conn.execute("SELECT relname, n_dead_tup FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+                            (list(TABLES),)).fetchall()
+    return {name: int(count) for name, count in rows}
+
+
+def vacuum(full: bool = False) -> None:
+    """VACUUM (with ``full``: rewrite) every table. Cheap when nothing changed (the visibility
+    map skips all-visible pages), so the sweep does not wait for the statistics, which lag."""
+    try:
+        db = database()
+        db.ensure_schema()
+        with db.pool.connection() as conn:
+            conn.autocommit = True  # VACUUM cannot run inside a transaction
+            try:
+                conn.execute("SET statement_timeout = 0")
+                for table in TABLES:
+                    conn.execute(sql.SQL("VACUUM (FULL, ANALYZE) {}" if full else "VACUUM (ANALYZE) {}").format(
+                        sql.Identifier(table)))
+                conn.execute("RESET statement_timeout")
+            finally:
+                conn.autocommit = False
+    except OUTAGES as err:
+        raise unavailable(err) from err
