@@ -9,6 +9,9 @@
   enrolled with one photo, and align + embed ms/face on FACE_ORT_THREADS onnxruntime threads
   (default 1) over LFW photos. Targets for the default recognition_04: verification (10-fold)
   >= 0.994, rank-1 >= 0.98.
+* Attributes (attribute_accuracy.py): mask, glasses and occlusion on the labelled photos and a
+  synthetic occlusion set; its section ends ``attributes: mask M (n faces), glasses G (n faces),
+  occlusion O``. Targets: mask >= 0.97, glasses >= 0.95, occlusion >= 0.90.
 
 Run: .venv/bin/python benchmarks/accuracy.py   (first run ~5 min on one core: every lfw-dev photo
 through every embedder; cached under .cache/lfw-dev/ after that)
@@ -20,6 +23,7 @@ import time
 
 import numpy as np
 
+import attribute_accuracy
 import lfw
 from calibrate import SHARED_DIR, pair_distances, person_embeddings
 from verification import accuracy_at, cross_validated_accuracy
@@ -104,6 +108,7 @@ def lfw_table(embedder_names: list[str]) -> dict[str, tuple[float, float]]:
 def main() -> None:
     default = recognition_embedders()["recognition_04"]
     names = list(dict.fromkeys([*BUILT_IN_EMBEDDERS, default]))
+    attribute_accuracy.report()
     for name in names:
         verification(name)
     detection_counts()

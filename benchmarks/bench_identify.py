@@ -34,7 +34,9 @@ PERSONS_DIR = SHARED_DIR / "data" / "faces" / "persons"
 AZURITE = REPO_ROOT / "node_modules" / ".bin" / "azurite"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 GROUP = "bench-identify"
-MODEL = "recognition_01"
+# The recognition model enrolled and queried (bench-load too): BENCH_RECOGNITION_MODEL=recognition_04
+# measures the default fused template instead of dlib's.
+MODEL = os.environ.get("BENCH_RECOGNITION_MODEL") or "recognition_01"
 
 
 def free_port() -> int:
@@ -76,6 +78,10 @@ def configure(connection_string: str) -> str:
     os.environ.update({
         "AzureWebJobsStorage": connection_string, "FACE_STORAGE_PREFIX": "bench",
         "FACE_TEMPLATE_KEY": base64.b64encode(secrets.token_bytes(32)).decode(), "FACE_ADMIN_KEYS": key,
+        # The app's readiness checks every key it may need (liveness tokens too).
+        "FACE_LIVENESS_TOKEN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        # Capacity, not the per-credential limits.
+        "FACE_RATE_ADMIN_PER_SECOND": "0", "FACE_RATE_RECOGNIZER_PER_SECOND": "0",
         "FACE_RECOGNIZER_KEYS": "", "FACE_SWEEP_SCHEDULE": "0 0 0 1 1 *",
     })
     os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
@@ -181,7 +187,7 @@ def run(args, key: str) -> None:
     session.headers["Ocp-Apim-Subscription-Key"] = key
     api = f"{host.url}/face/v1.2"
     try:
-        session.put(f"{api}/largepersongroups/{GROUP}", json={"name": "bench"}).raise_for_status()
+        session.put(f"{api}/largepersongroups/{GROUP}", json={"name": "bench", "recognitionModel": MODEL}).raise_for_status()
         real, held_out = real_templates()
         synthetic_count = max(0, args.persons - len(real))
         dims = next(iter(real.values()))[0].vector.size

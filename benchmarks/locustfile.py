@@ -10,7 +10,8 @@ engine's in-process throughput.
 
 Configuration comes from environment variables set by bench_load.py: LOAD_KEY (subscription
 key), LOAD_PHOTOS (os.pathsep-separated photo paths), LOAD_GROUP (LargePersonGroup id),
-LOAD_API_VERSION. Every non-2xx answer is a failure named ``status <code>``.
+LOAD_API_VERSION, BENCH_RECOGNITION_MODEL (default recognition_01). Every non-2xx answer is
+a failure named ``status <code>``.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ KEY = os.environ.get("LOAD_KEY", "")
 PHOTOS = [Path(path).read_bytes() for path in filter(None, os.environ.get("LOAD_PHOTOS", "").split(os.pathsep))]
 GROUP = os.environ.get("LOAD_GROUP", "")
 API = "/face/" + os.environ.get("LOAD_API_VERSION", "v1.2")
-DETECT_QUERY = "?detectionModel=detection_01&recognitionModel=recognition_01&returnFaceId=true"
+MODEL = os.environ.get("BENCH_RECOGNITION_MODEL") or "recognition_01"  # as bench_identify.MODEL
+DETECT_QUERY = f"?detectionModel=detection_01&recognitionModel={MODEL}&returnFaceId=true"
 RECENT_FACE_IDS = 20  # faceIds a client keeps from its own detects for the calls that follow
 START_ATTEMPTS = 10
 

@@ -103,6 +103,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.command, self._public_url(), headers=dict(self.headers.items()),
             params=dict(parse_qsl(url.query, keep_blank_values=True)),
             route_params=route_params, body=body)
+        # The connection's peer, where a client cannot write it (not a header): what
+        # shared.api.client_address reads as the request's source address.
+        request.socket_peer = self.client_address[0]
         try:
             response = self.server.run(function, request)
         except Exception:  # the real host answers 500 for an exception escaping a function

@@ -1,5 +1,6 @@
 """Liveness sessions (face-api.md §11): the session API for app servers (admin or recognizer
-key), the token-bound client route for devices, session images, and the capture page."""
+key), the token-bound client route for devices, session images, the capture page, and
+v1.3-preview.1's liveness settings (abuse monitoring) and client-assets access token."""
 from collections.abc import Callable
 
 import azure.functions as func
@@ -10,7 +11,7 @@ from shared.api.handler import Call, face_operation, face_route
 from shared.api.versions import resource_not_found
 from shared.errors import BadArgument, Unauthorized
 from shared.galleries.validation import paging
-from shared.liveness import attempts, client_assets, page, page_assets, sessions, token
+from shared.liveness import attempts, client_assets, monitoring, page, page_assets, sessions, token
 from shared.liveness import render as shapes
 from shared.liveness.kinds import (
     CLIENT_VERSIONS,
@@ -18,6 +19,7 @@ from shared.liveness.kinds import (
     LIVENESS,
     PREVIEW_SESSION_IMAGE_VERSIONS,
     PREVIEW_VERSIONS,
+    SETTINGS_VERSIONS,
     WITH_VERIFY,
     SessionKind,
 )
@@ -28,15 +30,16 @@ OCTET_STREAM = "application/octet-stream"
 
 
 def _add(path: str, method: str, name: str, versions: tuple[str, ...], operation: Callable[[Call], object],
-         authorizer=None) -> None:
+         authorizer=None, role: Role = Role.RECOGNIZER) -> None:
     operation.__name__ = operation.__qualname__ = name
-    role = None if authorizer else Role.RECOGNIZER
+    role = None if authorizer else role
     bp.route(route=face_route(path), methods=[method])(face_operation(role, versions, authorizer)(operation))
 
 
 def _create(call: Call, kind: SessionKind, preview: bool):
     parse = parse_with_verify_create if kind.with_verify else parse_liveness_create
-    return sessions.create(kind, parse(call.req.headers, call.req.get_body(), preview))
+    return sessions.create(kind, parse(call.req.headers, call.req.get_body(), preview,
+                                       call.version.liveness_settings))
 
 
 def _session_routes(kind: SessionKind) -> None:
@@ -44,11 +47,11 @@ def _session_routes(kind: SessionKind) -> None:
     session = lambda call: sessions.get(kind, call.route("sessionId"))  # noqa: E731
 
     def ga_create(call: Call) -> dict:
-        return shapes.ga_session(_create(call, kind, preview=False), [])
+        return shapes.ga_session(_create(call, kind, preview=False), [], call.version.liveness_settings)
 
     def ga_get(call: Call) -> dict:
         found = session(call)
-        return shapes.ga_session(found, sessions.entries(found))
+        return shapes.ga_session(found, sessions.entries(found), call.version.liveness_settings)
 
     def ga_delete(call: Call) -> func.HttpResponse:
         sessions.delete(kind, call.route("sessionId"))
@@ -111,15 +114,34 @@ _add("session/sessionImages/{sessionImageId}", "GET", "get_session_image_preview
      lambda call: _session_image(call))
 
 
+def _get_settings(call: Call) -> dict:
+    return monitoring.settings_json()
+
+
+def _patch_settings(call: Call) -> dict:
+    """Turn abuse monitoring on or off; turning it off deletes every abuse-monitoring template
+    kept so far, at once (see shared.liveness.monitoring.update)."""
+    monitoring.update(call.json())
+    return monitoring.settings_json()
+
+
+def _client_assets_token(call: Call) -> dict:
+    minted = client_assets.mint()
+    return {"accessToken": minted.token, "base64AccessToken": minted.base64_token,
+            "expiry": minted.expiry.isoformat().replace("+00:00", "Z")}
+
+
+_add("settings", "GET", "get_liveness_settings", SETTINGS_VERSIONS, _get_settings)
+_add("settings", "PATCH", "patch_liveness_settings", SETTINGS_VERSIONS, _patch_settings, role=Role.ADMIN)
+_add("settings/getClientAssetsAccessToken", "GET", "get_client_assets_access_token", SETTINGS_VERSIONS,
+     _client_assets_token)
+
+
 @bp.route(route="liveness/{*asset}", methods=["GET"])
 def liveness_page(req: func.HttpRequest) -> func.HttpResponse:
     """The capture page and its two files (anonymous: it holds no secret; the token comes in
     the URL fragment, which never reaches a server)."""
-    found = page.asset(req.route_params.get("asset") or "")
-    if found is None:
-        return render.error_response(resource_not_found())
-    content, content_type = found
-    return func.HttpResponse(content, status_code=200, headers={**page.HEADERS, "Content-Type": content_type})
+    return page.SITE.response(req.route_params.get("asset") or "")
 
 
 @bp.route(route="liveness/assets/{name}", methods=["GET"])

@@ -2,9 +2,10 @@
 //
 // One resource group holding: a user-assigned managed identity, Key Vault (secrets), a storage
 // account (tables, blobs, queues, deployment package), Log Analytics + Application Insights,
-// the Function App on Flex Consumption, and with network=private a VNet with private
-// endpoints. No secret is written by this template or appears in its outputs: keys are created
-// once by infra/hooks/ensure_secrets.py and reach the app as Key Vault references.
+// the Function App on Flex Consumption, with network=private a VNet with private endpoints,
+// and with searchEngine=postgres an Azure Database for PostgreSQL flexible server. No secret
+// is written by this template or appears in its outputs: keys are created once by
+// infra/hooks/ensure_secrets.py and reach the app as Key Vault references.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -62,13 +63,71 @@ param tier string = 'S0'
 @description('Extra or overriding app settings, e.g. {"FACE_INDEX_EF": "96"}; see README "Settings".')
 param settingOverrides object = {}
 
+@allowed([
+  'embedded'
+  'postgres'
+])
+@description('Search engine of PersonDirectory, LargePersonGroup and LargeFaceList: embedded (HNSW snapshots in Blob Storage) or postgres (Azure Database for PostgreSQL flexible server with pgvector, Entra ID authentication only; docs/deploy.md).')
+param searchEngine string = 'embedded'
+
+@description('postgres: compute size of the server (of each node of a cluster), e.g. Standard_B2s, Standard_D2ds_v5, Standard_E4ds_v5.')
+param postgresSkuName string = 'Standard_D2ds_v5'
+
+@allowed([
+  'Burstable'
+  'GeneralPurpose'
+  'MemoryOptimized'
+])
+@description('postgres: compute tier matching postgresSkuName (Burstable has no high availability).')
+param postgresSkuTier string = 'GeneralPurpose'
+
+@allowed([
+  32
+  64
+  128
+  256
+  512
+  1024
+  2048
+  4096
+  8192
+  16384
+  32767
+])
+@description('postgres: storage (GiB) of the server (of each node of a cluster); grows automatically on a single server.')
+param postgresStorageSizeGB int = 64
+
+@allowed([
+  'Disabled'
+  'SameZone'
+  'ZoneRedundant'
+])
+@description('postgres: a synchronous standby in another zone (ZoneRedundant) or the same zone (SameZone); doubles the compute and storage cost.')
+param postgresHighAvailability string = 'Disabled'
+
+@minValue(7)
+@maxValue(35)
+@description('postgres: days of point-in-time restore backups (deleted templates stay in them that long).')
+param postgresBackupRetentionDays int = 7
+
+@description('postgres: copy backups to the paired region (not with customerManagedKey, which would need a key vault there).')
+param postgresGeoRedundantBackup bool = false
+
+@minValue(0)
+@maxValue(20)
+@description('postgres: 0 = a single server; more = an elastic cluster (managed Citus, PostgreSQL 17) of that many nodes; the app distributes its tables by person (docs/scale.md).')
+param postgresClusterNodes int = 0
+
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
 }
 var privateNetwork = network == 'private'
+var postgresEngine = searchEngine == 'postgres'
 var deploymentContainerName = 'app-package'
 var storageKeyName = 'storage-encryption'
+var postgresKeyName = 'postgres-encryption'
+var postgresServerName = 'psql-face-${token}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -118,8 +177,13 @@ module vault 'modules/keyvault.bicep' = {
     appPrincipalId: identity.outputs.principalId
     privateNetwork: privateNetwork
     customerManagedKey: customerManagedKey
-    storageEncryptionPrincipalId: customerManagedKey ? encryptionIdentity.outputs.principalId : ''
-    storageKeyName: storageKeyName
+    encryptionPrincipalId: customerManagedKey ? encryptionIdentity.outputs.principalId : ''
+    encryptionKeyNames: postgresEngine ? [
+      storageKeyName
+      postgresKeyName
+    ] : [
+      storageKeyName
+    ]
   }
 }
 
@@ -140,6 +204,31 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+// searchEngine=postgres: the app's identity is the server's Entra administrator (its database
+// principal); the encryption identity unwraps the server's customer-managed key.
+module postgres 'modules/postgres.bicep' = if (postgresEngine) {
+  scope: rg
+  name: 'postgres'
+  params: {
+    name: postgresServerName
+    location: location
+    tags: tags
+    appIdentityName: identity.outputs.name
+    appPrincipalId: identity.outputs.principalId
+    skuName: postgresSkuName
+    skuTier: postgresSkuTier
+    storageSizeGB: postgresStorageSizeGB
+    highAvailability: postgresHighAvailability
+    backupRetentionDays: postgresBackupRetentionDays
+    geoRedundantBackup: postgresGeoRedundantBackup
+    clusterNodes: postgresClusterNodes
+    privateNetwork: privateNetwork
+    customerManagedKey: customerManagedKey
+    encryptionIdentityId: customerManagedKey ? encryptionIdentity.outputs.id : ''
+    keyUri: customerManagedKey ? '${vault.outputs.uri}keys/${postgresKeyName}' : ''
+  }
+}
+
 module vnet 'modules/network.bicep' = if (privateNetwork) {
   scope: rg
   name: 'network'
@@ -149,6 +238,7 @@ module vnet 'modules/network.bicep' = if (privateNetwork) {
     tags: tags
     storageAccountId: storage.outputs.id
     keyVaultId: vault.outputs.id
+    postgresServerId: postgresEngine ? postgres.outputs.id : ''
   }
 }
 
@@ -202,6 +292,14 @@ var appSettings = {
   FACE_LIVENESS_RETENTION_SECONDS: ''
   FACE_LIVENESS_DEVICE_ATTEMPTS: ''
   FACE_LIVENESS_DEVICE_WINDOW_SECONDS: ''
+  // Liveness v1.3: client addresses come from App Service's front end (X-Forwarded-For);
+  // abuse-monitoring thresholds and the settings cache: the code's defaults.
+  FACE_TRUSTED_PROXIES: 'AppServiceFrontEnd'
+  FACE_LIVENESS_ABUSE_MATCH_CONFIDENCE: ''
+  FACE_LIVENESS_ABUSE_FARM_FACES: ''
+  FACE_LIVENESS_ABUSE_FARM_WINDOW_SECONDS: ''
+  FACE_ACCOUNT_SETTINGS_CACHE_SECONDS: ''
+  FACE_CLIENT_ASSETS_TOKEN_SECONDS: ''
   // Never in Azure: local development and test switches.
   FACE_ALLOW_PRIVATE_URLS: 'false'
   FACE_ALLOW_TEST_CLOCK: 'false'
@@ -233,6 +331,24 @@ var appSettings = {
   FACE_INDEX_GROUP_FACES: ''
   FACE_INDEX_RERANK_GROUPS: ''
   FACE_INDEX_CPU_VARIANT: ''
+  // Search engine of the directory and the large galleries. postgres: the app signs in to the
+  // server as its managed identity (the database principal named after it) with an Entra token:
+  // no password anywhere, and FACE_POSTGRES_URL (local development) stays empty.
+  FACE_SEARCH_ENGINE: searchEngine
+  FACE_POSTGRES_HOST: postgresEngine ? postgres.outputs.host : ''
+  FACE_POSTGRES_PORT: postgresEngine ? string(postgres.outputs.port) : ''
+  FACE_POSTGRES_DATABASE: postgresEngine ? postgres.outputs.database : ''
+  FACE_POSTGRES_USER: postgresEngine ? postgres.outputs.user : ''
+  FACE_POSTGRES_CLIENT_ID: postgresEngine ? identity.outputs.clientId : ''
+  FACE_POSTGRES_SSLMODE: postgresEngine ? 'require' : ''
+  FACE_POSTGRES_URL: ''
+  // Pool, search and removal-record tuning of the postgres engine: the code's defaults (README).
+  FACE_POSTGRES_POOL_SIZE: ''
+  FACE_POSTGRES_TIMEOUT_SECONDS: ''
+  FACE_POSTGRES_EF_SEARCH: ''
+  FACE_POSTGRES_EXACT_FACES: ''
+  FACE_POSTGRES_EXACT_PERSONS: ''
+  FACE_POSTGRES_REMOVAL_RETENTION_SECONDS: ''
 }
 
 module app 'modules/functionapp.bicep' = {
@@ -263,3 +379,4 @@ output FACE_ENDPOINT string = 'https://${app.outputs.defaultHostName}'
 output AZURE_KEY_VAULT_NAME string = vault.outputs.name
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+output AZURE_POSTGRES_SERVER_NAME string = postgresEngine ? postgresServerName : ''

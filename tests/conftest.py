@@ -199,13 +199,17 @@ def privacy_probe() -> PrivacyProbe:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "privacy_scan: runs after every other test (scans stored data)")
+    config.addinivalue_line("markers", "after_area: runs after the other tests of its folder (checks what they stored)")
     config.addinivalue_line("markers", "embedded_engine: inspects the embedded search engine's own state "
                                        "(skipped when the suite runs with FACE_SEARCH_ENGINE=postgres)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Privacy scans go last so they see everything the rest of the suite stored."""
-    items.sort(key=lambda item: item.get_closest_marker("privacy_scan") is not None)
+    """Privacy scans go last so they see everything the rest of the suite stored; an
+    ``after_area`` test goes after the rest of its folder."""
+    folders = {folder: index for index, folder in enumerate(dict.fromkeys(item.path.parent for item in items))}
+    items.sort(key=lambda item: (item.get_closest_marker("privacy_scan") is not None, folders[item.path.parent],
+                                 item.get_closest_marker("after_area") is not None))
     if os.environ.get("FACE_SEARCH_ENGINE") == "postgres":
         skip = pytest.mark.skip(reason="inspects the embedded engine; this pass searches in PostgreSQL")
         for item in items:

@@ -2,16 +2,16 @@
 // template key, the liveness token key, their previous keys and the subscription keys.
 // Bicep never writes a secret value: infra/hooks/ensure_secrets.py creates each secret once,
 // on first provisioning, so a re-deploy can never replace a key (templates and liveness
-// tokens sealed under it would become unreadable). With a customer-managed storage key, the
-// storage encryption key lives here too.
+// tokens sealed under it would become unreadable). With customer-managed keys, the encryption
+// keys of the storage account (and of the PostgreSQL server with searchEngine=postgres) live here too.
 param name string
 param location string
 param tags object
 param appPrincipalId string
 param privateNetwork bool
 param customerManagedKey bool
-param storageEncryptionPrincipalId string
-param storageKeyName string
+param encryptionPrincipalId string
+param encryptionKeyNames array
 
 var secretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var cryptoServiceEncryptionUser = 'e147488a-f6f5-4113-8e2d-b22465e65bf6'
@@ -49,14 +49,13 @@ resource appReadsSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-// Customer-managed key for the storage account (optional): RSA 3072 in software-protected
-// keys, rotated by Key Vault every year; storage always uses the latest version.
-resource storageKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' = if (customerManagedKey) {
+// Customer-managed keys (optional), one per encrypted service: RSA 3072 in software-protected
+// keys, rotated by Key Vault every year; storage and PostgreSQL always use the latest version.
+resource encryptionKeys 'Microsoft.KeyVault/vaults/keys@2023-07-01' = [for keyName in (customerManagedKey ? encryptionKeyNames : []): {
   parent: vault
-  name: storageKeyName
+  name: keyName
   properties: {
     // checkov:skip=CKV_AZURE_112: HSM-backed keys need the premium vault SKU; choose it if your policy requires HSM keys
-    // checkov:skip=CKV_AZURE_40: expiry is set (attributes.exp, rotationPolicy expiryTime); checkov does not read the properties of a conditional (if) resource
     kty: 'RSA'
     keySize: 3072
     keyOps: [
@@ -83,14 +82,16 @@ resource storageKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' = if (customerMa
       ]
     }
   }
-}
+}]
 
-resource storageUnwrapsKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (customerManagedKey) {
-  name: guid(vault.id, storageEncryptionPrincipalId, cryptoServiceEncryptionUser)
+// The encryption identity (user-assigned to the storage account and the PostgreSQL server) wraps
+// and unwraps their keys; nothing else.
+resource encryptionUnwrapsKeys 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (customerManagedKey) {
+  name: guid(vault.id, encryptionPrincipalId, cryptoServiceEncryptionUser)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cryptoServiceEncryptionUser)
-    principalId: storageEncryptionPrincipalId
+    principalId: encryptionPrincipalId
     principalType: 'ServicePrincipal'
   }
 }

@@ -2,17 +2,20 @@
 // Consumption VNet integration, delegated to Microsoft.App/environments) and whose "endpoints"
 // subnet holds private endpoints for the storage account (blob, queue, table) and Key Vault,
 // each resolved through a private DNS zone linked to the VNet. Both resources have public
-// network access disabled (modules/storage.bicep, modules/keyvault.bicep).
+// network access disabled (modules/storage.bicep, modules/keyvault.bicep). With
+// searchEngine=postgres the PostgreSQL server gets its endpoint there too (modules/postgres.bicep).
 param name string
 param location string
 param tags object
 param storageAccountId string
 param keyVaultId string
+@description('The PostgreSQL flexible server of searchEngine=postgres; empty: none.')
+param postgresServerId string = ''
 param addressPrefix string = '10.40.0.0/16'
 param appSubnetPrefix string = '10.40.0.0/24'
 param endpointSubnetPrefix string = '10.40.1.0/24'
 
-var endpoints = [
+var storageAndVaultEndpoints = [
   {
     name: 'blob'
     target: storageAccountId
@@ -34,6 +37,15 @@ var endpoints = [
     zone: 'privatelink.vaultcore.azure.net'
   }
 ]
+// The endpoint's name is its group id, as above; the zone is the one Azure's DNS integration uses.
+var postgresEndpoints = empty(postgresServerId) ? [] : [
+  {
+    name: 'postgresqlServer'
+    target: postgresServerId
+    zone: 'privatelink.postgres.database.azure.com'
+  }
+]
+var endpoints = concat(storageAndVaultEndpoints, postgresEndpoints)
 
 resource appSubnetNsg 'Microsoft.Network/networkSecurityGroups@2023-11-01' = {
   name: '${name}-app-nsg'

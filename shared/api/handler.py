@@ -66,17 +66,21 @@ Operation = Callable[[Call], object]
 
 
 def face_operation(role: Role | None = None, api_versions: Collection[str] | None = None,
-                   authorizer: Authorizer | None = None) -> Callable[[Operation], Callable]:
+                   authorizer: Authorizer | None = None, unversioned: bool = False) -> Callable[[Operation], Callable]:
     """Declare an operation's required role, or the authorizer that admits its callers
-    instead (exactly one of the two), and, if not all, the versions that have it."""
+    instead (exactly one of the two), and, if not all, the versions that have it.
+    ``unversioned``: the service's own routes outside /face/{apiVersion}/ (the inventory),
+    which run with the GA version's conventions."""
     if (role is None) == (authorizer is None):
         raise ValueError("declare either a role or an authorizer")
+    if unversioned:
+        api_versions = (versions.V1_2.name,)
 
     def decorate(operation: Operation) -> Callable[[func.HttpRequest], func.HttpResponse]:
         # A fresh function with the exact signature the Functions worker binds by name
         # (functools.wraps would expose the operation's own signature via __wrapped__).
         def handler(req: func.HttpRequest) -> func.HttpResponse:
-            return _run(operation, authorizer or role_authorizer(role), api_versions, req)
+            return _run(operation, authorizer or role_authorizer(role), api_versions, req, unversioned)
 
         handler.__name__ = handler.__qualname__ = operation.__name__
         handler.__doc__ = operation.__doc__
@@ -100,19 +104,21 @@ def own_authorizer(user_function: Callable) -> Authorizer | None:
 
 
 def _run(operation: Operation, authorizer: Authorizer, api_versions: Collection[str] | None,
-         req: func.HttpRequest) -> func.HttpResponse:
+         req: func.HttpRequest, unversioned: bool = False) -> func.HttpResponse:
     request_id = str(uuid.uuid4())
     with telemetry.operation(operation.__name__, request_id) as span:
-        response = _respond(operation, authorizer, api_versions, req, request_id, span)
+        response = _respond(operation, authorizer, api_versions, req, request_id, span, unversioned)
         span.set(telemetry.STATUS, response.status_code)
         return response
 
 
 def _respond(operation: Operation, authorizer: Authorizer, api_versions: Collection[str] | None,
-             req: func.HttpRequest, request_id: str, span: telemetry.OperationSpan) -> func.HttpResponse:
+             req: func.HttpRequest, request_id: str, span: telemetry.OperationSpan,
+             unversioned: bool = False) -> func.HttpResponse:
     headers = {REQUEST_ID_HEADER: request_id}
     try:
-        version = versions.parse(req.route_params.get(API_VERSION_PARAM, ""), api_versions)
+        named = versions.V1_2.name if unversioned else req.route_params.get(API_VERSION_PARAM, "")
+        version = versions.parse(named, api_versions)
         span.set(telemetry.API_VERSION, version.name)
         caller = authorizer(req.headers)
         span.set(telemetry.ROLE, caller.role.value)

@@ -55,6 +55,10 @@ class Fields:
     def has(self, name: str) -> bool:
         return self._values.get(name.lower()) is not None
 
+    def present(self, name: str) -> bool:
+        """Whether the member is in the body at all, null included."""
+        return name.lower() in self._values
+
     def get(self, name: str) -> object:
         return self._values.get(name.lower())
 

@@ -1,7 +1,8 @@
 """Everything that differs between the API versions we serve, decided here and only here.
 
-Served versions: v1.0 (old SDK), v1.1-preview.1, v1.2-preview.1 (new Python SDK default)
-and v1.2 (GA). Route handlers ask the ApiVersion object; they never compare version strings.
+Served versions: v1.0 (old SDK), v1.1-preview.1, v1.2-preview.1 (new Python SDK default),
+v1.2 (GA) and v1.3-preview.1 (v1.2 plus liveness settings and abuse monitoring). Route
+handlers ask the ApiVersion object; they never compare version strings.
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ class ApiVersion:
     directory_routes: bool = True
     directory_targets: bool = True
     operations_route: bool = True  # GET /operations/{id}; v1.0 has it (snapshots), v1.2 GA not
+    # v1.3-preview.1: /settings, the client-assets token, and the liveness session fields
+    # (userCorrelationId, expectedClientIpAddress, attempts allowed, abuse monitoring results).
+    liveness_settings: bool = False
 
     def spell(self, value: str) -> str:
         """An attribute enum value in this version's spelling."""
@@ -54,7 +58,11 @@ V1_2_PREVIEW_1 = ApiVersion("v1.2-preview.1", capitalised_levels=False, identify
 V1_2 = ApiVersion("v1.2", capitalised_levels=False, identify_default_candidates=10,
                   legacy_attributes=(), directory_routes=False, operations_route=False)
 
-ALL = (V1_0, V1_1_PREVIEW_1, V1_2_PREVIEW_1, V1_2)
+V1_3_PREVIEW_1 = ApiVersion("v1.3-preview.1", capitalised_levels=False, identify_default_candidates=10,
+                            legacy_attributes=(), directory_routes=False, operations_route=False,
+                            liveness_settings=True)
+
+ALL = (V1_0, V1_1_PREVIEW_1, V1_2_PREVIEW_1, V1_2, V1_3_PREVIEW_1)
 _BY_NAME = {v.name.lower(): v for v in ALL}
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from shared.directory import journal, repository, searchable
 from shared.directory.journal import ADD, REMOVE_FACE, Entry
 from shared.directory.records import FacePack, PackedFace
-from shared.engine.engine import recognition_embedders
+from shared.engine.engine import embedder_for
 from shared.engine.types import Template
 from shared.galleries import quotas
 from shared.galleries.faces import FaceInput, embed_single_face
@@ -65,7 +65,7 @@ def embedder_of(model: str) -> str:
             return _recorded[model]
     head = journal.read_head(model)
     if not head.embedder:
-        default = recognition_embedders()[model]
+        default = embedder_for(model)
         head = journal.change_head(model, lambda h: h if h.embedder else replace(h, embedder=default))
     with _recorded_lock:
         return _recorded.setdefault(model, head.embedder)

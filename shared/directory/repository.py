@@ -9,7 +9,9 @@ Tables (each name gets FACE_STORAGE_PREFIX):
   (FaceIds), their userData (UserData0.., JSON) and their templates (Template0..), each sealed
   and bound to the row and its face id (packing.py). The row is the source of truth for the
   person's faces of that model, changed only by ETag-matched replaces (the 248 limit holds
-  under concurrent adds). No image is ever stored.
+  under concurrent adds). No image is ever stored. After the packs of each partition, its
+  ``~counts`` row: faces per recognition model, changed in every pack write's transaction
+  (facecounts.py).
 """
 from __future__ import annotations
 
@@ -17,11 +19,11 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 
 from shared.clock import timestamp
-from shared.directory import packing
+from shared.directory import facecounts, packing
 from shared.directory.records import DirectoryPerson, FacePack, PackedFace
 from shared.galleries.repository import person_not_found
 from shared.storage.rows import delete_as_read, etag_of, mutate, read, settle
-from shared.storage.tables import BATCH_LIMIT, Table, replace_op
+from shared.storage.tables import BATCH_LIMIT, Table, delete_op, replace_op
 from shared.storage.templates import row_location
 
 PERSONS, FACES = "dirpersons", "dirfaces"
@@ -130,9 +132,16 @@ def change_pack(person_id: str, model: str, change: Callable[[FacePack], FacePac
     def build() -> list[tuple]:
         row = table.get(partition(person_id), key)
         if row is not None:
-            return [replace_op(pack_to_row(change(pack_from_row(row))), etag_of(row))]
+            pack = pack_from_row(row)
+            before = len(pack.faces)
+            changed = change(pack)
+            return [replace_op(pack_to_row(changed), etag_of(row)),
+                    *facecounts.step(table, partition(person_id), {model: len(changed.faces) - before})]
         found[0] = create
-        return [("create", pack_to_row(change(FacePack(person_id, model))))] if create else []
+        if not create:
+            return []
+        changed = change(FacePack(person_id, model))
+        return [("create", pack_to_row(changed)), *facecounts.step(table, partition(person_id), {model: len(changed.faces)})]
 
     settle(table, build)
     return found[0]
@@ -146,16 +155,31 @@ def insert_rows(rows: list[dict], table: Table) -> None:
 
 
 def insert_people(people: list[DirectoryPerson], packs: list[FacePack]) -> None:
-    """New persons with their first faces: person rows first (created time), then packs."""
+    """New persons with their first faces: person rows first (created time), then packs, each
+    transaction with its partition's face counts (facecounts.py)."""
     created = timestamp()
     insert_rows([{**person_to_row(person), "Created": created} for person in people], persons())
-    insert_rows([pack_to_row(pack) for pack in packs], faces())
+    table = faces()
+    for key, group in _by_partition(pack_to_row(pack) for pack in packs):
+        for start in range(0, len(group), BATCH_LIMIT - 1):  # one operation left for the counts row
+            chunk = group[start:start + BATCH_LIMIT - 1]
+            settle(table, lambda chunk=chunk, key=key: [("create", row) for row in chunk]
+                   + facecounts.step(table, key, facecounts.counted(chunk)))
 
 
 def delete_packs(person_id: str) -> None:
-    """Every face of the person, under every recognition model (its packs share a key prefix)."""
-    faces().delete_matching("PartitionKey eq @pk and RowKey gt @low and RowKey lt @high",
-                            {"pk": partition(person_id), "low": f"{person_id}_", "high": f"{person_id}`"})
+    """Every face of the person, under every recognition model (its packs share a key prefix),
+    with its partition's face counts in the same transaction."""
+    table, key = faces(), partition(person_id)
+
+    def build() -> list[tuple]:
+        rows = list(table.query("PartitionKey eq @pk and RowKey gt @low and RowKey lt @high",
+                                {"pk": key, "low": f"{person_id}_", "high": f"{person_id}`"},
+                                select=["RowKey", "FaceIds"]))
+        removed = {model: -faces for model, faces in facecounts.counted(rows).items()}
+        return [delete_op(key, row["RowKey"], etag_of(row)) for row in rows] + facecounts.step(table, key, removed)
+
+    settle(table, build)
 
 
 def _by_partition(rows: Iterable[dict]) -> Iterator[tuple[str, list[dict]]]:

@@ -63,11 +63,11 @@ def nearest_persons(model: str, queries: list[np.ndarray], k: int, allow: Collec
     if not postgres_search():
         state = view.view(model).current()
         if state.embedder is not None and state.embedder != embedder:
-            raise _other_embedder(model)
+            raise _other_embedder(model, embedder, state.embedder.name)
         return state.search_each(queries, k, allow)
     recorded = _recorded_embedder(model)
     if recorded and recorded != embedder.name:
-        raise _other_embedder(model)
+        raise _other_embedder(model, embedder, recorded)
     if not queries:
         return []
     vectors = _vectors()
@@ -91,11 +91,12 @@ def _recorded_embedder(model: str) -> str:
     return _embedders[key]
 
 
-def _other_embedder(model: str):
+def _other_embedder(model: str, query: EmbedderInfo, held: str):
     from shared.errors import BadArgument
 
-    return BadArgument("The faces were made by a different recognition engine version than the "
-                       f"directory's {model} faces.")
+    return BadArgument(f"The faces were embedded by '{query.name}' v{query.version}, the current engine of "
+                       f"{model}, but the directory's {model} faces hold '{held}' templates from before "
+                       "that changed.")
 
 
 def _vectors():

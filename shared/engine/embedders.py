@@ -72,6 +72,7 @@ class Embedder(abc.ABC):
     name: str
     version: str
     calibration: Calibration
+    uses_mesh: bool  # whether ``align`` reads the face mesh (pass it when you have it)
 
     @abc.abstractmethod
     def align(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> Chip:
@@ -96,6 +97,15 @@ class Embedder(abc.ABC):
 class BatchedEmbedder(Embedder):
     """One network on one chip per face, run on batches of up to MAX_BATCH chips."""
 
+    uses_mesh = False  # whether ``cut`` reads the face mesh
+
+    @abc.abstractmethod
+    def cut(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> alignment.Cut:
+        """Where this embedder's chip of the face lies in the image (``align`` cuts it)."""
+
+    def align(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> np.ndarray:
+        return alignment.warp_chips(image_bgr, [self.cut(image_bgr, points5, mesh)])[0]
+
     def embed(self, chips: list[Chip]) -> np.ndarray:
         if not chips:
             return np.zeros((0, self.dimension()), dtype=np.float32)
@@ -113,13 +123,14 @@ class DlibResNetEmbedder(BatchedEmbedder, OnnxModel):
     version = CATALOG[DLIB_EMBEDDER].version
     calibration = DLIB_CALIBRATION
     landmarker = FaceMeshLandmarker()  # stateless; its sessions are shared process-wide
+    uses_mesh = True
 
-    def align(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> np.ndarray:
+    def cut(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> alignment.Cut:
         # dlib's chip is fixed by eye corners and the nose base; YuNet has eye centres and
         # mouth corners that move with a smile, so one mesh pass finds dlib's points instead.
         if mesh is None:
             mesh = self.landmarker.mesh(image_bgr, points5)
-        return alignment.dlib_chip_from_mesh(image_bgr, mesh)
+        return alignment.dlib_cut_from_mesh(mesh)
 
     def _infer(self, chips_bgr: np.ndarray) -> np.ndarray:
         # The graph does dlib's mean/256 normalisation itself; it wants RGB 0..255.
@@ -224,14 +235,16 @@ class ArcFaceEmbedder(BatchedEmbedder):
         side = shape[2] if self.config.layout == "nchw" else shape[1]
         return side if isinstance(side, int) else alignment.ARCFACE_CHIP_SIZE
 
-    def align(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> np.ndarray:
+    def cut(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> alignment.Cut:
         self.session()  # the chip size comes from the model's input shape
-        return alignment.arcface_chip(image_bgr, points5, self.chip_size)
+        return alignment.arcface_cut(points5, self.chip_size)
 
     def _infer(self, chips_bgr: np.ndarray) -> np.ndarray:
         session = self.session()
         pixels = chips_bgr[..., ::-1] if self.config.color == "rgb" else chips_bgr
-        tensor = (pixels.astype(np.float32) - self.config.mean) / self.config.std
+        tensor = pixels.astype(np.float32)
+        if (self.config.mean, self.config.std) != (0.0, 1.0):  # SFace's graph normalises itself
+            tensor = (tensor - self.config.mean) / self.config.std
         if self.config.layout == "nchw":
             tensor = tensor.transpose(0, 3, 1, 2)
         tensor = np.ascontiguousarray(tensor)
@@ -271,9 +284,10 @@ class FusedEmbedder(Embedder):
 
     Two such templates have dot product sum_i weight_i * cos_i and, the weights summing to 1,
     unit length, so their distance is sqrt(2 - 2 * fused cosine). The chip is the tuple of
-    the parts' chips; each part embeds its chips in its own batches."""
+    the parts' chips, cut after at most one face-mesh pass from one halved crop of the face
+    (``alignment.warp_chips``); each part embeds its chips in its own batches."""
 
-    def __init__(self, name: str, parts: tuple[Embedder, ...], weights: tuple[float, ...],
+    def __init__(self, name: str, parts: tuple[BatchedEmbedder, ...], weights: tuple[float, ...],
                  calibration: Calibration):
         if len(parts) != len(weights) or abs(sum(weights) - 1.0) > 1e-9 or min(weights) < 0:
             raise ValueError("fused embedder: one non-negative weight per part, summing to 1")
@@ -284,8 +298,14 @@ class FusedEmbedder(Embedder):
         shares = ":".join(f"{weight:g}" for weight in weights)
         self.version = "+".join(part.version for part in parts) + f"+w{shares}"
 
+    @property
+    def uses_mesh(self) -> bool:
+        return any(part.uses_mesh for part in self.parts)
+
     def align(self, image_bgr: np.ndarray, points5: np.ndarray, mesh: np.ndarray | None = None) -> Chip:
-        return tuple(part.align(image_bgr, points5, mesh) for part in self.parts)
+        if mesh is None and self.uses_mesh:
+            mesh = FaceMeshLandmarker().mesh(image_bgr, points5)  # one pass, whichever parts read it
+        return tuple(alignment.warp_chips(image_bgr, [part.cut(image_bgr, points5, mesh) for part in self.parts]))
 
     def embed(self, chips: list[Chip]) -> np.ndarray:
         columns = [np.sqrt(weight) * unit_rows(part.embed([chip[index] for chip in chips]))

@@ -13,7 +13,7 @@ import numpy as np
 
 from shared.engine.attributes import compute_attributes, needs_face_mesh, validate_attribute_names
 from shared.engine.detector import YuNetDetector, iou_matrix
-from shared.engine.embedders import DLIB_EMBEDDER, SFACE_EMBEDDER, get_embedder
+from shared.engine.embedders import DLIB_EMBEDDER, FUSED_EMBEDDER, SFACE_EMBEDDER, get_embedder
 from shared.engine.imaging import decode_image
 from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel, IrisModel, azure_landmarks
 from shared.engine.liveness import LivenessChecker, MiniFasNetV1SE, MiniFasNetV2
@@ -34,13 +34,14 @@ NO_LANDMARK_DETECTION_MODELS = frozenset({"detection_02"})
 # does not frame any face we found, and embedding an unaligned region would be a guess.
 TARGET_FACE_MIN_IOU = 0.3
 # The embedder serving each Azure recognition model unless FACE_RECOGNITION_EMBEDDERS says
-# otherwise. recognition_01/02 stay dlib's; 03/04 get SFace, chosen on the lfw-dev figures
-# (docs/recognition.md, "Which embedder serves which model").
+# otherwise, following Azure's ladder: recognition_01/02 dlib's; recognition_03 SFace, the fast
+# strong one; recognition_04, Azure's most accurate, the fused dlib+SFace template (chosen on
+# the lfw-dev figures: docs/recognition.md, "Which embedder serves which model").
 DEFAULT_EMBEDDERS = {
     "recognition_01": DLIB_EMBEDDER,
     "recognition_02": DLIB_EMBEDDER,
     "recognition_03": SFACE_EMBEDDER,
-    "recognition_04": SFACE_EMBEDDER,
+    "recognition_04": FUSED_EMBEDDER,
 }
 # Models a request can touch besides the embedders (attributes reuse the face mesh).
 WARM_UP_MODELS = (YuNetDetector, MiniFasNetV2, MiniFasNetV1SE, FaceMeshModel, IrisModel)
@@ -56,6 +57,13 @@ def recognition_embedders() -> dict[str, str]:
             raise ValueError(f"FACE_RECOGNITION_EMBEDDERS: bad entry '{item}' (expected recognition_0N=<embedder>)")
         mapping[model] = embedder
     return mapping
+
+
+def embedder_for(recognition_model: str) -> str:
+    """The embedder that makes new templates of ``recognition_model`` now: what a container,
+    the person directory, a liveness verify reference or any other store records when it
+    starts; from then on it keeps embedding with what it recorded, whatever this says later."""
+    return recognition_embedders()[recognition_model]
 
 
 def validate_options(options: DetectOptions) -> None:

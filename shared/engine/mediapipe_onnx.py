@@ -24,7 +24,7 @@ def build_onnx(source_path: Path, out_path: Path) -> None:
     """
     tflite2onnx.convert(str(source_path), str(out_path))
     converted = onnx.load(str(out_path))
-    _check_converted(converted, Path(out_path).name)
+    check_converted(converted, Path(out_path).name)
     fast = onnx.ModelProto()
     fast.CopyFrom(converted)
     prelu_as_relu(fast)
@@ -33,7 +33,7 @@ def build_onnx(source_path: Path, out_path: Path) -> None:
     onnx.save(fast, str(out_path))
 
 
-def _check_converted(model: onnx.ModelProto, name: str) -> None:
+def check_converted(model: onnx.ModelProto, name: str) -> None:
     onnx.checker.check_model(model)
     inputs = model.graph.input
     if len(inputs) != 1:

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable
 
 from shared.clock import timestamp
-from shared.engine.engine import recognition_embedders
+from shared.engine.engine import embedder_for
 from shared.errors import Conflict, NotFound
 from shared.galleries import postgres_index, quotas, repository, snapshots, validation
 from shared.galleries.kinds import ContainerKind
@@ -41,7 +41,7 @@ def create(kind: ContainerKind, container_id: str, body: dict) -> Container:
         user_data=validation.user_data(body.get("userData")),
         recognition_model=recognition_model,
         incarnation=uuid.uuid4().hex, created=timestamp(),
-        embedder=recognition_embedders()[recognition_model],
+        embedder=embedder_for(recognition_model),
     )
 
     def counted_insert() -> list[tuple]:

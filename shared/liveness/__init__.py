@@ -1,7 +1,8 @@
 """Liveness sessions (face-api.md §11): an app server creates a session with its key and hands
 the session's token to a device; the device runs the capture page (or any client) against the
 token-bound client route; the app server reads the decision. Sessions and everything of
-theirs are deleted on DELETE and by the sweep 48 hours after creation.
+theirs are deleted on DELETE and by the sweep 48 hours after creation. v1.3-preview.1 adds
+per-session client address rules and abuse monitoring across sessions.
 
     kinds       the two session kinds, modes, model versions, which API versions have which route
     records     Session and Entry (one recorded client request) and their table rows
@@ -18,7 +19,10 @@ theirs are deleted on DELETE and by the sweep 48 hours after creation.
     sessions    create / read / list / delete, session images
     attempts    the client route: token rules, recording, analysis, result
     render      GA and preview JSON shapes
-    retention   the sweep (48 h, orphans, device windows)
+    retention   the sweep (48 h, orphans, device windows, abuse observations)
     page        the capture page (page/) served by the app
+    monitoring  v1.3's abuse monitoring setting (on by default; off deletes every observation)
+    abuse       abuse observations (one template per attempt, 48 h) and the checks across sessions
+    client_assets  the client-assets access token (v1.3's getClientAssetsAccessToken)
     page_assets the capture page's client assets (face detector + runtime), for a client-assets token
 """

@@ -3,8 +3,9 @@
 Order of checks for an attempt (POST), each refusal recorded on the session as an entry
 (GA attempt / preview audit entry) with the digest of what was received, except where there
 is no session left to record on (deleted or swept: 401, logged):
-  token of another kind -> 401; token expired -> 401; body over the limits -> 413; malformed
-  body -> 400; device over its rate -> 429 (Retry-After); all MAX_ATTEMPTS used -> 401.
+  token of another kind -> 401; token expired -> 401; request from outside the session's
+  expectedClientIpAddress -> 403; body over the limits -> 413; malformed body -> 400; device
+  over its rate -> 429 (Retry-After); all the session's attempts used -> 401.
 An admitted attempt is recorded as Running at once, analysed, and finished with its result
 (or error) in a transaction that requires the session row: if the session was deleted
 meanwhile, nothing is written, its session image is removed again, and the device gets 401.
@@ -12,20 +13,27 @@ meanwhile, nothing is written, its session image is removed again, and the devic
 The digest (sha256 of the request body as received, upper-case hex) is returned in the
 X-Liveness-Digest header of every answer and in the body of a 200, so the app can compare it
 with what its device sent.
+
+Sessions created under v1.3-preview.1 also record the client's address on every request
+(shared.api.client_address), and, while abuse monitoring is on, keep an observation of each
+attempt that found a face and check it against the last 48 hours (shared.liveness.abuse).
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
+from dataclasses import replace
 
 import azure.functions as func
 
 from shared import clock
+from shared.api.client_address import client_address, contains, parse_address, parse_network
 from shared.api.handler import Call
 from shared.api.render import json_response
-from shared.errors import BadArgument, FaceApiError, Unauthorized
-from shared.liveness import decision, devices, images, render, token
+from shared.engine.types import Template
+from shared.errors import BadArgument, FaceApiError, Forbidden, Unauthorized
+from shared.liveness import abuse, decision, devices, images, monitoring, render, token
 from shared.liveness.frames import FrameView
 from shared.liveness.kinds import PASSIVE_ACTIVE, SessionKind
 from shared.liveness.payload import MAX_BODY_BYTES, MAX_FRAMES, Payload, parse_payload
@@ -34,7 +42,6 @@ from shared.liveness.store import SessionGone, SessionStore
 from shared.liveness.verify import RECOGNITION_MODEL, match
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 3
 DIGEST_HEADER = "X-Liveness-Digest"
 CLIENT_REQUEST_ID_HEADER = "x-ms-client-request-id"
 
@@ -65,14 +72,32 @@ def _check_token(session: Session | None, claims: token.TokenClaims, kind: Sessi
     return session
 
 
+def _check_client_address(session: Session, address: str | None) -> None:
+    """A session with expectedClientIpAddress serves requests from that address or block
+    only; an unknown address (see shared.api.client_address) is not in any block."""
+    if session.expected_client_ip is None:
+        return
+    network = parse_network(session.expected_client_ip)
+    parsed = parse_address(address) if address else None
+    if network is None or parsed is None or not contains(network, parsed):
+        raise Forbidden("The client IP address is not the one expected for this liveness session.")
+
+
+def _address(call: Call) -> str | None:
+    found = client_address(call.req, call.req.headers)
+    return None if found is None else str(found)
+
+
 def session_info(call: Call, kind: SessionKind) -> dict:
     """GET on the client route: what the capture page needs to guide the user."""
     claims = token.request_claims(call.req.headers)
     session = _check_token(SessionStore().get(claims.session_id), claims, kind)
+    _check_client_address(session, _address(call))
     return {"livenessOperationMode": session.mode, "challenge": list(session.challenge),
-            "attemptsRemaining": max(0, MAX_ATTEMPTS - session.admitted),
+            "attemptsRemaining": max(0, session.attempts_allowed - session.admitted),
             "tokenExpiresInSeconds": int((claims.expires - clock.now()).total_seconds()),
             "deviceCorrelationIdSetInClient": session.device_id_from_client,
+            "userCorrelationIdSetInClient": session.user_id_from_client,
             "sendResultsToClient": session.send_results_to_client, "withVerify": kind.with_verify,
             "maxFrames": MAX_FRAMES, "maxBodyBytes": MAX_BODY_BYTES}
 
@@ -92,10 +117,13 @@ def attempt(call: Call, kind: SessionKind) -> func.HttpResponse:
 def _attempt(call: Call, kind: SessionKind, body: bytes, digest: str, started: float) -> dict:
     store = SessionStore()
     claims = token.request_claims(call.req.headers)
-    request = _request_info(call, len(body))
+    address = _address(call)
     session = store.get(claims.session_id)
+    recorded_ip = address if session is not None and session.client_information else None
+    request = _request_info(call, len(body), recorded_ip)
     try:
         session = _check_token(session, claims, kind)
+        _check_client_address(session, address)
         payload = parse_payload(call.req.headers, body)
         _check_device_id(session, payload)
         devices.check_and_count(payload.device_correlation_id or session.device_correlation_id)
@@ -108,15 +136,20 @@ def _attempt(call: Call, kind: SessionKind, body: bytes, digest: str, started: f
 
 
 def _check_device_id(session: Session, payload: Payload) -> None:
-    if session.device_id_from_client and payload.device_correlation_id is None:
-        raise BadArgument("metadata.deviceCorrelationId is required: this session lets the client set it.")
-    if not session.device_id_from_client and payload.device_correlation_id is not None:
-        raise BadArgument("metadata.deviceCorrelationId is not allowed: the session already has one.")
+    checked = [("deviceCorrelationId", session.device_id_from_client, payload.device_correlation_id)]
+    if session.client_information:  # v1.3's userCorrelationId (older sessions ignore it)
+        checked.append(("userCorrelationId", session.user_id_from_client, payload.user_correlation_id))
+    for name, from_client, sent in checked:
+        if from_client and sent is None:
+            raise BadArgument(f"metadata.{name} is required: this session lets the client set it.")
+        if not from_client and sent is not None:
+            raise BadArgument(f"metadata.{name} is not allowed: the session already has one.")
 
 
 def _admitted_entry(session: Session, request: RequestInfo, digest: str) -> Entry:
-    if session.admitted >= MAX_ATTEMPTS:
-        raise Unauthorized(f"This liveness session token has been used for all {MAX_ATTEMPTS} attempts.")
+    if session.admitted >= session.attempts_allowed:
+        raise Unauthorized(f"This liveness session token has been used for all {session.attempts_allowed} "
+                           "attempts.")
     return Entry(session.entries + 1, admitted=True, status=RUNNING, request=request, digest=digest)
 
 
@@ -134,9 +167,13 @@ def _record_refusal(store: SessionStore, session: Session, request: RequestInfo,
 
 
 def _run(store: SessionStore, session: Session, entry: Entry, payload: Payload, started: float) -> dict:
-    image_id = None
+    image_id = observation = None
     try:
-        outcome, image_id = _analyse(session, payload)
+        outcome, chosen, templates = _analyse(session, payload)
+        image_id = outcome.session_image_id
+        observation, flagged = _abuse_check(session, entry, payload, chosen, templates, image_id)
+        if observation is not None:
+            outcome = replace(outcome, abuse_others=[found.reference for found in flagged])
         finished = entry.finished(200, _elapsed_ms(started), outcome)
     except decision.AttemptError as failed:
         finished = entry.finished(200, _elapsed_ms(started), error=(failed.code, failed.message))
@@ -152,10 +189,41 @@ def _run(store: SessionStore, session: Session, entry: Entry, payload: Payload, 
         if image_id is not None:
             images.delete(session.session_id, image_id)
         raise
-    return render.client_result(session, finished, MAX_ATTEMPTS - session.admitted)
+    if observation is not None:
+        _keep_observation(store, observation, flagged)
+    return render.client_result(session, finished, session.attempts_allowed - session.admitted)
 
 
-def _analyse(session: Session, payload: Payload) -> tuple[Outcome, str | None]:
+def _abuse_check(session: Session, entry: Entry, payload: Payload, chosen: FrameView, templates: dict[str, Template],
+                 image_id: str | None) -> tuple[abuse.Observation | None, list[abuse.Observation]]:
+    """The attempt's observation and the earlier ones it flags; (None, []) when the session
+    is not monitored or monitoring has been turned off since it was created."""
+    if not session.abuse_monitoring or not monitoring.enabled():
+        return None, []
+    embedder = abuse.embedder()
+    template = templates.get(embedder) or chosen.template(embedder, RECOGNITION_MODEL)
+    observation = abuse.observe(session.session_id, entry.entry_id, template,
+                                payload.user_correlation_id or session.user_correlation_id,
+                                payload.device_correlation_id or session.device_correlation_id,
+                                entry.request.client_ip, image_id)
+    return observation, abuse.flagged(observation, abuse.recent())
+
+
+def _keep_observation(store: SessionStore, observation: abuse.Observation, flagged: list[abuse.Observation]) -> None:
+    """Keep the observation for later attempts and flag the earlier ones it matched. Read the
+    setting again, uncached: another instance may have turned monitoring off (and deleted
+    every observation) while this attempt ran; then this one goes too."""
+    abuse.keep(observation)
+    if not monitoring.enabled(fresh=True):
+        abuse.delete_session(observation.session_id)
+        return
+    for earlier in flagged:
+        store.flag(earlier.session_id, earlier.attempt_id, observation.reference)
+
+
+def _analyse(session: Session, payload: Payload) -> tuple[Outcome, FrameView, dict[str, Template]]:
+    """The attempt's outcome, its chosen frame, and the chosen face's templates made so far
+    (by embedder), which abuse monitoring reuses rather than embedding the face twice."""
     views = [FrameView(frame) for frame in payload.frames]
     if session.mode == PASSIVE_ACTIVE:
         decided = decision.active(views, session.challenge)
@@ -163,8 +231,10 @@ def _analyse(session: Session, payload: Payload) -> tuple[Outcome, str | None]:
         decided = decision.passive(views)
     chosen = decided.frame
     match_confidence = is_identical = None
+    templates: dict[str, Template] = {}
     if session.verify is not None:
         template = chosen.template(session.verify.template.embedder, RECOGNITION_MODEL)
+        templates[template.embedder] = template
         match_confidence, is_identical = match(session.verify, template)
     image_id = None
     if session.enable_session_image:
@@ -173,16 +243,17 @@ def _analyse(session: Session, payload: Payload) -> tuple[Outcome, str | None]:
     outcome = Outcome(decision=decided.decision, rectangle=chosen.face.rectangle, frame_index=chosen.frame.index,
                       frame_offset_ms=chosen.frame.offset_ms, match_confidence=match_confidence,
                       is_identical=is_identical, session_image_id=image_id)
-    return outcome, image_id
+    return outcome, chosen, templates
 
 
-def _request_info(call: Call, length: int) -> RequestInfo:
+def _request_info(call: Call, length: int, client_ip: str | None) -> RequestInfo:
     headers = call.req.headers
     url = call.req.url
     path = url[url.index("/face/"):] if "/face/" in url else url
     return RequestInfo(request_id=call.request_id, client_request_id=headers.get(CLIENT_REQUEST_ID_HEADER) or "",
                        received=clock.now(), url=path, method=call.req.method, content_length=length,
-                       content_type=headers.get("Content-Type") or "", user_agent=headers.get("User-Agent"))
+                       content_type=headers.get("Content-Type") or "", user_agent=headers.get("User-Agent"),
+                       client_ip=client_ip)
 
 
 def _elapsed_ms(started: float) -> int:

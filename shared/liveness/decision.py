@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shared.engine.engine import recognition_embedders
+from shared.engine.engine import embedder_for
 from shared.engine.matching import confidence, distances, is_identical
 from shared.liveness import challenge
 from shared.liveness.frames import FrameView
@@ -92,7 +92,7 @@ def best_frame(views: Sequence[FrameView]) -> FrameView:
 def _same_person(views: Sequence[FrameView]) -> bool:
     if len(views) < 2:
         return True
-    embedder = recognition_embedders()[RECOGNITION_MODEL]
+    embedder = embedder_for(RECOGNITION_MODEL)
     vectors = [view.template(embedder, RECOGNITION_MODEL).vector for view in views]
     scores = confidence(distances(vectors[0], vectors[1:]), embedder)
     return all(is_identical(float(score)) for score in scores)

@@ -23,7 +23,8 @@ TABLE = "livenessdevices"
 EXPIRES_AT = "ExpiresAt"
 
 
-def _partition(device_id: str) -> str:
+def pseudonym(device_id: str) -> str:
+    """A stable key for a client-chosen id (device or user) that does not reveal it."""
     return hashlib.sha256(device_id.encode("utf-8")).hexdigest()[:32]
 
 
@@ -32,7 +33,7 @@ def check_and_count(device_id: str) -> None:
     table, now = Table(TABLE), clock.now()
     window = timedelta(seconds=env_int("FACE_LIVENESS_DEVICE_WINDOW_SECONDS", 600))
     limit = env_int("FACE_LIVENESS_DEVICE_ATTEMPTS", 10)
-    partition = _partition(device_id)
+    partition = pseudonym(device_id)
     live = sorted(row[EXPIRES_AT] for row in table.query("PartitionKey eq @pk and ExpiresAt gt @now",
                                                           {"pk": partition, "now": now}, select=[EXPIRES_AT]))
     if len(live) >= limit:

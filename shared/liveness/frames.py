@@ -53,11 +53,16 @@ class FrameView:
         return get_engine().liveness_checker.score(self.image_bgr, self.face.rectangle).real_probability
 
     @cached_property
+    def mesh(self) -> np.ndarray:
+        """The face's face-mesh pass: head pose and a dlib-aligned template read the same one."""
+        return get_engine().landmarker.mesh(self.image_bgr, self.face.points5)
+
+    @cached_property
     def yaw(self) -> float:
-        mesh = get_engine().landmarker.mesh(self.image_bgr, self.face.points5)
-        return head_pose(mesh)["yaw"]
+        return head_pose(self.mesh)["yaw"]
 
     def template(self, embedder_name: str, recognition_model: str) -> Template:
         embedder = get_embedder(embedder_name)
-        vector = np.asarray(embedder.embed([embedder.align(self.image_bgr, self.face.points5)])[0])
+        mesh = self.mesh if embedder.uses_mesh else None
+        vector = np.asarray(embedder.embed([embedder.align(self.image_bgr, self.face.points5, mesh)])[0])
         return Template(vector, embedder.name, embedder.version, recognition_model)

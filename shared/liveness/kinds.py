@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GA_VERSIONS = ("v1.2",)
+GA_VERSIONS = ("v1.2", "v1.3-preview.1")
 PREVIEW_VERSIONS = ("v1.1-preview.1", "v1.2-preview.1")
 CLIENT_VERSIONS = (*PREVIEW_VERSIONS, *GA_VERSIONS)
 PREVIEW_SESSION_IMAGE_VERSIONS = ("v1.2-preview.1",)
-DETECT_FROM_SESSION_IMAGE_VERSIONS = ("v1.2-preview.1", "v1.2")
+DETECT_FROM_SESSION_IMAGE_VERSIONS = ("v1.2-preview.1", "v1.2", "v1.3-preview.1")
+SETTINGS_VERSIONS = ("v1.3-preview.1",)  # GET/PATCH /settings, /settings/getClientAssetsAccessToken
 
 PASSIVE, PASSIVE_ACTIVE = "Passive", "PassiveActive"
 MODES = (PASSIVE, PASSIVE_ACTIVE)

@@ -11,30 +11,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shared.api import static
+
 PAGE_DIR = Path(__file__).parent / "page"
 ASSETS = {
-    "": ("index.html", "text/html; charset=utf-8"),
-    "capture.js": ("capture.js", "text/javascript; charset=utf-8"),
-    "camera.js": ("camera.js", "text/javascript; charset=utf-8"),
-    "detector.js": ("detector.js", "text/javascript; charset=utf-8"),
-    "guidance.js": ("guidance.js", "text/javascript; charset=utf-8"),
-    "capture.css": ("capture.css", "text/css; charset=utf-8"),
+    "": ("index.html", static.HTML),
+    "capture.js": ("capture.js", static.SCRIPT),
+    "camera.js": ("camera.js", static.SCRIPT),
+    "detector.js": ("detector.js", static.SCRIPT),
+    "guidance.js": ("guidance.js", static.SCRIPT),
+    "capture.css": ("capture.css", static.STYLE),
 }
+_POLICY = static.policy("img-src 'self' blob: data:; media-src 'self' blob: mediastream:")
 HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; script-src 'self' blob: 'wasm-unsafe-eval'; style-src 'self'; "
-                                "img-src 'self' blob: data:; media-src 'self' blob: mediastream:; connect-src 'self'; base-uri 'none'; "
-                                "form-action 'none'; frame-ancestors 'none'"),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
+    **static.BASE_HEADERS,
+    "Content-Security-Policy": _POLICY.replace("script-src 'self'", "script-src 'self' blob: 'wasm-unsafe-eval'", 1),
     "Permissions-Policy": "camera=(self), microphone=()",
-    "Cache-Control": "no-store",
 }
-
-
-def asset(name: str) -> tuple[bytes, str] | None:
-    """(content, content type) of a page file, or None for anything else."""
-    found = ASSETS.get(name.strip("/").lower())
-    if found is None:
-        return None
-    file_name, content_type = found
-    return (PAGE_DIR / file_name).read_bytes(), content_type
+SITE = static.Site(PAGE_DIR, ASSETS, HEADERS)

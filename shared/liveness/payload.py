@@ -4,6 +4,7 @@ docs/liveness.md:
     Content-Type: multipart/form-data
     part "metadata" (optional, application/json):
         {"deviceCorrelationId": "<id>",              only when the session lets the client set it
+         "userCorrelationId": "<id>",                the same, for v1.3's userCorrelationIdSetInClient
          "frames": [{"timeOffsetMs": 0}, ...]}       optional, one per frame, capture times
     part "frame", 1..MAX_FRAMES times (image/jpeg), in capture order
 
@@ -29,6 +30,7 @@ _JPEG_SIGNATURE = b"\xff\xd8\xff"
 class Payload:
     frames: list[Frame]
     device_correlation_id: str | None
+    user_correlation_id: str | None = None
 
 
 def parse_payload(headers: Mapping[str, str], body: bytes) -> Payload:
@@ -49,7 +51,8 @@ def parse_payload(headers: Mapping[str, str], body: bytes) -> Payload:
         if not part.data.startswith(_JPEG_SIGNATURE):
             raise InvalidImage(f"Frame {index} is not a JPEG image.")
     return Payload([Frame(index, offset, part.data) for index, (part, offset) in enumerate(zip(frames, offsets))],
-                   metadata.text("deviceCorrelationId", MAX_DEVICE_ID_LENGTH))
+                   metadata.text("deviceCorrelationId", MAX_DEVICE_ID_LENGTH),
+                   metadata.text("userCorrelationId", MAX_DEVICE_ID_LENGTH))
 
 
 def _offsets(described: object, count: int) -> list[int]:

@@ -50,7 +50,15 @@ class Session:
     challenge: tuple[str, ...] = ()
     verify: VerifyReference | None = None
     started: datetime | None = None
-    admitted: int = 0  # attempts that ran (the token allows MAX_ATTEMPTS)
+    admitted: int = 0  # attempts that ran (the token allows attempts_allowed)
+    attempts_allowed: int = 3  # v1.3-preview.1's numberOfClientAttemptsAllowed; 3 before it
+    # v1.3-preview.1 fields: a session created under it records the client's address on each
+    # request and reports it; abuse monitoring is decided once, at creation.
+    client_information: bool = False
+    abuse_monitoring: bool = False
+    user_correlation_id: str | None = None
+    user_id_from_client: bool = False
+    expected_client_ip: str | None = None  # an address or a CIDR block, as given
     entries: int = 0  # recorded requests, admitted or refused
     etag: str | None = None
 
@@ -75,6 +83,7 @@ class RequestInfo:
     content_length: int
     content_type: str
     user_agent: str | None
+    client_ip: str | None = None  # personal data: kept only on v1.3 sessions, gone with them
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,10 @@ class Outcome:
     match_confidence: float | None = None
     is_identical: bool | None = None
     session_image_id: str | None = None
+    # Abuse monitoring (v1.3 sessions with it on, attempts that found a face): the other
+    # attempts flagged with this one, each {"sessionId", "attemptId"[, "sessionImageId"]}.
+    # None = not checked; [] = checked, nothing found.
+    abuse_others: list[dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +136,13 @@ def session_row(table: str, session: Session) -> dict:
         "DeviceIdFromClient": session.device_id_from_client, "EnableSessionImage": session.enable_session_image,
         "SendResultsToClient": session.send_results_to_client, "ModelVersion": session.model_version,
         "Challenge": ",".join(session.challenge), "Admitted": session.admitted, "Entries": session.entries,
+        "AttemptsAllowed": session.attempts_allowed, "ClientInformation": session.client_information,
+        "AbuseMonitoring": session.abuse_monitoring, "UserIdFromClient": session.user_id_from_client,
     }
+    if session.user_correlation_id is not None:
+        row["UserCorrelationId"] = session.user_correlation_id
+    if session.expected_client_ip is not None:
+        row["ExpectedClientIp"] = session.expected_client_ip
     if session.device_correlation_id is not None:
         row["DeviceCorrelationId"] = session.device_correlation_id
     if session.started is not None:
@@ -152,6 +171,9 @@ def session_from_row(table: str, row: dict) -> Session:
         enable_session_image=row["EnableSessionImage"], send_results_to_client=row["SendResultsToClient"],
         model_version=row["ModelVersion"], challenge=tuple(filter(None, row["Challenge"].split(","))),
         verify=verify, started=row.get("StartedAt"), admitted=row["Admitted"], entries=row["Entries"],
+        attempts_allowed=row.get("AttemptsAllowed", 3), client_information=row.get("ClientInformation", False),
+        abuse_monitoring=row.get("AbuseMonitoring", False), user_correlation_id=row.get("UserCorrelationId"),
+        user_id_from_client=row.get("UserIdFromClient", False), expected_client_ip=row.get("ExpectedClientIp"),
         etag=row.metadata["etag"] if hasattr(row, "metadata") else None,
     )
 
@@ -159,6 +181,11 @@ def session_from_row(table: str, row: dict) -> Session:
 def entry_row(session: Session, entry: Entry) -> dict:
     return {"PartitionKey": session.session_id, "RowKey": entry_key(entry.entry_id), EXPIRES_AT: session.expires,
             "Admitted": entry.admitted, "Status": entry.status, "Record": json.dumps(_entry_json(entry))}
+
+
+def entry_record(session_id: str, entry: Entry) -> dict:
+    """The columns of an entry row that change when a later attempt flags it."""
+    return {"PartitionKey": session_id, "RowKey": entry_key(entry.entry_id), "Record": json.dumps(_entry_json(entry))}
 
 
 def entry_from_row(row: dict) -> Entry:

@@ -1,8 +1,9 @@
 """Liveness sessions in each API generation's JSON shapes (face-api.md §11).
 
 v1.2 (GA): LivenessSession / LivenessWithVerifySession with results.attempts, one attempt per
-recorded client request. Previews: the session object with status NotStarted / Started /
-ResultAvailable and the latest result, list items, and audit entries.
+recorded client request; v1.3-preview.1 adds isAbuseMonitoringEnabled, expectedClientIpAddress
+and, per attempt, clientInformation and abuseMonitoringResult. Previews: the session object with
+status NotStarted / Started / ResultAvailable and the latest result, list items, and audit entries.
 """
 from __future__ import annotations
 
@@ -47,13 +48,18 @@ def _targets(entry: Entry) -> dict:
 
 # v1.2 -------------------------------------------------------------------------------------
 
-def ga_session(session: Session, entries: list[Entry]) -> dict:
-    results: dict = {"attempts": [ga_attempt(session, entry) for entry in entries]}
+def ga_session(session: Session, entries: list[Entry], v1_3: bool = False) -> dict:
+    results: dict = {"attempts": [ga_attempt(session, entry, v1_3) for entry in entries]}
     if session.verify is not None:
         results["verifyReferences"] = [{"referenceType": "Color", "faceRectangle": session.verify.rectangle.as_dict(),
                                         "qualityForRecognition": session.verify.quality}]
-    return {"sessionId": session.session_id, "authToken": token.mint(session),
-            "status": ga_status(entries), "modelVersion": _model(session, GA_MODELS), "results": results}
+    body = {"sessionId": session.session_id, "authToken": token.mint(session),
+            "status": ga_status(entries), "modelVersion": _model(session, GA_MODELS)}
+    if v1_3:
+        body["isAbuseMonitoringEnabled"] = session.abuse_monitoring
+        if session.expected_client_ip is not None:
+            body["expectedClientIpAddress"] = session.expected_client_ip
+    return body | {"results": results}
 
 
 def ga_status(entries: list[Entry]) -> str:
@@ -62,7 +68,7 @@ def ga_status(entries: list[Entry]) -> str:
     return admitted[-1].status if admitted else "NotStarted"
 
 
-def ga_attempt(session: Session, entry: Entry) -> dict:
+def ga_attempt(session: Session, entry: Entry, v1_3: bool = False) -> dict:
     attempt: dict = {"attemptId": entry.entry_id, "attemptStatus": entry.status}
     if entry.error is not None:
         attempt["error"] = {"code": entry.error[0], "message": entry.error[1], "targets": _targets(entry)}
@@ -72,7 +78,19 @@ def ga_attempt(session: Session, entry: Entry) -> dict:
             result["sessionImageId"] = entry.outcome.session_image_id
         result |= _verify_fields(session, entry)
         attempt["result"] = result
+    if v1_3:
+        attempt |= _v1_3_attempt_fields(entry)
     return attempt
+
+
+def _v1_3_attempt_fields(entry: Entry) -> dict:
+    fields: dict = {}
+    if entry.request.client_ip is not None:
+        fields["clientInformation"] = [{"ip": entry.request.client_ip}]
+    others = entry.outcome.abuse_others
+    if others is not None:
+        fields["abuseMonitoringResult"] = {"isAbuseDetected": bool(others), "otherFlaggedSessions": others}
+    return fields
 
 
 def _verify_fields(session: Session, entry: Entry) -> dict:

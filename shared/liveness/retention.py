@@ -7,10 +7,12 @@
   deleted whatever their age: no live session can ever reach them again, and an attempt
   only writes an image while its session row exists.
 * Device rate-limit rows that left their window.
+* Abuse-monitoring observations 48 hours after they were made, those whose session is gone,
+  and all of them while monitoring is off (shared.liveness.abuse).
 """
 from __future__ import annotations
 
-from shared.liveness import devices, images, sessions
+from shared.liveness import abuse, devices, images, monitoring, sessions
 from shared.liveness.store import SessionStore
 
 
@@ -28,3 +30,7 @@ def sweep_sessions() -> int:
 
 def sweep_devices() -> int:
     return devices.sweep_expired()
+
+
+def sweep_abuse_observations() -> int:
+    return abuse.sweep(monitoring.enabled(fresh=True), SessionStore().exists)

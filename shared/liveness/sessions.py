@@ -7,7 +7,7 @@ from datetime import timedelta
 from shared import clock
 from shared.api.params import parse_uuid
 from shared.errors import BadArgument, FaceApiError, NotFound
-from shared.liveness import images
+from shared.liveness import abuse, images, monitoring
 from shared.liveness.challenge import new_challenge
 from shared.liveness.kinds import PASSIVE_ACTIVE, SessionKind
 from shared.liveness.records import Entry, Session
@@ -38,7 +38,9 @@ def create(kind: SessionKind, spec: SessionSpec) -> Session:
         device_correlation_id=spec.device_correlation_id, device_id_from_client=spec.device_id_from_client,
         enable_session_image=spec.enable_session_image, send_results_to_client=spec.send_results_to_client,
         model_version=spec.model_version, challenge=new_challenge() if spec.mode == PASSIVE_ACTIVE else (),
-        verify=verify,
+        verify=verify, attempts_allowed=spec.attempts_allowed, client_information=spec.v1_3,
+        abuse_monitoring=spec.v1_3 and monitoring.enabled(), user_correlation_id=spec.user_correlation_id,
+        user_id_from_client=spec.user_id_from_client, expected_client_ip=spec.expected_client_ip,
     )
     SessionStore().insert(session)
     return session
@@ -69,9 +71,11 @@ def delete(kind: SessionKind, session_id: str) -> None:
 
 
 def purge(session_id: str) -> None:
-    """Delete everything of a session: its row (revoking the token), entries and images."""
+    """Delete everything of a session: its row (revoking the token), entries, images and
+    abuse-monitoring observations."""
     SessionStore().delete(session_id)
     images.delete_all(session_id)
+    abuse.delete_session(session_id)
 
 
 def detect_session_image(image_id: str) -> bytes:

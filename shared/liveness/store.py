@@ -22,6 +22,7 @@ from shared.liveness.records import (
     Session,
     entry_from_row,
     entry_key,
+    entry_record,
     entry_row,
     session_from_row,
     session_row,
@@ -97,6 +98,22 @@ class SessionStore:
         row = entry_row(session, entry)
         if not self._table.transact_if([merge_step(touch), merge_step(row)]):
             raise SessionGone(session.session_id)
+
+    def flag(self, session_id: str, entry_id: int, other: dict) -> None:
+        """Add ``other`` to an attempt's abuseMonitoringResult (a later attempt matched it);
+        nothing when the attempt is gone or was not monitored."""
+        for _ in range(_MAX_TRIES):
+            row = self._table.get(session_id, entry_key(entry_id))
+            if row is None:
+                return
+            entry = entry_from_row(row)
+            others = entry.outcome.abuse_others
+            if others is None or other in others:
+                return
+            flagged = replace(entry, outcome=replace(entry.outcome, abuse_others=[*others, other]))
+            if self._table.transact_if([merge_step(entry_record(session_id, flagged), row.metadata["etag"])]):
+                return
+        raise Conflict("Too many concurrent requests on this liveness session; retry.")
 
     def delete(self, session_id: str) -> bool:
         """Delete the session row (which revokes its token at once), then its entries.

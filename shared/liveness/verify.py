@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from shared.engine.engine import get_engine, recognition_embedders
+from shared.engine.engine import get_engine, embedder_for
 from shared.engine.matching import SAME_PERSON_CONFIDENCE, check_compatible, confidence, distances
 from shared.engine.types import DetectOptions, Template
 from shared.errors import InvalidImage
@@ -19,7 +19,7 @@ DETECTION_MODEL, RECOGNITION_MODEL = "detection_03", "recognition_04"
 
 
 def verify_reference(image: bytes, return_hash: bool, threshold: float | None) -> VerifyReference:
-    embedder = recognition_embedders()[RECOGNITION_MODEL]
+    embedder = embedder_for(RECOGNITION_MODEL)
     options = DetectOptions(detection_model=DETECTION_MODEL, recognition_models=(RECOGNITION_MODEL,),
                             attributes=("qualityForRecognition",), embedders={RECOGNITION_MODEL: embedder})
     faces = get_engine().detect(image, options)

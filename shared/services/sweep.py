@@ -58,6 +58,7 @@ SWEEPERS: tuple[tuple[str, Callable[[], int]], ...] = (
     ("orphanedSnapshots", orphans.periodic("snapshots", orphans.sweep_snapshots)),
     ("livenessSessions", retention.sweep_sessions),
     ("livenessDevices", retention.sweep_devices),
+    ("livenessAbuseObservations", retention.sweep_abuse_observations),
 )
 
 

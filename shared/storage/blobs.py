@@ -38,6 +38,10 @@ class BlobStore:
     def names(self, prefix: str | None = None) -> Iterator[str]:
         return (blob.name for blob in self._container.list_blobs(name_starts_with=prefix))
 
+    def sizes(self, prefix: str | None = None) -> Iterator[tuple[str, int]]:
+        """(name, bytes) of each blob, from the listing alone (nothing is downloaded)."""
+        return ((blob.name, int(blob.size or 0)) for blob in self._container.list_blobs(name_starts_with=prefix))
+
 
 def _ensure_container(name: str) -> ContainerClient:
     service = blob_service()

@@ -57,6 +57,10 @@ class Table:
         except ResourceExistsError as err:
             raise EntityExists(f"{entity['PartitionKey']}/{entity['RowKey']}") from err
 
+    def upsert(self, entity: dict) -> None:
+        """Create the row or merge these columns into it (last writer wins)."""
+        self._client.upsert_entity(entity, mode=UpdateMode.MERGE)
+
     def replace(self, entity: dict, etag: str) -> None:
         """Replace a row only if it still has ``etag`` (optimistic concurrency).
 

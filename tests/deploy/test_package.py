@@ -42,7 +42,8 @@ def test_the_package_holds_the_app_and_nothing_of_development(package):
     names = zipfile.ZipFile(package).namelist()
     for required in ("function_app.py", "host.json", "requirements.txt", "shared/api/handler.py",
                      "functions/detection.py", ".python_packages/lib/site-packages/numpy/__init__.py",
-                     ".python_packages/lib/site-packages/hnswlib.cpython-311-x86_64-linux-gnu.so"):
+                     ".python_packages/lib/site-packages/hnswlib.cpython-311-x86_64-linux-gnu.so",
+                     "shared/studio/web/index.html", ".python_packages/lib/site-packages/segno/__init__.py"):
         assert required in names, required
     assert any(name.startswith(".cache/models/") and name.endswith(".onnx") for name in names)
     assert {".cache/client-assets/ort.wasm.bundle.min.mjs", ".cache/client-assets/ort-wasm-simd-threaded.wasm"} <= set(names)

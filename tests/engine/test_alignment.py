@@ -137,3 +137,22 @@ def test_halving_only_what_the_chip_sees_gives_the_same_chip(faces_dir, shift, t
         expected = _chip_from_the_whole_pyramid(image, points, template, size)
         # Only the warp's fixed-point rounding of a shifted transform may differ.
         assert np.abs(alignment.warp_chip(image, points, template, size).astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize("shift", [(0, 0), (-400, 250), (900, -600)])
+def test_chips_cut_together_share_one_halved_crop_and_match_the_whole_pyramid(faces_dir, shift, monkeypatch) -> None:
+    image = decode_image((faces_dir / "multi" / "facenet-pytorch_multiface.jpg").read_bytes())
+    # A fused embedder's two chips, and one that needs more halvings than they do.
+    chips = [(alignment.ARCFACE_TEMPLATE, 112), (alignment.DLIB_TEMPLATE, 150), (alignment.ARCFACE_TEMPLATE / 8, 14)]
+    pyramids = []
+    build = alignment._pyramid
+    monkeypatch.setattr(alignment, "_pyramid", lambda *args: pyramids.append(1) or build(*args))
+    for face in YuNetDetector().detect(image):
+        points = face.points5 + np.array(shift, np.float32)
+        cuts = [alignment.Cut(alignment.similarity_transform(points, template), size) for template, size in chips]
+        together = alignment.warp_chips(image, cuts)
+        for chip, (template, size) in zip(together, chips):
+            expected = _chip_from_the_whole_pyramid(image, points, template, size)
+            assert chip.shape == (size, size, 3)
+            assert np.abs(chip.astype(int) - expected).max() <= 1
+    assert 0 < len(pyramids) <= len(YuNetDetector().detect(image))  # at most one halved crop per face

@@ -128,9 +128,11 @@ def test_azure_band_edges(value, bands, expected):
     (("mask",), "detection_01", "recognition_04", "'mask' is not supported"),
     (("qualityForRecognition",), "detection_01", "recognition_01", "recognition_03 or recognition_04"),
     (("qualityForRecognition",), "detection_03", None, "recognition_03 or recognition_04"),
+    (("glasses",), "detection_03", "recognition_04", "'glasses' is not supported"),
+    (("occlusion",), "detection_03", "recognition_04", "'occlusion' is not supported"),
+    (("accessories",), "detection_02", "recognition_04", "'accessories' is not supported"),
     (("bogus",), "detection_01", "recognition_04", "unknown attribute 'bogus'"),
     (("age",), "detection_01", "recognition_04", "'age' is not available: this service does not compute it"),
-    (("headPose", "mask"), "detection_03", "recognition_04", "'mask' is not available"),
     (("emotion",), "detection_01", "recognition_01", "'emotion' is not available"),
 ])
 def test_rejected_attribute_names(names, detection, recognition, fragment):
@@ -143,6 +145,8 @@ def test_rejected_attribute_names(names, detection, recognition, fragment):
     ((), "detection_02", None),
     (("headPose", "blur", "exposure", "noise"), "detection_01", "recognition_01"),
     (("headPose", "blur", "qualityForRecognition"), "detection_03", "recognition_04"),
+    (("headPose", "mask"), "detection_03", None),
+    (("glasses", "occlusion", "accessories"), "detection_01", None),
 ])
 def test_accepted_attribute_names(names, detection, recognition):
     validate_attribute_names(names, detection, recognition)

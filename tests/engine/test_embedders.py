@@ -17,6 +17,7 @@ from shared.engine.embedders import (
     unit_rows,
 )
 from shared.engine.imaging import decode_image
+from shared.engine.landmarks import FaceMeshModel
 from shared.engine.modelstore import ModelUnavailable, sha256_of
 
 
@@ -160,6 +161,22 @@ def test_fused_template_distance_is_the_weighted_cosine_of_its_parts(obama_and_o
     distance = np.linalg.norm(vectors[0] - vectors[1])
     np.testing.assert_allclose(distance, np.sqrt(2 - 2 * expected[0, 1]), atol=1e-5)
     assert distance < fused.calibration.threshold < np.linalg.norm(vectors[0] - vectors[2])
+
+
+def test_fused_chips_are_the_parts_own_chips_cut_after_one_mesh_pass(obama_and_other, monkeypatch) -> None:
+    fused = get_embedder("dlib_sface")
+    alone = [tuple(part.align(image, points) for part in fused.parts) for image, points in obama_and_other]
+    runs = []
+    run_mesh = FaceMeshModel.mesh
+    monkeypatch.setattr(FaceMeshModel, "mesh", lambda self, *args: runs.append(1) or run_mesh(self, *args))
+    together = [fused.align(image, points) for image, points in obama_and_other]
+    assert len(runs) == len(obama_and_other)  # one face-mesh pass per face for both parts
+    assert fused.uses_mesh and not get_embedder("sface").uses_mesh
+    for own, shared in zip(alone, together):
+        for own_chip, shared_chip in zip(own, shared):
+            # One halved crop serves both chips; only the warp's fixed-point rounding may differ.
+            assert own_chip.shape == shared_chip.shape
+            assert np.abs(own_chip.astype(int) - shared_chip.astype(int)).max() <= 1
 
 
 def test_fused_weights_must_be_a_split_of_one() -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from shared.engine.modelstore import ModelUnavailable
-from shared.engine.engine import DEFAULT_EMBEDDERS, get_engine, recognition_embedders, validate_options
+from shared.engine.engine import DEFAULT_EMBEDDERS, embedder_for, get_engine, recognition_embedders, validate_options
 from shared.engine.landmarks import FaceMeshModel
 from shared.engine.types import DetectOptions, Rectangle
 from shared.errors import BadArgument, InvalidImage
@@ -54,25 +54,31 @@ def test_valid_option_combinations_pass(options):
 
 def test_recognition_embedders_setting(monkeypatch):
     assert recognition_embedders() == DEFAULT_EMBEDDERS
-    assert DEFAULT_EMBEDDERS["recognition_01"] == "dlib_resnet_v1" and DEFAULT_EMBEDDERS["recognition_04"] == "sface"
+    assert DEFAULT_EMBEDDERS == {"recognition_01": "dlib_resnet_v1", "recognition_02": "dlib_resnet_v1",
+                                 "recognition_03": "sface", "recognition_04": "dlib_sface"}
+    assert [embedder_for(model) for model in ("recognition_01", "recognition_03", "recognition_04")] == [
+        "dlib_resnet_v1", "sface", "dlib_sface"]
     monkeypatch.setenv("FACE_RECOGNITION_EMBEDDERS", "recognition_04=other, recognition_03 = third")
     mapping = recognition_embedders()
     assert mapping["recognition_04"] == "other" and mapping["recognition_03"] == "third" and mapping["recognition_01"] == "dlib_resnet_v1"
+    assert embedder_for("recognition_04") == "other"
     monkeypatch.setenv("FACE_RECOGNITION_EMBEDDERS", "recognition_09=x")
     with pytest.raises(ValueError, match="recognition_09"):
         recognition_embedders()
 
 
 def test_detect_with_everything(engine, person_photos):
-    options = DetectOptions(recognition_models=("recognition_01", "recognition_02", "recognition_04"),
+    options = DetectOptions(recognition_models=("recognition_01", "recognition_02", "recognition_03", "recognition_04"),
                             return_landmarks=True, attributes=("headPose",))
     (face,) = engine.detect(read_bytes(person_photos[0]), options)
     assert len(face.landmarks) == 27 and "pupilLeft" in face.landmarks
     assert set(face.attributes) == {"headPose"}
-    first, fourth = face.templates["recognition_01"], face.templates["recognition_04"]
-    assert (first.recognition_model, fourth.recognition_model) == ("recognition_01", "recognition_04")
-    assert (first.embedder, fourth.embedder) == ("dlib_resnet_v1", "sface")
-    assert first.vector.dtype == fourth.vector.dtype == np.float32 and first.vector.shape == fourth.vector.shape == (128,)
+    first, third, fourth = (face.templates[f"recognition_0{n}"] for n in (1, 3, 4))
+    assert (first.recognition_model, third.recognition_model, fourth.recognition_model) == (
+        "recognition_01", "recognition_03", "recognition_04")
+    assert (first.embedder, third.embedder, fourth.embedder) == ("dlib_resnet_v1", "sface", "dlib_sface")
+    assert first.vector.dtype == third.vector.dtype == fourth.vector.dtype == np.float32
+    assert (first.vector.shape, third.vector.shape, fourth.vector.shape) == ((128,), (128,), (256,))
     assert face.templates["recognition_02"].vector is first.vector  # one dlib embedding shared by both names
 
 
@@ -99,6 +105,21 @@ def test_landmarks_and_dlib_alignment_share_one_face_mesh_pass(engine, person_ph
                                                 embedders={"recognition_01": "dlib_resnet_v1"}))
     assert len(runs) == 1  # dlib's chip is cut from the landmarks' mesh
     np.testing.assert_array_equal(both.templates["recognition_01"].vector, alone.templates["recognition_01"].vector)
+
+
+def test_the_fused_default_of_recognition_04_runs_one_face_mesh_pass_shared_with_landmarks(engine, person_photos,
+                                                                                           monkeypatch):
+    data = read_bytes(person_photos[0])
+    fused = DetectOptions(recognition_models=("recognition_04",))
+    (alone,) = engine.detect(data, fused)
+    runs = []
+    run_mesh = FaceMeshModel.mesh
+    monkeypatch.setattr(FaceMeshModel, "mesh", lambda self, *args: runs.append(1) or run_mesh(self, *args))
+    engine.detect(data, fused)
+    assert len(runs) == 1  # dlib's part reads it, SFace's needs none
+    (both,) = engine.detect(data, DetectOptions(recognition_models=("recognition_04",), return_landmarks=True))
+    assert len(runs) == 2  # the landmarks' pass is the one dlib's chip is cut from
+    np.testing.assert_array_equal(both.templates["recognition_04"].vector, alone.templates["recognition_04"].vector)
 
 
 def test_nothing_extra_is_computed_unless_asked(engine, person_photos):

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from gallery_support import drain_training, photos
-from shared.engine.engine import get_engine, recognition_embedders
+from shared.engine.engine import DEFAULT_EMBEDDERS, embedder_for, get_engine, recognition_embedders
 from shared.engine.types import DetectOptions, Template
 from shared.errors import BadArgument
 from shared.galleries import containers, faces, persons, repository, search, training
@@ -30,10 +30,15 @@ def _query(person: str, index: int) -> Template:
 @pytest.fixture
 def default_changes(monkeypatch):
     """Change the embedder serving recognition_04 from now on, as a redeployment would."""
+    engine = get_engine()  # made before the setting changes, so later tests keep the defaults
 
-    def change_to(embedder: str) -> None:
-        monkeypatch.setenv("FACE_RECOGNITION_EMBEDDERS", f"{MODEL}={embedder}")
-        monkeypatch.setattr(get_engine(), "embedder_names", recognition_embedders())
+    def change_to(embedder: str | None) -> None:
+        """None: back to the shipped default."""
+        if embedder is None:
+            monkeypatch.delenv("FACE_RECOGNITION_EMBEDDERS", raising=False)
+        else:
+            monkeypatch.setenv("FACE_RECOGNITION_EMBEDDERS", f"{MODEL}={embedder}")
+        monkeypatch.setattr(engine, "embedder_names", recognition_embedders())
 
     return change_to
 
@@ -73,3 +78,19 @@ def test_a_container_row_from_before_embedders_were_recorded_is_dlibs():
     del row["Embedder"]
     repository.containers().replace(row, stored.version)
     assert repository.get_container(FACE_LIST, created.container_id).embedder == "dlib_resnet_v1"
+
+
+def test_a_recognition_04_container_made_under_sface_keeps_sface_after_the_fused_default(default_changes):
+    default_changes("sface")  # recognition_04's default before the fused template became it
+    old = containers.create(LARGE_PERSON_GROUP, "e-" + uuid.uuid4().hex[:10], {"name": "n", "recognitionModel": MODEL})
+    person_id = persons.create(LARGE_PERSON_GROUP, old.container_id, {"name": "obama"})
+    default_changes(None)
+    assert DEFAULT_EMBEDDERS[MODEL] == "dlib_sface" and embedder_for(MODEL) == "dlib_sface"
+    assert repository.get_container(LARGE_PERSON_GROUP, old.container_id).embedder == "sface"
+    face_id = faces.add_to_person(LARGE_PERSON_GROUP, old.container_id, person_id, _face("obama", 0))
+    (template,) = repository.templates_of(old.incarnation, [face_id])
+    assert (template.embedder, template.vector.shape) == ("sface", (128,))
+    query = _query("obama", 1)
+    assert (query.embedder, query.vector.shape) == ("dlib_sface", (256,))
+    with pytest.raises(BadArgument, match="embedded by 'dlib_sface'.*holds 'sface' templates"):
+        search.verify_to_person(LARGE_PERSON_GROUP, old.container_id, person_id, query)

@@ -18,6 +18,8 @@ PERSONS_DIR = SHARED_DIR / "data" / "faces" / "persons"
 LIVE_SAMPLE = LIVENESS_DIR / "live" / "image_T1.jpg"
 SPOOF_SAMPLES = sorted((LIVENESS_DIR / "spoof").glob("*.jpg"))
 GA, PREVIEW = "v1.2", "v1.2-preview.1"
+V1_3 = "v1.3-preview.1"
+GA_ROUTES = (GA, V1_3)  # versions whose sessions live at detectLiveness[WithVerify]-sessions
 
 
 def upright_jpeg(path: Path, mirrored: bool = False) -> bytes:
@@ -71,14 +73,14 @@ class LivenessApi:
     def create(self, version: str = GA, **fields) -> requests.Response:
         body = {"livenessOperationMode": "Passive", "deviceCorrelationId": str(uuid.uuid4()), **fields}
         body = {name: value for name, value in body.items() if value is not None}
-        path = "detectLiveness-sessions" if version == GA else "detectLiveness/singleModal/sessions"
+        path = "detectLiveness-sessions" if version in GA_ROUTES else "detectLiveness/singleModal/sessions"
         return self._seen(requests.post(f"{self.url}/face/{version}/{path}", json=body, headers=self._headers(),
                                         timeout=60))
 
     def create_with_verify(self, verify_image: bytes, version: str = GA, **fields) -> requests.Response:
         values = {"livenessOperationMode": "Passive", "deviceCorrelationId": str(uuid.uuid4()), **fields}
         values = {name: value for name, value in values.items() if value is not None}
-        if version == GA:
+        if version in GA_ROUTES:
             parts = [(name, None, "text/plain", json.dumps(value).strip('"').encode()) for name, value in values.items()]
             parts.append(("verifyImage", "verify.jpg", "application/octet-stream", verify_image))
             path = "detectLivenessWithVerify-sessions"

@@ -18,17 +18,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from browser_support import CHROMIUM, CHROMIUM_FLAGS
 from camera_videos import cue_frames, framed, read_photo, write_y4m
 from live_support import LIVE_SAMPLE, PERSONS_DIR, REPO_ROOT, SPOOF_SAMPLES
 from shared.liveness import client_assets
 from shared.liveness.challenge import TURN_LEFT, TURN_RIGHT
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "liveness"
-# As /work/.library/env/machines/python.md gives them: no network chatter, no sandbox as root.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 PHONE = {"width": 390, "height": 844}  # a phone's viewport, in CSS pixels
 CLIENT_ASSETS = ("ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm", "face-detector.onnx")
 # guidance.js CUES, as the page shows them.

@@ -46,11 +46,9 @@ def _operations() -> dict:
     return {(op.method.upper(), op.path): op for op in (result.ok() for result in _schema().get_all_operations())}
 
 
-def test_generated_liveness_requests_conform(service):
-    base_url = f"{service.url}/face/{GA}"
-    headers = {"Ocp-Apim-Subscription-Key": service.recognizer_key}
-    operations = _operations()
-    assert len(operations) == 8, sorted(operations)
+def generate(operations: dict, base_url: str, headers: dict) -> Counter:
+    """schemathesis's valid and invalid requests for each operation, every answer checked
+    against the document; returns how often each (method, path, status) came back."""
     statuses: Counter = Counter()
     for operation in operations.values():
         for mode, examples in EXAMPLES.items():
@@ -67,16 +65,11 @@ def test_generated_liveness_requests_conform(service):
                 case.validate_response(response, checks=checks)
 
             exercise()
-    assert sum(statuses.values()) >= 250, statuses
-    assert not [key for key in statuses if key[2] >= 500], statuses
-    assert any(key[2] == 200 for key in statuses if key[1] == "/detectLiveness-sessions"), statuses
+    return statuses
 
 
-def test_successful_liveness_responses_match_the_document(service, api, live_frame, privacy_probe):
-    base_url = f"{service.url}/face/{GA}"
-    headers = {"Ocp-Apim-Subscription-Key": service.recognizer_key}
-    operations = _operations()
-
+def document_caller(operations: dict, base_url: str, headers: dict):
+    """call(method, path, expected status, **case): one request, its answer checked against the document."""
     def call(method, path, expected=200, **case):
         response = operations[(method, path)].Case(**case).call(base_url=base_url, headers=headers, timeout=60)
         assert response.status_code == expected, response.text
@@ -85,6 +78,21 @@ def test_successful_liveness_responses_match_the_document(service, api, live_fra
         operations[(method, path)].Case(**case).validate_response(response, checks=checks)
         return response
 
+    return call
+
+
+def test_generated_liveness_requests_conform(service):
+    operations = _operations()
+    assert len(operations) == 8, sorted(operations)
+    statuses = generate(operations, f"{service.url}/face/{GA}", {"Ocp-Apim-Subscription-Key": service.recognizer_key})
+    assert sum(statuses.values()) >= 250, statuses
+    assert not [key for key in statuses if key[2] >= 500], statuses
+    assert any(key[2] == 200 for key in statuses if key[1] == "/detectLiveness-sessions"), statuses
+
+
+def test_successful_liveness_responses_match_the_document(service, api, live_frame, privacy_probe):
+    call = document_caller(_operations(), f"{service.url}/face/{GA}",
+                           {"Ocp-Apim-Subscription-Key": service.recognizer_key})
     created = call("POST", "/detectLiveness-sessions", body={
         "livenessOperationMode": "Passive", "deviceCorrelationId": "device-1", "enableSessionImage": True}).json()
     api.attempt(created["authToken"], [live_frame])
@@ -94,14 +102,21 @@ def test_successful_liveness_responses_match_the_document(service, api, live_fra
     assert image.content == live_frame
     call("POST", "/detect", body={"sessionImageId": image_id}, query={"returnFaceId": "false"})
 
+    check_with_verify_then_delete(call, api, live_frame, privacy_probe, created["sessionId"], {
+        "livenessOperationMode": "PassiveActive", "deviceCorrelationId": "device-2", "returnVerifyImageHash": True})
+
+
+def check_with_verify_then_delete(call, api, live_frame: bytes, privacy_probe, liveness_session_id: str,
+                                  fields: dict) -> None:
+    """A with-verify session created with ``fields``, one attempt, read; then both sessions
+    deleted (204) and gone (404), every answer checked against the document."""
     verify_image = privacy_probe.saw_image(sorted((PERSONS_DIR / "obama").glob("*.jpg"))[0].read_bytes(),
                                            "detection_03", "recognition_04")
-    with_verify = call("POST", "/detectLivenessWithVerify-sessions", media_type="multipart/form-data", body={
-        "livenessOperationMode": "PassiveActive", "deviceCorrelationId": "device-2", "verifyImage": verify_image,
-        "returnVerifyImageHash": True}).json()
+    with_verify = call("POST", "/detectLivenessWithVerify-sessions", media_type="multipart/form-data",
+                       body={**fields, "verifyImage": verify_image}).json()
     api.attempt(with_verify["authToken"], [live_frame], verify=True)
     call("GET", "/detectLivenessWithVerify-sessions/{sessionId}", path_parameters={"sessionId": with_verify["sessionId"]})
-    for path, session_id in (("/detectLiveness-sessions/{sessionId}", created["sessionId"]),
+    for path, session_id in (("/detectLiveness-sessions/{sessionId}", liveness_session_id),
                              ("/detectLivenessWithVerify-sessions/{sessionId}", with_verify["sessionId"])):
         call("DELETE", path, 204, path_parameters={"sessionId": session_id})
         call("GET", path, 404, path_parameters={"sessionId": session_id})

@@ -93,3 +93,22 @@ def test_turns_are_read_relative_to_the_first_frame():
     assert challenge.turns([0, 12, -12, 0]) == []  # never far enough
     assert challenge.is_still([3.0, 4.5, 2.9]) and not challenge.is_still([0, 10])
     assert challenge.centred([0, 20, 2, -20, -5]) == [0, 2, 4]
+
+
+def test_a_verify_reference_and_the_frames_use_recognition_04s_fused_default(monkeypatch):
+    from gallery_support import photos
+    from shared.engine.engine import embedder_for
+    from shared.engine.landmarks import FaceMeshModel
+    from shared.liveness.frames import Frame, FrameView
+    from shared.liveness.verify import match, verify_reference
+
+    reference = verify_reference(photos("obama")[0].read_bytes(), False, None)
+    assert reference.template.embedder == embedder_for("recognition_04") == "dlib_sface"
+    view = FrameView(Frame(0, 0, photos("obama")[1].read_bytes()))
+    runs = []
+    run_mesh = FaceMeshModel.mesh
+    monkeypatch.setattr(FaceMeshModel, "mesh", lambda self, *args: runs.append(1) or run_mesh(self, *args))
+    assert abs(view.yaw) < 45
+    confidence, identical = match(reference, view.template(reference.template.embedder, "recognition_04"))
+    assert len(runs) == 1  # the template's dlib part reads the mesh the yaw came from
+    assert identical and confidence > 0.5

@@ -15,6 +15,7 @@ import uuid
 from directory_support import error_code
 from emulator import REPO_ROOT
 from gallery_support import drain_training, photos
+from reliability_support import eventually
 from svc_support import all_people
 
 MODEL = "recognition_01"
@@ -124,6 +125,9 @@ def test_an_outage_answers_503_and_half_writes_nothing(pg, api, privacy_probe, m
     # Nothing half-written: the person is whole, with its one face listed and searchable.
     assert api("GET", f"persons/{person_id}").status_code == 200
     assert api("GET", f"persons/{person_id}/{FACES}").json()["persistedFaceIds"] == face_ids
+    # The pool reconnects with a back-off after the outage: 503s (with Retry-After) until then.
+    back = lambda: api("POST", "identify", {"faceIds": [query], "personIds": ["*"]}).status_code == 200
+    assert eventually(back, seconds=30)
     assert _top(api, query, personIds=["*"])[0] == person_id
     listed = api("GET", f"largepersongroups/{group}/persons/{member}", version="v1.2").json()
     assert listed["persistedFaceIds"] == []

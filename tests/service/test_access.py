@@ -27,10 +27,17 @@ RECOGNIZER_ROUTES = {
       for path in (f"{base}/singleModal/sessions", f"{base}/singleModal/sessions/{{sessionId}}",
                    f"{base}/singleModal/sessions/{{sessionId}}/audit")),
     "face/{apiVersion}/sessionImages/{sessionImageId}", "face/{apiVersion}/session/sessionImages/{sessionImageId}",
+    # The studio console: who the key is (to show only what it may do), QR codes for the liveness hand-off.
+    "studio/me", "studio/qr",
+    # v1.3-preview.1: reading the liveness settings and getting a client-assets token (PATCH
+    # /settings, on the same route, requires ADMIN).
+    "face/{apiVersion}/settings", "face/{apiVersion}/settings/getClientAssetsAccessToken",
 }
 # Routes whose own authorizer admits a liveness session token instead of a key.
 TOKEN_ROUTES = {"face/{apiVersion}/detectLiveness/singleModal", "face/{apiVersion}/detectLivenessWithVerify/singleModal"}
-UNVERSIONED_ROUTES = {"health", "{*path}", "liveness/{*asset}", "liveness/assets/{name}"}
+UNVERSIONED_ROUTES = {"health", "{*path}", "liveness/{*asset}", "liveness/assets/{name}", "studio/{*asset}"}
+# Our own routes outside Azure's namespace that still require a role (docs/studio.md).
+SERVICE_ROUTE_PREFIXES = ("inventory", "studio/")
 
 
 def _http_functions(service) -> list[tuple[str, str, set[str], object]]:
@@ -65,6 +72,9 @@ def test_every_face_route_declares_a_role(service):
     for name, route, _, user_function in _http_functions(service):
         if route in UNVERSIONED_ROUTES:
             continue
+        if route.startswith(SERVICE_ROUTE_PREFIXES):
+            assert required_role(user_function) in (Role.ADMIN, Role.RECOGNIZER), name
+            continue
         assert route.startswith("face/{apiVersion}/"), name
         if route in TOKEN_ROUTES:
             assert required_role(user_function) is None and own_authorizer(user_function) is not None, name
@@ -82,6 +92,7 @@ def test_recognizer_key_is_refused_on_every_write_route(service):
     """Covers routes added later automatically: the list comes from the app itself."""
     admin_routes = _face_routes(service, Role.ADMIN)
     assert admin_routes, "no write routes are registered, so this test would prove nothing"
+    assert ("PATCH", "face/v1.3-preview.1/settings") in {(method, path) for _, method, path, _ in admin_routes}
     for name, method, path, _ in admin_routes:
         response = _call(service, method, path, service.recognizer_key)
         assert response.status_code == 403, (name, method, path, response.text)
@@ -97,6 +108,11 @@ def test_missing_or_wrong_key_is_401_on_every_face_route(service, key):
             assert response.status_code == 401, (name, method, path)
             if method != "HEAD":
                 assert response.json() == UNAUTHORIZED
+
+
+def test_inventory_routes_are_admin_only(service):
+    admin = {route for _, route, _, fn in _http_functions(service) if required_role(fn) is Role.ADMIN}
+    assert {"inventory", "inventory/persons/{personId}"} <= admin
 
 
 def test_admin_key_may_call_recognizer_routes(service):

@@ -18,7 +18,7 @@ def _post(service, path: str, body: dict) -> requests.Response:
                          headers={"Ocp-Apim-Subscription-Key": service.recognizer_key}, timeout=30)
 
 
-@pytest.mark.parametrize("path", ["/face/v1.3-preview.1/group", "/face/v2.0/group", "/face/latest/group",
+@pytest.mark.parametrize("path", ["/face/v1.4-preview.1/group", "/face/v2.0/group", "/face/latest/group",
                                   "/face/v1.2/nothing", "/face/v1.2/group/extra", "/nothing", "/",
                                   "/face", "/face/v1.2"])
 def test_unknown_versions_and_routes_are_404_envelopes(service, path):

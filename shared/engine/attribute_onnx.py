@@ -1,0 +1,131 @@
+"""Builders: the attribute models' .tflite files -> ONNX, run once at prepare time.
+
+Like mediapipe_onnx.py, tflite2onnx reads the flatbuffer directly (no TensorFlow). Each
+model needs one small fix that the converter does not make (data/MANIFEST.md says which):
+
+* face mask detector (AIZOOTech, SSD): TFLite keeps each Reshape's target shape as an (n, 1)
+  constant; ONNX wants a 1-D vector, so the constants are flattened after conversion. Its
+  first convolution also has 27 subnormal weights (below 1.2e-38): x86 computes with those
+  ~100x slower (195 ms instead of 2 for the whole model), so they become 0, which changes
+  no output by more than float rounding. The graph is fully convolutional: its input is set
+  to face_mask.INPUT_SIZE (the service feeds one face, not a scene) and the build checks that
+  the outputs then match the anchors face_mask lays out for that size.
+* glasses classifier (MobileNetV3-Small, fp16 weights): four Pad operators share one
+  paddings tensor; tflite2onnx rewrites a Pad's paddings in place from TFLite's (n, 2) to
+  ONNX's flat (2n,) form, so the second Pad finds it flat already and fails. All four pad an
+  NHWC tensor of the same rank the same way, so converting the shared tensor once is right.
+
+The model store calls these through the catalog (``builder``), only when it builds the
+derived models; the service never imports this module.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+import tflite2onnx
+from onnx import numpy_helper
+from tflite2onnx.op import padding
+
+from shared.engine import face_mask
+from shared.engine.mediapipe_onnx import check_converted
+
+
+def build_mask_detector(source_path: Path, out_path: Path) -> None:
+    _convert(source_path, out_path)
+    model = onnx.load(str(out_path))
+    _flatten_reshape_shapes(model)
+    _flush_subnormal_weights(model)
+    _set_input_size(model, face_mask.INPUT_SIZE)
+    check_converted(model, Path(out_path).name)
+    outputs = _check_runs(model, low=0.0, high=1.0)  # RGB in [0, 1]
+    if any(output.shape[1] != len(face_mask.ANCHORS) for output in outputs):
+        raise ValueError(f"mask detector outputs {[o.shape for o in outputs]} do not match "
+                         f"{len(face_mask.ANCHORS)} anchors at {face_mask.INPUT_SIZE} px")
+    onnx.save(model, str(out_path))
+
+
+def build_glasses_classifier(source_path: Path, out_path: Path) -> None:
+    with _shared_paddings_converted_once():
+        _convert(source_path, out_path)
+    model = onnx.load(str(out_path))
+    check_converted(model, Path(out_path).name)
+    _check_runs(model, low=0.0, high=255.0)  # RGB in 0..255
+    onnx.save(model, str(out_path))
+
+
+def _convert(source_path: Path, out_path: Path) -> None:
+    """tflite2onnx, without its per-tensor warnings (fp16 "not tested", Reshape shapes): the
+    checks after each conversion are what decide whether the result is usable."""
+    converter_log = logging.getLogger("tflite2onnx")
+    level = converter_log.level
+    converter_log.setLevel(logging.ERROR)
+    try:
+        tflite2onnx.convert(str(source_path), str(out_path))
+    finally:
+        converter_log.setLevel(level)
+
+
+def _flatten_reshape_shapes(model: onnx.ModelProto) -> None:
+    constants = {initializer.name: initializer for initializer in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type != "Reshape" or node.input[1] not in constants:
+            continue
+        shape = constants[node.input[1]]
+        shape.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(shape).reshape(-1), shape.name))
+
+
+def _set_input_size(model: onnx.ModelProto, size: int) -> None:
+    """Square NCHW input of ``size``; the per-anchor output length follows from it."""
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_value = dims[3].dim_value = size
+    del model.graph.value_info[:]  # shapes inferred for 260 px
+    for output in model.graph.output:
+        output.type.tensor_type.shape.dim[1].dim_param = "anchors"
+
+
+def _flush_subnormal_weights(model: onnx.ModelProto) -> None:
+    for initializer in model.graph.initializer:
+        weights = numpy_helper.to_array(initializer)
+        if weights.dtype != np.float32:
+            continue
+        subnormal = (weights != 0) & (np.abs(weights) < np.finfo(np.float32).tiny)
+        if subnormal.any():
+            initializer.CopyFrom(numpy_helper.from_array(np.where(subnormal, 0, weights).astype(np.float32), initializer.name))
+
+
+@contextlib.contextmanager
+def _shared_paddings_converted_once() -> Iterator[None]:
+    """tflite2onnx's Pad transform, skipping a paddings tensor it has already made flat."""
+    original = padding.Padding.transform
+
+    def transform(self: padding.Padding) -> None:
+        if len(self.inputs[1].shape) == 1:
+            return
+        original(self)
+
+    padding.Padding.transform = transform
+    try:
+        yield
+    finally:
+        padding.Padding.transform = original
+
+
+def _check_runs(model: onnx.ModelProto, low: float, high: float) -> list[np.ndarray]:
+    """The outputs on a fixed random input; ValueError unless every one is finite."""
+    import onnxruntime as ort  # the runtime is needed only here, at build time
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    shape = [dim.dim_value or 1 for dim in model.graph.input[0].type.tensor_type.shape.dim]
+    feed = np.random.default_rng(0).uniform(low, high, shape).astype(np.float32)
+    outputs = session.run(None, {session.get_inputs()[0].name: feed})
+    for index, output in enumerate(outputs):
+        if not np.all(np.isfinite(output)):
+            raise ValueError(f"output {index} of the converted model is not finite")
+    return outputs

@@ -1,0 +1,100 @@
+"""Face-mask scores from AIZOOTech's mask detector (an SSD with classes Mask and NoMask).
+
+The detector was trained on whole photos at 260x260; here it sees one face at a time: a
+square crop centred on the face, FACE_CROP_SCALE times the face rectangle's longer side (the
+face then spans three fifths of the input, where the SSD's largest anchor sizes sit), resized
+to INPUT_SIZE x INPUT_SIZE RGB in [0, 1]. The network is fully convolutional and its anchors
+are fractions of the input, so a smaller input only changes the grid sizes: at 144 px it
+costs a third of 260 px (docs/landmarks-and-attributes.md has the figures). Of its 5,972 anchor boxes, the ones that overlap the face's own box (IoU at
+least MATCH_MIN_IOU) are the detector's view of that face; the most confident of them gives
+the two class scores (independent sigmoids, each 0..1). Faces it does not see as a face at
+all (both scores low) are reported as such, not guessed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from shared.engine.onnx_model import OnnxModel
+from shared.engine.roi import Roi
+from shared.engine.types import Rectangle
+
+INPUT_SIZE = 160
+FACE_CROP_SCALE = 1.7
+MATCH_MIN_IOU = 0.3
+# Upstream's anchor layout (AIZOOTech/FaceMaskDetection, tflite_infer.py): per feature map,
+# two sizes at aspect ratio 1 and two more aspect ratios at the first size; SSD variances.
+ANCHOR_SIZES = ((0.04, 0.056), (0.08, 0.11), (0.16, 0.22), (0.32, 0.45), (0.64, 0.72))
+ANCHOR_RATIOS = (1.0, 0.62, 0.42)
+VARIANCES = np.array([0.1, 0.1, 0.2, 0.2])
+
+
+def feature_map_sizes(input_size: int) -> tuple[int, ...]:
+    """The five head grids: strides 8, 16, 32, 64 ('same' pooling rounds up), and a last one
+    a valid 3x3 convolution makes from the fourth (260 px: 33, 17, 9, 5, 3 as upstream)."""
+    sizes = [-(-input_size // 8)]
+    for _ in range(3):
+        sizes.append(-(-sizes[-1] // 2))
+    return (*sizes, sizes[-1] - 2)
+
+
+def anchors(input_size: int = INPUT_SIZE) -> np.ndarray:
+    """(n, 4) anchor boxes (xmin, ymin, xmax, ymax) in [0, 1], in the model's output order:
+    feature map, then row, then column, then anchor."""
+    boxes = []
+    for size, scales in zip(feature_map_sizes(input_size), ANCHOR_SIZES):
+        shapes = [(scale * np.sqrt(ANCHOR_RATIOS[0]), scale / np.sqrt(ANCHOR_RATIOS[0])) for scale in scales]
+        shapes += [(scales[0] * np.sqrt(ratio), scales[0] / np.sqrt(ratio)) for ratio in ANCHOR_RATIOS[1:]]
+        centres = (np.arange(size) + 0.5) / size
+        cy, cx = np.meshgrid(centres, centres, indexing="ij")
+        for y, x in zip(cy.ravel(), cx.ravel()):
+            boxes += [(x - w / 2, y - h / 2, x + w / 2, y + h / 2) for w, h in shapes]
+    return np.array(boxes)
+
+
+ANCHORS = anchors()
+
+
+def decode_boxes(offsets: np.ndarray) -> np.ndarray:
+    """SSD box regression (n, 4) -> (n, 4) boxes (xmin, ymin, xmax, ymax) in [0, 1]."""
+    centre = (ANCHORS[:, :2] + ANCHORS[:, 2:]) / 2
+    size = ANCHORS[:, 2:] - ANCHORS[:, :2]
+    scaled = offsets * VARIANCES
+    centre = centre + scaled[:, :2] * size
+    size = size * np.exp(scaled[:, 2:])
+    return np.hstack([centre - size / 2, centre + size / 2])
+
+
+def box_iou(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    top_left = np.maximum(boxes[:, :2], box[:2])
+    bottom_right = np.minimum(boxes[:, 2:], box[2:])
+    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
+    areas = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
+    return inter / (areas + np.prod(box[2:] - box[:2]) - inter)
+
+
+@dataclass(frozen=True)
+class MaskScores:
+    mask: float  # sigmoid score of class Mask, 0..1
+    no_mask: float  # sigmoid score of class NoMask, 0..1
+
+
+class FaceMaskDetector(OnnxModel):
+    model_name = "face_mask"
+
+    def scores(self, image_bgr: np.ndarray, rectangle: Rectangle) -> MaskScores:
+        side = FACE_CROP_SCALE * max(rectangle.width, rectangle.height)
+        centre = (rectangle.left + rectangle.width / 2, rectangle.top + rectangle.height / 2)
+        crop = Roi(centre, side, 0.0).crop(image_bgr, INPUT_SIZE)
+        tensor = (cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+        offsets, classes = (output[0] for output in self.run_single(tensor))
+        # The face rectangle in crop units: centred, 1/FACE_CROP_SCALE of the crop.
+        half_w, half_h = rectangle.width / side / 2, rectangle.height / side / 2
+        face_box = np.array([0.5 - half_w, 0.5 - half_h, 0.5 + half_w, 0.5 + half_h])
+        matched = box_iou(decode_boxes(offsets), face_box) >= MATCH_MIN_IOU
+        if not matched.any():
+            return MaskScores(0.0, 0.0)
+        best = np.flatnonzero(matched)[np.argmax(classes[matched].max(axis=1))]
+        return MaskScores(float(classes[best, 0]), float(classes[best, 1]))
