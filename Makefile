@@ -16,6 +16,7 @@ TOOLS_VENV ?= .venv-tools
 
 setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done chromium
 	$(PYTHON) -m shared.engine.prepare
+	$(PYTHON) -m shared.liveness.page_assets  # the capture page's detector runtime into .cache/client-assets
 
 # Debian's chromium for the capture-page test (Playwright drives it by path; it never
 # downloads a browser). Skipped where it is installed; CI runs as root.

@@ -6,11 +6,12 @@ from collections.abc import Callable
 import azure.functions as func
 
 from shared.api import render
-from shared.api.auth import Role
+from shared.api.auth import Role, bearer_token
 from shared.api.handler import Call, face_operation, face_route
-from shared.errors import BadArgument
+from shared.api.versions import resource_not_found
+from shared.errors import BadArgument, Unauthorized
 from shared.galleries.validation import paging
-from shared.liveness import attempts, client_assets, monitoring, page, sessions, token
+from shared.liveness import attempts, client_assets, monitoring, page, page_assets, sessions, token
 from shared.liveness import render as shapes
 from shared.liveness.kinds import (
     CLIENT_VERSIONS,
@@ -141,3 +142,18 @@ def liveness_page(req: func.HttpRequest) -> func.HttpResponse:
     """The capture page and its two files (anonymous: it holds no secret; the token comes in
     the URL fragment, which never reaches a server)."""
     return page.SITE.response(req.route_params.get("asset") or "")
+
+
+@bp.route(route="liveness/assets/{name}", methods=["GET"])
+def liveness_client_asset(req: func.HttpRequest) -> func.HttpResponse:
+    """The capture page's face detector and its runtime, for a client-assets access token
+    (GET /settings/getClientAssetsAccessToken) sent as `Authorization: Bearer <token>`."""
+    presented = bearer_token(req.headers)
+    if not presented or not client_assets.valid(presented):
+        refused = Unauthorized("Access denied due to an invalid or missing client assets access token.")
+        return render.error_response(refused)
+    found = page_assets.asset(req.route_params.get("name", ""))
+    if found is None:
+        return render.error_response(resource_not_found())
+    content, content_type = found
+    return func.HttpResponse(content, status_code=200, headers={**page_assets.HEADERS, "Content-Type": content_type})

@@ -5,7 +5,8 @@
 Contents: only what serving needs. function_app.py, functions/, shared/, host.json,
 requirements.txt; the prepared models the service loads in .cache/models (where the packaged
 code looks by default, so no FACE_MODEL_MIRRORS is needed), with a derived model's build record
-and the licence notices, but not the files derived models are built from; and
+and the licence notices, but not the files derived models are built from; the capture page's
+detector runtime in .cache/client-assets; and
 .python_packages/lib/site-packages with everything requirements.txt lists (serving only:
 conversion tooling is in requirements-prepare.txt), installed for Linux x86-64 CPython 3.11
 (hnswlib compiled with HNSWLIB_NO_NATIVE=1, so it runs on any x86-64 CPU, plus its x86-64-v3
@@ -40,11 +41,13 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from shared.engine.catalog import served_models  # noqa: E402 (after the path set-up)
 from shared.engine.modelstore import default_store  # noqa: E402
+from shared.liveness import page_assets  # noqa: E402
 
 APP_FILES = ["function_app.py", "host.json", "requirements.txt"]
 APP_FOLDERS = ["functions", "shared"]
 SITE_PACKAGES = Path(".python_packages") / "lib" / "site-packages"
 PACKAGED_MODELS = Path(".cache") / "models"  # shared.engine.modelstore.DEFAULT_CACHE, relative
+PACKAGED_CLIENT_ASSETS = page_assets.ASSETS_DIR.relative_to(REPO_ROOT)  # the capture page's detector runtime
 STAGE = REPO_ROOT / "build" / "package"
 ZIP = REPO_ROOT / "dist" / "face-api.zip"
 DEPENDENCY_CACHE = REPO_ROOT / ".cache" / "package"
@@ -59,13 +62,14 @@ def build() -> Path:
     """Build (or reuse) the package; returns the zip's path."""
     _check_platform()
     models = _model_files()
-    digest = _inputs_digest(models)
+    client_assets = _client_asset_files()
+    digest = _inputs_digest(models + client_assets)
     stamp = ZIP.with_name(ZIP.name + ".inputs")
     if ZIP.exists() and stamp.exists() and stamp.read_text() == digest:
         print(f"{ZIP.relative_to(REPO_ROOT)} is up to date ({_size(ZIP)})")
         return ZIP
     site_packages = _dependencies()
-    _stage(site_packages, models)
+    _stage(site_packages, models, client_assets)
     _zip(STAGE, ZIP)
     stamp.write_text(digest)
     print(f"{ZIP.relative_to(REPO_ROOT)}: {_size(ZIP)} ({_size_of_tree(STAGE)} unpacked)")
@@ -93,6 +97,16 @@ def _model_files() -> list[Path]:
         files += [notice] if notice else []
 
     return sorted(set(files))
+
+
+def _client_asset_files() -> list[Path]:
+    """The capture page's detector runtime, copied from node_modules at `make setup` (the
+    package has no node_modules); its model is the packaged YuNet."""
+    files = page_assets.runtime_files()
+    missing = [path.name for path in files if not path.is_file()]
+    if missing:
+        sys.exit(f"package: client assets {', '.join(missing)} are not prepared: run `make setup`")
+    return files
 
 
 def _app_sources() -> list[Path]:
@@ -128,13 +142,15 @@ def _dependencies() -> Path:
     return target
 
 
-def _stage(site_packages: Path, models: list[Path]) -> None:
+def _stage(site_packages: Path, models: list[Path], client_assets: list[Path]) -> None:
     shutil.rmtree(STAGE, ignore_errors=True)
     for source in _app_sources():
         _place(source, STAGE / source.relative_to(REPO_ROOT))
     cache = default_store().cache_dir
     for model in models:
         _place(model, STAGE / PACKAGED_MODELS / model.relative_to(cache))
+    for asset in client_assets:
+        _place(asset, STAGE / PACKAGED_CLIENT_ASSETS / asset.name)
     shutil.copytree(site_packages, STAGE / SITE_PACKAGES, copy_function=_link_or_copy,
                     ignore=lambda folder, names: _not_served(site_packages, Path(folder), names))
     compileall.compile_dir(STAGE, quiet=1, workers=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)

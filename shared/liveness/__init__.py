@@ -24,4 +24,5 @@ per-session client address rules and abuse monitoring across sessions.
     monitoring  v1.3's abuse monitoring setting (on by default; off deletes every observation)
     abuse       abuse observations (one template per attempt, 48 h) and the checks across sessions
     client_assets  the client-assets access token (v1.3's getClientAssetsAccessToken)
+    page_assets the capture page's client assets (face detector + runtime), for a client-assets token
 """

@@ -48,6 +48,7 @@ def test_the_package_holds_the_app_and_nothing_of_development(package):
                      "shared/studio/web/index.html", ".python_packages/lib/site-packages/segno/__init__.py"):
         assert required in names, required
     assert any(name.startswith(".cache/models/") and name.endswith(".onnx") for name in names)
+    assert {".cache/client-assets/ort.wasm.bundle.min.mjs", ".cache/client-assets/ort-wasm-simd-threaded.wasm"} <= set(names)
     for forbidden in ("tests/", "benchmarks/", "devhost/", "docs/", "node_modules/", ".venv", "local.settings"):
         assert not any(name.startswith(forbidden) for name in names), forbidden
     dev_only = {"pytest", "schemathesis", "dlib", "azure/ai/vision/face"}

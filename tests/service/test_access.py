@@ -35,7 +35,7 @@ RECOGNIZER_ROUTES = {
 }
 # Routes whose own authorizer admits a liveness session token instead of a key.
 TOKEN_ROUTES = {"face/{apiVersion}/detectLiveness/singleModal", "face/{apiVersion}/detectLivenessWithVerify/singleModal"}
-UNVERSIONED_ROUTES = {"health", "{*path}", "liveness/{*asset}", "studio/{*asset}"}
+UNVERSIONED_ROUTES = {"health", "{*path}", "liveness/{*asset}", "liveness/assets/{name}", "studio/{*asset}"}
 # Our own routes outside Azure's namespace that still require a role (docs/studio.md).
 SERVICE_ROUTE_PREFIXES = ("inventory", "studio/")
 
