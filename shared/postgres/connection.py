@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 
 import psycopg
+from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from shared.errors import ServiceUnavailable
@@ -134,5 +135,34 @@ def transaction() -> Iterator[psycopg.Connection]:
         with db.pool.connection() as conn:
             with conn.transaction():
                 yield conn
+    except OUTAGES as err:
+        raise unavailable(err) from err
+
+
+Statement = tuple[sql.Composable | str, Sequence]
+
+
+def read_together(statements: Sequence[Statement]) -> list[list[tuple]]:
+    """Run ``statements`` in one transaction sent as one pipeline (BEGIN, the statements and
+    COMMIT queued, one sync: a single round trip to the server) and return each one's rows ([]
+    for a statement without rows, such as ``SET LOCAL``). For reads: each statement sees every
+    transaction committed before it started, as an autocommit read would."""
+    try:
+        db = database()
+        db.ensure_schema()
+        with db.pool.connection() as conn:
+            # BEGIN and COMMIT are sent as statements: psycopg's own transaction block would
+            # sync (wait for the server) after each of them.
+            conn.autocommit = True
+            try:
+                with conn.pipeline():
+                    cursors = [conn.execute(statement, params)
+                               for statement, params in [("BEGIN", ()), *statements, ("COMMIT", ())]]
+            finally:
+                with suppress(psycopg.Error):  # a failed statement left the transaction open
+                    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                        conn.execute("ROLLBACK")
+                    conn.autocommit = False  # as the pool's other users expect
+            return [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors[1:-1]]
     except OUTAGES as err:
         raise unavailable(err) from err

@@ -21,7 +21,7 @@ import numpy as np
 from psycopg import sql
 
 from shared.postgres import config, schema
-from shared.postgres.connection import transaction
+from shared.postgres.connection import read_together, transaction
 from shared.postgres.schema import OWNERS, REMOVALS, VECTORS
 from shared.storage import naming
 
@@ -196,71 +196,75 @@ class Scope:
 
 
 def nearest_persons(scope: Scope, vectors: Sequence[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
-    """For each vector, the ``k`` nearest persons as (person id, distance of its nearest face)."""
+    """For each vector, the ``k`` nearest persons as (person id, distance of its nearest face).
+    Every vector's query goes in one round trip (a few more only when the HNSW walk must widen)."""
     if scope.allow is not None and not scope.allow:
         return [[] for _ in vectors]
-    with transaction() as conn:
-        if _exact(conn, scope):
-            return [_exact_persons(conn, scope, vector, k) for vector in vectors]
-        return [_hnsw_persons(conn, scope, vector, k) for vector in vectors]
+    if _exact(scope):
+        where, params = scope.where()
+        statement = sql.SQL("SELECT person_id, min(embedding <-> %s::vector) AS distance FROM {} WHERE {} "
+                            "GROUP BY person_id ORDER BY distance LIMIT %s").format(sql.Identifier(VECTORS), where)
+        answers = read_together([(statement, [literal(vector), *params, k]) for vector in vectors])
+        return [[(person, float(d)) for person, d in rows] for rows in answers]
+    return _hnsw_persons(scope, vectors, k)
 
 
 def nearest_faces(scope: Scope, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
     """The ``k`` nearest faces as (face id, distance)."""
-    where, params = scope.where()
-    with transaction() as conn:
-        if _exact(conn, scope):
-            statement = sql.SQL("SELECT face_id, embedding <-> %s::vector AS distance FROM {} WHERE {} "
-                                "ORDER BY distance LIMIT %s").format(sql.Identifier(VECTORS), where)
-            return [(face, float(d)) for face, d in conn.execute(statement, [literal(vector), *params, k])]
-        rows = _hnsw_rows(conn, scope, vector, k)
-    return [(face, distance) for _, face, distance in rows]
+    if _exact(scope):
+        where, params = scope.where()
+        statement = sql.SQL("SELECT face_id, embedding <-> %s::vector AS distance FROM {} WHERE {} "
+                            "ORDER BY distance LIMIT %s").format(sql.Identifier(VECTORS), where)
+        return [(face, float(d)) for face, d in read_together([(statement, [literal(vector), *params, k])])[0]]
+    return [(face, distance) for _, face, distance in _hnsw_rows(scope, [vector], k)[0]]
 
 
-def _exact_persons(conn, scope: Scope, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-    where, params = scope.where()
-    statement = sql.SQL("SELECT person_id, min(embedding <-> %s::vector) AS distance FROM {} WHERE {} "
-                        "GROUP BY person_id ORDER BY distance LIMIT %s").format(sql.Identifier(VECTORS), where)
-    return [(person, float(d)) for person, d in conn.execute(statement, [literal(vector), *params, k])]
+def _hnsw_persons(scope: Scope, vectors: Sequence[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
+    """The nearest faces from the index, widened (for the vectors that need it) until they
+    name ``k`` persons (or run out)."""
+    found: list[list[tuple[str, float]]] = [[] for _ in vectors]
+    pending, fetch = list(range(len(vectors))), max(4 * k, 40)
+    while pending:
+        widen = []
+        for index, rows in zip(pending, _hnsw_rows(scope, [vectors[i] for i in pending], fetch)):
+            best: dict[str, float] = {}
+            for person, _, distance in rows:
+                best.setdefault(person, distance)
+            found[index] = sorted(best.items(), key=lambda item: item[1])[:k]
+            if len(best) < k and len(rows) == fetch and fetch < _MAX_FETCH:
+                widen.append(index)
+        pending, fetch = widen, min(4 * fetch, _MAX_FETCH)
+    return found
 
 
-def _hnsw_persons(conn, scope: Scope, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-    """The nearest faces from the index, widened until they name ``k`` persons (or run out)."""
-    fetch = max(4 * k, 40)
-    while True:
-        rows = _hnsw_rows(conn, scope, vector, fetch)
-        best: dict[str, float] = {}
-        for person, _, distance in rows:
-            best.setdefault(person, distance)
-        if len(best) >= k or len(rows) < fetch or fetch >= _MAX_FETCH:
-            return sorted(best.items(), key=lambda item: item[1])[:k]
-        fetch = min(4 * fetch, _MAX_FETCH)
-
-
-def _hnsw_rows(conn, scope: Scope, vector: np.ndarray, limit: int) -> list[tuple[str, str, float]]:
-    """(person, face, distance) of the ``limit`` nearest faces by the HNSW index, nearest first.
-    The plan is forced (no sort, no bitmap or sequential scan): the index's ordered scan."""
+def _hnsw_rows(scope: Scope, vectors: Sequence[np.ndarray], limit: int) -> list[list[tuple[str, str, float]]]:
+    """For each vector, (person, face, distance) of the ``limit`` nearest faces by the HNSW
+    index, nearest first, all in one round trip. The plan is forced for this transaction only
+    (SET LOCAL ends with it: no sort, no bitmap or sequential scan): the index's ordered scan."""
     where, params = scope.where()
     expression = schema.dimension_expression(scope.dims)
     query = sql.SQL("%s::vector({})").format(sql.Literal(int(scope.dims)))
-    conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}; SET LOCAL hnsw.iterative_scan = relaxed_order; "
-                         "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; "
-                         "SET LOCAL enable_bitmapscan = off").format(sql.Literal(max(config.ef_search(), limit))))
+    settings = [sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(config.ef_search(), limit))),
+                sql.SQL("SET LOCAL hnsw.iterative_scan = relaxed_order"), sql.SQL("SET LOCAL enable_sort = off"),
+                sql.SQL("SET LOCAL enable_seqscan = off"), sql.SQL("SET LOCAL enable_bitmapscan = off")]
     statement = sql.SQL("SELECT person_id, face_id, {e} <-> {q} AS distance FROM {v} WHERE {w} "
                         "ORDER BY {e} <-> {q} LIMIT %s").format(e=expression, q=query, v=sql.Identifier(VECTORS),
                                                                 w=where)
-    text = literal(vector)
-    rows = conn.execute(statement, [text, *params, text, limit]).fetchall()
-    conn.execute("RESET enable_sort; RESET enable_seqscan; RESET enable_bitmapscan")
+    texts = [literal(vector) for vector in vectors]
+    answers = read_together([(setting, ()) for setting in settings]
+                            + [(statement, [text, *params, text, limit]) for text in texts])[len(settings):]
     # relaxed_order may return neighbours slightly out of order: put them in order.
-    return sorted(((person, face, float(distance)) for person, face, distance in rows), key=lambda row: row[2])
+    return [sorted(((person, face, float(distance)) for person, face, distance in rows), key=lambda row: row[2])
+            for rows in answers]
 
 
-def _exact(conn, scope: Scope) -> bool:
-    """Whether the scope is small enough for an exact scan (measured cut-over: docs/scale.md)."""
+def _exact(scope: Scope) -> bool:
+    """Whether the scope is small enough for an exact scan (measured cut-over: docs/scale.md).
+    Both plans return the same persons (the HNSW walk up to its recall): the choice only
+    decides speed, so a container's size may be a little stale."""
     if scope.allow is not None:
         return len(scope.allow) <= config.exact_persons()
-    return _container_size(conn, scope) <= config.exact_faces()
+    return _container_size(scope) <= config.exact_faces()
 
 
 _SIZE_SECONDS = 30.0  # a container's size (which plan to use) is looked up at most this often
@@ -268,16 +272,17 @@ _sizes: dict[tuple[str, int], tuple[float, int]] = {}
 _sizes_lock = threading.Lock()
 
 
-def _container_size(conn, scope: Scope) -> int:
-    """How many faces the container holds, counted up to just past the exact limit."""
+def _container_size(scope: Scope) -> int:
+    """How many faces the container holds, counted up to just past the exact limit (at most
+    once per _SIZE_SECONDS per container and process: one round trip, not one per search)."""
     key, now, limit = (scope.container, scope.dims), time.monotonic(), config.exact_faces()
     with _sizes_lock:
         cached = _sizes.get(key)
     if cached is not None and now - cached[0] < _SIZE_SECONDS:
         return cached[1]
-    size = conn.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE container = %s AND dims = {} "
-                                "LIMIT %s) AS bounded").format(sql.Identifier(VECTORS), sql.Literal(int(scope.dims))),
-                        (scope.container, limit + 1)).fetchone()[0]
+    count = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE container = %s AND dims = {} "
+                    "LIMIT %s) AS bounded").format(sql.Identifier(VECTORS), sql.Literal(int(scope.dims)))
+    size = read_together([(count, (scope.container, limit + 1))])[0][0][0]
     with _sizes_lock:
         _sizes[key] = (now, size)
     return size
