@@ -23,9 +23,11 @@ STYLE = "text/css; charset=utf-8"
 SVG = "image/svg+xml"
 
 
-def policy(extra: str = "") -> str:
-    """A Content-Security-Policy allowing this origin only (``extra``: more directives)."""
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; "
+def policy(extra: str = "", scripts: str = "") -> str:
+    """A Content-Security-Policy allowing this origin only (``extra``: more directives;
+    ``scripts``: more script-src sources)."""
+    script_sources = f"'self' {scripts}" if scripts else "'self'"
+    return (f"default-src 'none'; script-src {script_sources}; style-src 'self'; connect-src 'self'; base-uri 'none'; "
             "form-action 'none'; frame-ancestors 'none'" + (f"; {extra}" if extra else ""))
 
 

@@ -22,10 +22,10 @@ ASSETS = {
     "guidance.js": ("guidance.js", static.SCRIPT),
     "capture.css": ("capture.css", static.STYLE),
 }
-_POLICY = static.policy("img-src 'self' blob: data:; media-src 'self' blob: mediastream:")
 HEADERS = {
     **static.BASE_HEADERS,
-    "Content-Security-Policy": _POLICY.replace("script-src 'self'", "script-src 'self' blob: 'wasm-unsafe-eval'", 1),
+    "Content-Security-Policy": static.policy("img-src 'self' blob: data:; media-src 'self' blob: mediastream:",
+                                             scripts="blob: 'wasm-unsafe-eval'"),
     "Permissions-Policy": "camera=(self), microphone=()",
 }
 SITE = static.Site(PAGE_DIR, ASSETS, HEADERS)
