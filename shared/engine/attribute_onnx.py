@@ -21,23 +21,20 @@ derived models; the service never imports this module.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import onnx
-import tflite2onnx
 from onnx import numpy_helper
 from tflite2onnx.op import padding
 
 from shared.engine import face_mask
-from shared.engine.mediapipe_onnx import check_converted
+from shared.engine.mediapipe_onnx import check_converted, convert_tflite
 
 
 def build_mask_detector(source_path: Path, out_path: Path) -> None:
-    _convert(source_path, out_path)
-    model = onnx.load(str(out_path))
+    model = convert_tflite(source_path, out_path)
     _flatten_reshape_shapes(model)
     _flush_subnormal_weights(model)
     _set_input_size(model, face_mask.INPUT_SIZE)
@@ -51,23 +48,10 @@ def build_mask_detector(source_path: Path, out_path: Path) -> None:
 
 def build_glasses_classifier(source_path: Path, out_path: Path) -> None:
     with _shared_paddings_converted_once():
-        _convert(source_path, out_path)
-    model = onnx.load(str(out_path))
+        model = convert_tflite(source_path, out_path)
     check_converted(model, Path(out_path).name)
     _check_runs(model, low=0.0, high=255.0)  # RGB in 0..255
     onnx.save(model, str(out_path))
-
-
-def _convert(source_path: Path, out_path: Path) -> None:
-    """tflite2onnx, without its per-tensor warnings (fp16 "not tested", Reshape shapes): the
-    checks after each conversion are what decide whether the result is usable."""
-    converter_log = logging.getLogger("tflite2onnx")
-    level = converter_log.level
-    converter_log.setLevel(logging.ERROR)
-    try:
-        tflite2onnx.convert(str(source_path), str(out_path))
-    finally:
-        converter_log.setLevel(level)
 
 
 def _flatten_reshape_shapes(model: onnx.ModelProto) -> None:

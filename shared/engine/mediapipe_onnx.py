@@ -8,6 +8,7 @@ entries that name it.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import onnx
@@ -22,8 +23,7 @@ def build_onnx(source_path: Path, out_path: Path) -> None:
     The model store writes ``out_path`` in a scratch folder and moves it into the cache only
     when this returns, so a conversion that fails its check never becomes a cached model.
     """
-    tflite2onnx.convert(str(source_path), str(out_path))
-    converted = onnx.load(str(out_path))
+    converted = convert_tflite(source_path, out_path)
     check_converted(converted, Path(out_path).name)
     fast = onnx.ModelProto()
     fast.CopyFrom(converted)
@@ -31,6 +31,29 @@ def build_onnx(source_path: Path, out_path: Path) -> None:
     onnx.checker.check_model(fast)
     check_same_function(converted, fast, low=0.0, high=1.0)  # both graphs take RGB in [0, 1]
     onnx.save(fast, str(out_path))
+
+
+def convert_tflite(source_path: Path, out_path: Path) -> onnx.ModelProto:
+    """tflite2onnx's graph, with its initializers and value infos in name order.
+
+    tflite2onnx collects both in Python sets, so their order (and the file's bytes) changed
+    with the interpreter's string hashing from one run to the next; sorted, the same source
+    always builds the same bytes. Its per-tensor warnings (fp16 "not tested", Reshape shapes)
+    are silenced: the checks after each conversion decide whether the result is usable.
+    """
+    converter_log = logging.getLogger("tflite2onnx")
+    level = converter_log.level
+    converter_log.setLevel(logging.ERROR)
+    try:
+        tflite2onnx.convert(str(source_path), str(out_path))
+    finally:
+        converter_log.setLevel(level)
+    model = onnx.load(str(out_path))
+    for field in (model.graph.initializer, model.graph.value_info):
+        ordered = sorted(field, key=lambda entry: entry.name)
+        del field[:]
+        field.extend(ordered)
+    return model
 
 
 def check_converted(model: onnx.ModelProto, name: str) -> None:
