@@ -148,7 +148,7 @@ CATALOG: dict[str, ModelSpec] = {
         ModelSpec(
             name="face_mask",
             file_name="face_mask_detection.onnx",
-            version="1",
+            version="2",  # 2: int8 with the ranges in shared/engine/int8/face_mask_ranges.json (bump when they change)
             source_model="face_mask_tflite",
             builder="shared.engine.attribute_onnx:build_mask_detector",
             license="face-mask-detection-MIT.txt",

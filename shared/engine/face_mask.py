@@ -81,20 +81,30 @@ class MaskScores:
     no_mask: float  # sigmoid score of class NoMask, 0..1
 
 
+def input_tensor(image_bgr: np.ndarray, rectangle: Rectangle) -> np.ndarray:
+    """The detector's 1x3xINPUT_SIZExINPUT_SIZE input: the square around the face, RGB in [0, 1]."""
+    side = FACE_CROP_SCALE * max(rectangle.width, rectangle.height)
+    centre = (rectangle.left + rectangle.width / 2, rectangle.top + rectangle.height / 2)
+    crop = Roi(centre, side, 0.0).crop(image_bgr, INPUT_SIZE)
+    return (cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+
+
+def face_scores(offsets: np.ndarray, classes: np.ndarray, rectangle: Rectangle) -> MaskScores:
+    """The scores of the most confident anchor box overlapping the face (one image's outputs)."""
+    side = FACE_CROP_SCALE * max(rectangle.width, rectangle.height)
+    # The face rectangle in crop units: centred, 1/FACE_CROP_SCALE of the crop.
+    half_w, half_h = rectangle.width / side / 2, rectangle.height / side / 2
+    face_box = np.array([0.5 - half_w, 0.5 - half_h, 0.5 + half_w, 0.5 + half_h])
+    matched = box_iou(decode_boxes(offsets), face_box) >= MATCH_MIN_IOU
+    if not matched.any():
+        return MaskScores(0.0, 0.0)
+    best = np.flatnonzero(matched)[np.argmax(classes[matched].max(axis=1))]
+    return MaskScores(float(classes[best, 0]), float(classes[best, 1]))
+
+
 class FaceMaskDetector(OnnxModel):
     model_name = "face_mask"
 
     def scores(self, image_bgr: np.ndarray, rectangle: Rectangle) -> MaskScores:
-        side = FACE_CROP_SCALE * max(rectangle.width, rectangle.height)
-        centre = (rectangle.left + rectangle.width / 2, rectangle.top + rectangle.height / 2)
-        crop = Roi(centre, side, 0.0).crop(image_bgr, INPUT_SIZE)
-        tensor = (cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-        offsets, classes = (output[0] for output in self.run_single(tensor))
-        # The face rectangle in crop units: centred, 1/FACE_CROP_SCALE of the crop.
-        half_w, half_h = rectangle.width / side / 2, rectangle.height / side / 2
-        face_box = np.array([0.5 - half_w, 0.5 - half_h, 0.5 + half_w, 0.5 + half_h])
-        matched = box_iou(decode_boxes(offsets), face_box) >= MATCH_MIN_IOU
-        if not matched.any():
-            return MaskScores(0.0, 0.0)
-        best = np.flatnonzero(matched)[np.argmax(classes[matched].max(axis=1))]
-        return MaskScores(float(classes[best, 0]), float(classes[best, 1]))
+        offsets, classes = (output[0] for output in self.run_single(input_tensor(image_bgr, rectangle)))
+        return face_scores(offsets, classes, rectangle)

@@ -8,7 +8,9 @@ entries that name it.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
@@ -33,6 +35,18 @@ def build_onnx(source_path: Path, out_path: Path) -> None:
     onnx.save(fast, str(out_path))
 
 
+@contextlib.contextmanager
+def quiet_logger(name: str | None) -> Iterator[None]:
+    """Only errors from logger ``name`` (None: the root logger) for the duration."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def convert_tflite(source_path: Path, out_path: Path) -> onnx.ModelProto:
     """tflite2onnx's graph, with its initializers and value infos in name order.
 
@@ -41,13 +55,8 @@ def convert_tflite(source_path: Path, out_path: Path) -> onnx.ModelProto:
     always builds the same bytes. Its per-tensor warnings (fp16 "not tested", Reshape shapes)
     are silenced: the checks after each conversion decide whether the result is usable.
     """
-    converter_log = logging.getLogger("tflite2onnx")
-    level = converter_log.level
-    converter_log.setLevel(logging.ERROR)
-    try:
+    with quiet_logger("tflite2onnx"):
         tflite2onnx.convert(str(source_path), str(out_path))
-    finally:
-        converter_log.setLevel(level)
     model = onnx.load(str(out_path))
     for field in (model.graph.initializer, model.graph.value_info):
         ordered = sorted(field, key=lambda entry: entry.name)

@@ -2,12 +2,14 @@
 benchmarks/attribute_accuracy.py measures in full), and which models each attribute runs."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 
@@ -153,3 +155,21 @@ def test_serving_imports_no_model_converter():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 
+
+
+def test_mask_detector_builds_int8_and_the_same_bytes_every_time(tmp_path):
+    """The int8 build reads its activation ranges from the checked-in JSON, and tflite2onnx's
+    set-ordered output is sorted: two builds under different string hashing are identical."""
+    source = default_store().path("face_mask_tflite")
+    code = ("import sys; from pathlib import Path; from shared.engine.attribute_onnx import build_mask_detector; "
+            "build_mask_detector(Path(sys.argv[1]), Path(sys.argv[2]))")
+    builds = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"mask-{seed}.onnx"
+        result = subprocess.run([sys.executable, "-c", code, str(source), str(out)], cwd=REPO_ROOT, capture_output=True,
+                                text=True, timeout=300, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert result.returncode == 0, result.stderr
+        builds.append(out.read_bytes())
+    assert builds[0] == builds[1]
+    operators = {node.op_type for node in onnx.load_from_string(builds[0]).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= operators
