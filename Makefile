@@ -11,7 +11,7 @@ export FACE_MODEL_MIRRORS
 TOOLS_VENV ?= .venv-tools
 
 .PHONY: setup run test reliability-full azurite clean bench-engine bench-index compare-index-libs bench-identify bench-load bench-soak \
-	bench-liveness bench-directory accuracy cold-start package deploy chromium local-settings-keys \
+	bench-liveness bench-directory accuracy bench-attributes cold-start package deploy chromium local-settings-keys \
 	bench-directory-postgres run-postgres
 
 setup: $(VENV)/.setup-done $(VENV)/.hnswlib-variant-done node_modules/.setup-done $(TOOLS_VENV)/.setup-done chromium
@@ -109,6 +109,10 @@ cold-start: package
 
 accuracy: setup
 	$(PYTHON) benchmarks/accuracy.py
+
+# Per-face cost of mask, glasses, occlusion and accessories, by stage (docs/landmarks-and-attributes.md).
+bench-attributes: setup
+	$(PYTHON) benchmarks/bench_attributes.py --repeats 15 --photos 12
 
 
 bench-index: setup

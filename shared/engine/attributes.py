@@ -93,7 +93,8 @@ def quality_for_recognition(side: int, blur: dict, exposure: dict, noise: dict, 
 
 class FaceMeasures:
     """What one face's attributes are read from, each measured on first use and kept: a
-    request that asks for glasses and accessories runs the glasses classifier once."""
+    request that asks for glasses and accessories runs the glasses classifier once, and the
+    occlusion measures cover only the regions asked about (mask: the mouth; glasses: the eyes)."""
 
     def __init__(self, image_bgr: np.ndarray, face: types.DetectedFace, mesh: np.ndarray | None) -> None:
         self.image_bgr = image_bgr
@@ -125,16 +126,16 @@ class FaceMeasures:
         return image_quality.noise(self.gray)
 
     @cached_property
-    def occlusion_features(self) -> dict[str, np.ndarray]:
-        return occlusion.region_features(self.image_bgr, self.mesh)
+    def regions(self) -> occlusion.FaceRegions:
+        return occlusion.FaceRegions(self.image_bgr, self.mesh)
 
     @cached_property
-    def occlusion_features_beside_mask(self) -> dict[str, np.ndarray]:
+    def regions_beside_mask(self) -> occlusion.FaceRegions:
         """The same measures against the skin between the brows: a mask covers the cheeks."""
-        return occlusion.region_features(self.image_bgr, self.mesh, occlusion.GLABELLA)
+        return occlusion.FaceRegions(self.image_bgr, self.mesh, occlusion.GLABELLA)
 
-    def features(self, masked: bool) -> dict[str, np.ndarray]:
-        return self.occlusion_features_beside_mask if masked else self.occlusion_features
+    def occlusion_regions(self, masked: bool) -> occlusion.FaceRegions:
+        return self.regions_beside_mask if masked else self.regions
 
     @cached_property
     def glasses_logit(self) -> float:
@@ -152,9 +153,9 @@ def glasses_type(measures: FaceMeasures, masked: bool = False) -> str:
     found a mask (occlusion_flags knows; the glasses attribute alone does not run it)."""
     if measures.glasses_logit >= GLASSES_MAX_LOGIT:
         return "noGlasses"
-    features = measures.features(masked)
-    darkness = features["eye"][occlusion.FEATURES["eye"].index("darkness")]
-    hidden = occlusion.covered(features)["eye"] or darkness < SUNGLASSES_MAX_DARKNESS
+    regions = measures.occlusion_regions(masked)
+    darkness = regions.features("eye")[occlusion.FEATURES["eye"].index("darkness")]
+    hidden = regions.covered("eye") or darkness < SUNGLASSES_MAX_DARKNESS
     return "sunglasses" if hidden else "readingGlasses"
 
 
@@ -170,7 +171,7 @@ def mask_properties(measures: FaceMeasures) -> dict:
         kind = "uncertain"
     elif has_mask(scores):
         kind = "faceMask"
-    elif occlusion.covered(measures.occlusion_features)["mouth"]:
+    elif measures.regions.covered("mouth"):
         kind = "otherMaskOrOcclusion"
     else:
         kind = "noMask"
@@ -183,11 +184,11 @@ def occlusion_flags(measures: FaceMeasures) -> dict:
     so on real masks it alone finds a third of them; for the same reason a masked face's
     forehead and eyes are measured against the skin between the brows)."""
     masked = has_mask(measures.mask_scores)
-    covered = occlusion.covered(measures.features(masked))
+    regions = measures.occlusion_regions(masked)
     return {
-        "foreheadOccluded": covered["forehead"],
-        "eyeOccluded": covered["eye"] or glasses_type(measures, masked) == "sunglasses",
-        "mouthOccluded": masked or covered["mouth"],
+        "foreheadOccluded": regions.covered("forehead"),
+        "eyeOccluded": regions.covered("eye") or glasses_type(measures, masked) == "sunglasses",
+        "mouthOccluded": masked or regions.covered("mouth"),
     }
 
 

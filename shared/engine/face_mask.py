@@ -28,7 +28,7 @@ MATCH_MIN_IOU = 0.3
 # two sizes at aspect ratio 1 and two more aspect ratios at the first size; SSD variances.
 ANCHOR_SIZES = ((0.04, 0.056), (0.08, 0.11), (0.16, 0.22), (0.32, 0.45), (0.64, 0.72))
 ANCHOR_RATIOS = (1.0, 0.62, 0.42)
-VARIANCES = np.array([0.1, 0.1, 0.2, 0.2])
+VARIANCES = (0.1, 0.1, 0.2, 0.2)
 
 
 def feature_map_sizes(input_size: int) -> tuple[int, ...]:
@@ -55,24 +55,29 @@ def anchors(input_size: int = INPUT_SIZE) -> np.ndarray:
 
 
 ANCHORS = anchors()
+# The anchors as centre and size columns, float32 like the model's outputs: decoding 2,140
+# boxes column by column costs a fifth of doing it on (n, 4) arrays.
+_CENTRE_X, _CENTRE_Y, _WIDTH, _HEIGHT = (np.ascontiguousarray(column, dtype=np.float32) for column in (
+    (ANCHORS[:, 0] + ANCHORS[:, 2]) / 2, (ANCHORS[:, 1] + ANCHORS[:, 3]) / 2,
+    ANCHORS[:, 2] - ANCHORS[:, 0], ANCHORS[:, 3] - ANCHORS[:, 1]))
 
 
 def decode_boxes(offsets: np.ndarray) -> np.ndarray:
     """SSD box regression (n, 4) -> (n, 4) boxes (xmin, ymin, xmax, ymax) in [0, 1]."""
-    centre = (ANCHORS[:, :2] + ANCHORS[:, 2:]) / 2
-    size = ANCHORS[:, 2:] - ANCHORS[:, :2]
-    scaled = offsets * VARIANCES
-    centre = centre + scaled[:, :2] * size
-    size = size * np.exp(scaled[:, 2:])
-    return np.hstack([centre - size / 2, centre + size / 2])
+    centre_x = _CENTRE_X + offsets[:, 0] * (VARIANCES[0] * _WIDTH)
+    centre_y = _CENTRE_Y + offsets[:, 1] * (VARIANCES[1] * _HEIGHT)
+    half_w = _WIDTH * np.exp(offsets[:, 2] * VARIANCES[2]) / 2
+    half_h = _HEIGHT * np.exp(offsets[:, 3] * VARIANCES[3]) / 2
+    return np.stack([centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h], axis=1)
 
 
 def box_iou(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
-    top_left = np.maximum(boxes[:, :2], box[:2])
-    bottom_right = np.minimum(boxes[:, 2:], box[2:])
-    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
-    areas = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
-    return inter / (areas + np.prod(box[2:] - box[:2]) - inter)
+    """IoU of each of (n, 4) ``boxes`` with one ``box``, all (xmin, ymin, xmax, ymax)."""
+    left, top, right, bottom = (boxes[:, i] for i in range(4))
+    inter_w = np.clip(np.minimum(right, box[2]) - np.maximum(left, box[0]), 0, None)
+    inter_h = np.clip(np.minimum(bottom, box[3]) - np.maximum(top, box[1]), 0, None)
+    inter = inter_w * inter_h
+    return inter / ((right - left) * (bottom - top) + (box[2] - box[0]) * (box[3] - box[1]) - inter)
 
 
 @dataclass(frozen=True)

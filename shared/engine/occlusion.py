@@ -89,10 +89,15 @@ def _to_crop(roi: Roi, points: np.ndarray) -> np.ndarray:
     return (points - affine[:, 2]) @ np.linalg.inv(affine[:, :2]).T
 
 
-def _polygon_mask(points: np.ndarray) -> np.ndarray:
-    mask = np.zeros((FACE_CROP_SIZE, FACE_CROP_SIZE), np.uint8)
-    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], 1)
-    return mask.astype(bool)
+def _polygon_mask(polygons: list[np.ndarray]) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The polygons' filled mask, as (window, mask inside the window): the window is their
+    bounding box in the crop, so reading the pixels inside touches only that box."""
+    corners = np.round(np.vstack(polygons)).astype(np.int32)
+    x0, y0 = np.clip(corners.min(axis=0), 0, FACE_CROP_SIZE - 1)
+    x1, y1 = np.clip(corners.max(axis=0) + 1, 1, FACE_CROP_SIZE)
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [np.round(points).astype(np.int32) - (x0, y0) for points in polygons], 1)
+    return (slice(y0, y1), slice(x0, x1)), mask.astype(bool)
 
 
 def _grown(points: np.ndarray, factor: float) -> np.ndarray:
@@ -100,51 +105,63 @@ def _grown(points: np.ndarray, factor: float) -> np.ndarray:
     return centre + (points - centre) * factor
 
 
-def region_masks(crop_points: np.ndarray, reference: tuple[int, ...] = CHEEKS) -> dict[str, np.ndarray]:
-    masks = {
-        "eye": _polygon_mask(_grown(crop_points[list(LEFT_EYE)], EYE_GROWTH))
-        | _polygon_mask(_grown(crop_points[list(RIGHT_EYE)], EYE_GROWTH)),
-        "mouth": _polygon_mask(crop_points[list(LIPS)]),
-        "forehead": _polygon_mask(crop_points[list(FOREHEAD)]),
-    }
-    cheeks = np.zeros((FACE_CROP_SIZE, FACE_CROP_SIZE), np.uint8)
-    for index in reference:
-        x, y = np.round(crop_points[index]).astype(int)
-        cv2.circle(cheeks, (int(x), int(y)), round(CHEEK_RADIUS * FACE_CROP_SIZE), 1, -1)
-    masks["cheeks"] = cheeks.astype(bool)
-    return masks
+def region_polygons(crop_points: np.ndarray, region: str) -> list[np.ndarray]:
+    if region == "eye":
+        return [_grown(crop_points[list(LEFT_EYE)], EYE_GROWTH), _grown(crop_points[list(RIGHT_EYE)], EYE_GROWTH)]
+    return [crop_points[list(LIPS if region == "mouth" else FOREHEAD)]]
+
+
+class FaceRegions:
+    """One face, warped upright, with its reference skin; each region measured on first use
+    (a request that needs only the mouth measures only the mouth)."""
+
+    def __init__(self, image_bgr: np.ndarray, mesh: np.ndarray, reference: tuple[int, ...] = CHEEKS) -> None:
+        roi = face_roi(mesh)
+        self.crop_points = _to_crop(roi, mesh[:, :2])
+        self.lab = cv2.cvtColor(roi.crop(image_bgr, FACE_CROP_SIZE), cv2.COLOR_BGR2LAB).astype(np.float32)
+        lightness = self.lab[:, :, 0]
+        self.texture = cv2.magnitude(cv2.Sobel(lightness, cv2.CV_32F, 1, 0), cv2.Sobel(lightness, cv2.CV_32F, 0, 1))
+        discs = np.zeros((FACE_CROP_SIZE, FACE_CROP_SIZE), np.uint8)
+        for index in reference:
+            x, y = np.round(self.crop_points[index]).astype(int)
+            cv2.circle(discs, (int(x), int(y)), round(CHEEK_RADIUS * FACE_CROP_SIZE), 1, -1)
+        self.skin_mask = discs.astype(bool) if discs.any() else np.ones_like(discs, dtype=bool)
+        self.skin = np.median(self.lab[self.skin_mask], axis=0)
+        self.skin_texture = float(np.mean(self.texture[self.skin_mask])) + 1.0
+        self._features: dict[str, np.ndarray] = {}
+
+    def features(self, region: str) -> np.ndarray:
+        """The measures named in FEATURES[region], relative to the reference skin."""
+        if region not in self._features:
+            self._features[region] = self._measure(region)
+        return self._features[region]
+
+    def covered(self, region: str) -> bool:
+        return MODELS[region].probability(self.features(region)) >= MODELS[region].threshold
+
+    def _measure(self, region: str) -> np.ndarray:
+        window, inside = _polygon_mask(region_polygons(self.crop_points, region))
+        if inside.any():
+            pixels, texture = self.lab[window][inside], self.texture[window][inside]
+        else:  # the region fell outside the crop: it reads as the reference skin
+            pixels, texture = self.lab[self.skin_mask], self.texture[self.skin_mask]
+        skin, names = self.skin, FEATURES[region]
+        median = np.median(pixels, axis=0)
+        measures = {
+            "darkness": median[0] / (skin[0] + 1.0),
+            "colour": float(np.linalg.norm(median - skin)) / 50.0,
+            "texture": float(np.mean(texture)) / self.skin_texture,
+            "redness": (median[1] - skin[1]) / 10.0,
+        }
+        if "contrast" in names:
+            low, high = np.percentile(pixels[:, 0], (5, 95))
+            measures["contrast"] = (high - low) / (skin[0] + 20.0)
+        if "spread" in names:
+            measures["spread"] = float(np.std(pixels[:, 0])) / (skin[0] + 20.0)
+        return np.array([measures[name] for name in names], dtype=np.float64)
 
 
 def region_features(image_bgr: np.ndarray, mesh: np.ndarray, reference: tuple[int, ...] = CHEEKS) -> dict[str, np.ndarray]:
-    """Per region, the measures named in FEATURES, each relative to the skin at ``reference``
-    (discs around those mesh points: the cheeks, unless a mask covers them)."""
-    roi = face_roi(mesh)
-    crop = roi.crop(image_bgr, FACE_CROP_SIZE)
-    masks = region_masks(_to_crop(roi, mesh[:, :2]), reference)
-    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB).astype(np.float32)
-    lightness = lab[:, :, 0]
-    texture = cv2.magnitude(cv2.Sobel(lightness, cv2.CV_32F, 1, 0), cv2.Sobel(lightness, cv2.CV_32F, 0, 1))
-    cheeks = masks["cheeks"] if masks["cheeks"].any() else np.ones_like(masks["cheeks"])
-    skin = np.median(lab[cheeks], axis=0)
-    skin_texture = float(np.mean(texture[cheeks])) + 1.0
-    features = {}
-    for region in REGIONS:
-        inside = masks[region] if masks[region].any() else cheeks
-        pixels = lab[inside]
-        median = np.median(pixels, axis=0)
-        low, high = np.percentile(pixels[:, 0], (5, 95))
-        measures = {
-            "contrast": (high - low) / (skin[0] + 20.0),
-            "darkness": median[0] / (skin[0] + 1.0),
-            "colour": float(np.linalg.norm(median - skin)) / 50.0,
-            "texture": float(np.mean(texture[inside])) / skin_texture,
-            "redness": (median[1] - skin[1]) / 10.0,
-            "spread": float(np.std(pixels[:, 0])) / (skin[0] + 20.0),
-        }
-        features[region] = np.array([measures[name] for name in FEATURES[region]], dtype=np.float64)
-    return features
-
-
-def covered(features: dict[str, np.ndarray]) -> dict[str, bool]:
-    """Whether each region is covered, by region name, from ``region_features``."""
-    return {region: MODELS[region].probability(features[region]) >= MODELS[region].threshold for region in REGIONS}
+    """Every region's measures (FaceRegions.features), by region name."""
+    regions = FaceRegions(image_bgr, mesh, reference)
+    return {region: regions.features(region) for region in REGIONS}

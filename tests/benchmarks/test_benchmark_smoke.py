@@ -34,6 +34,8 @@ SMOKE: dict[str, list[Run]] = {
                      Run("cold_start.py", ("--smoke",), r"^cold start s \(min of 1 runs\): tree \d")],
     "cold-start": [Run("cold_start.py", ("--smoke", "--from", "package"), r"^cold start s \(min of 1 runs\): package \d")],
     "accuracy": [Run("accuracy.py", ("--smoke",), r"^lfw-dev: verify \d\.\d+, rank-1 \d\.\d+, embedder \w")],
+    "bench-attributes": [Run("bench_attributes.py", ("--smoke",),
+                             r"^attributes ms/face \(wall\): glasses\+occlusion\+accessories \d")],
     "bench-index": [Run("bench_index.py", ("--smoke",), r"^index 2000: recall@1 \d")],
     "compare-index-libs": [Run("compare_index_libs.py", ("--smoke",), r"^compared on 2000 faces: hnswlib-faces, grouped")],
     "bench-identify": [Run("bench_identify.py", ("--smoke",), r"^rank-1 correct: \d+/10$")],
