@@ -12,8 +12,8 @@ For the float graph and each int8 variant (attribute_onnx.quantized_int8) it pri
 detector's decision accuracy (faceMask for a masked photo, noMask for a bare one; the
 mouth-occlusion fallback to otherMaskOrOcclusion is left out: the same for every variant) on
 all faces and on the held-out half, the decisions that differ from the float graph, the largest
-score difference, and the model run time (minimum and median of RUNS runs, one thread,
-variants alternating). ``--write`` writes the ranges to attribute_onnx.MASK_RANGES, which
+score difference, and the model run time (this process's CPU time, minimum and median of
+RUNS runs, one thread, variants alternating). ``--write`` writes the ranges to attribute_onnx.MASK_RANGES, which
 ``prepare`` builds the served model from: the build needs no photos and is deterministic.
 """
 from __future__ import annotations
@@ -116,9 +116,9 @@ def timings(sessions: dict[str, ort.InferenceSession], tensor: np.ndarray, runs:
     for _ in range(runs):
         for name, session in sessions.items():
             feed = {session.get_inputs()[0].name: tensor}
-            start = time.perf_counter()
+            start = time.process_time()
             session.run(None, feed)
-            times[name].append((time.perf_counter() - start) * 1000)
+            times[name].append((time.process_time() - start) * 1000)
     return {name: (min(values), float(np.median(values))) for name, values in times.items()}
 
 
