@@ -4,15 +4,19 @@
 
 The labelled mask photos (../shared/data/attributes/mask) with exactly one face found
 (detection_03, as benchmarks/attribute_accuracy.py counts them) are split in two halves by
-position in the sorted listing; the even half calibrates. Ranges are each tensor's minimum and
-maximum over the calibration crops (the detector's own input: face_mask.input_tensor), for
-every tensor of the float graph (attribute_onnx.float_mask_detector).
+position in the sorted listing; the even half calibrates, with SYNTHETIC images of the
+occlusion set that benchmarks/occlusion_fit.py fits on (lfw-dev's fitting half, its seed: flat
+colour patches, bars, hands over a face; without them a colour patch over a mouth drove
+activations past the photos' ranges and the int8 graph called it a mask where the float one
+did not). Ranges are each tensor's minimum and maximum over the calibration crops (the
+detector's own input: face_mask.input_tensor), for every tensor of the float graph
+(attribute_onnx.float_mask_detector).
 
 For the float graph and each int8 variant (attribute_onnx.quantized_int8) it prints the
 detector's decision accuracy (faceMask for a masked photo, noMask for a bare one; the
 mouth-occlusion fallback to otherMaskOrOcclusion is left out: the same for every variant) on
 all faces and on the held-out half, the decisions that differ from the float graph, the largest
-score difference, and the model run time (this process's CPU time, minimum and median of
+score difference (and the decisions changed on the synthetic images), and the model run time (this process's CPU time, minimum and median of
 RUNS runs, one thread, variants alternating). ``--write`` writes the ranges to attribute_onnx.MASK_RANGES, which
 ``prepare`` builds the served model from: the build needs no photos and is deterministic.
 """
@@ -36,7 +40,9 @@ sys.path.insert(0, str(REPO_ROOT))
 SHARED_DIR = Path(os.environ.get("FACE_SHARED_DIR") or REPO_ROOT.parent / "shared").resolve()
 os.environ.setdefault("FACE_MODEL_MIRRORS", str(SHARED_DIR / "models"))
 
+from benchmarks import occlusion_set  # noqa: E402
 from benchmarks.attribute_accuracy import labelled_photos  # noqa: E402
+from benchmarks.occlusion_fit import FIT_SEED, lfw_half  # noqa: E402
 from shared.engine import attribute_onnx, face_mask  # noqa: E402
 from shared.engine.attributes import MASK_MIN_SCORE  # noqa: E402
 from shared.engine.engine import Engine  # noqa: E402
@@ -45,11 +51,13 @@ from shared.engine.modelstore import model_path  # noqa: E402
 from shared.engine.onnx_model import session_options  # noqa: E402
 from shared.engine.types import DetectOptions, Rectangle  # noqa: E402
 
+SYNTHETIC = 600
 # Variants: name -> nodes left in float (by output name). The first convolution has 3 input
 # channels, where int8 gains least; left in float with its pool, it still runs slower, because
 # onnxruntime moves the quantisation ahead of the pool, which then runs as uint8 in NCHW.
 VARIANTS: dict[str, tuple[str, ...]] = {
-    "int8 (served)": (),
+    "int8 everywhere": (),
+    "int8, deep float (served)": attribute_onnx.MASK_FLOAT_NODES,
     "int8, float stem": ("TFLITE2ONNX_FAF_conv2d_0_activation_1/Relu", "conv2d_0_activation_1/Relu", "maxpool2d_0_1/MaxPool"),
 }
 
@@ -72,6 +80,18 @@ def labelled_faces() -> list[Face]:
             if len(found) == 1:
                 tensor = face_mask.input_tensor(decode_image(image), found[0].rectangle)
                 faces.append(Face(masked, index % 2 == 0, tensor, found[0].rectangle))
+    return faces
+
+
+def synthetic_faces(count: int) -> list[Face]:
+    """The faces of the first ``count`` images of occlusion_fit's synthetic set (no mask labels)."""
+    engine, faces = Engine(), []
+    with tempfile.TemporaryDirectory(prefix="mask-int8-set-") as folder:
+        for sample in occlusion_set.make_set(lfw_half(fitting=True), count, FIT_SEED, Path(folder)):
+            image = decode_image(sample.path.read_bytes())
+            face = occlusion_set.centred_face(engine.detect(sample.path.read_bytes(), DetectOptions()), image)
+            if face is not None:
+                faces.append(Face(False, True, face_mask.input_tensor(image, face.rectangle), face.rectangle))
     return faces
 
 
@@ -128,9 +148,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
     faces = labelled_faces()
+    synthetic = synthetic_faces(SYNTHETIC)
+    calibration = [face.tensor for face in faces if face.calibrates] + [face.tensor for face in synthetic]
     with tempfile.TemporaryDirectory(prefix="mask-int8-") as scratch:
         float_model = attribute_onnx.float_mask_detector(model_path("face_mask_tflite"), Path(scratch) / "float.onnx")
-    ranges = activation_ranges(float_model, [face.tensor for face in faces if face.calibrates])
+    ranges = activation_ranges(float_model, calibration)
     models = {"float": float_model} | {name: attribute_onnx.quantized_int8(float_model, ranges, float_nodes)
                                        for name, float_nodes in VARIANTS.items()}
     sessions = {name: ort.InferenceSession(model.SerializeToString(), session_options(), providers=["CPUExecutionProvider"])
@@ -138,16 +160,19 @@ def main() -> None:
     expected = ["faceMask" if face.masked else "noMask" for face in faces]
     held_out = [not face.calibrates for face in faces]
     reference = evaluate(sessions["float"], faces)
+    synthetic_reference = evaluate(sessions["float"], synthetic)
     speed = timings(sessions, faces[0].tensor, args.runs)
     print(f"mask detector at {face_mask.INPUT_SIZE} px: {len(faces)} faces "
-          f"({sum(f.calibrates for f in faces)} calibrate, {sum(held_out)} held out); ms per run, {args.runs} runs, "
+          f"({sum(f.calibrates for f in faces)} calibrate with {len(calibration) - sum(f.calibrates for f in faces)} "
+          f"synthetic images, {sum(held_out)} held out); CPU ms per run, {args.runs} runs, "
           f"FACE_ORT_THREADS={os.environ.get('FACE_ORT_THREADS', '1')}")
     for name, session in sessions.items():
         scores = evaluate(session, faces)
         right = [decision(s) == e for s, e in zip(scores, expected)]
         changed = sum(decision(s) != decision(r) for s, r in zip(scores, reference))
         difference = max(max(abs(s.mask - r.mask), abs(s.no_mask - r.no_mask)) for s, r in zip(scores, reference))
-        print(f"  {name:<18} accuracy {np.mean(right):.4f} (held out {np.mean([r for r, h in zip(right, held_out) if h]):.4f}), "
+        flips = sum(decision(s) != decision(r) for s, r in zip(evaluate(session, synthetic), synthetic_reference))
+        print(f"  {name:<26} synthetic decisions changed {flips:>2}, accuracy {np.mean(right):.4f} (held out {np.mean([r for r, h in zip(right, held_out) if h]):.4f}), "
               f"decisions changed {changed}, max score difference {difference:.3f}, "
               f"run min {speed[name][0]:.2f} median {speed[name][1]:.2f}")
     if args.write:

@@ -102,6 +102,23 @@ def test_attribute_not_served_by_the_detection_model_is_a_bad_argument(face_clie
     assert error.value.error.error.code == "BadArgument"
 
 
+@pytest.mark.parametrize("version", ["v1.0", "v1.2"])
+def test_mask_is_detection_03_only_and_detection_01_reads_it_in_accessories(service, privacy_probe, version):
+    """Azure's v1.0 spec ("'detection_03' only supports mask and qualityForRecognition"), the
+    Python SDK's FaceAttributeTypeDetection01 (no MASK) and face-api.md all limit mask to
+    detection_03: with detection_01 it is Azure's 400, and the mask is listed in accessories."""
+    image = privacy_probe.saw_image(MASKED.read_bytes(), "detection_01", "recognition_04")
+    response = _raw_detect(service, image, version, "detectionModel=detection_01&returnFaceId=false&returnFaceAttributes=mask")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "BadArgument", response.text
+    assert "mask" in response.json()["error"]["message"]
+    response = _raw_detect(service, image, version,
+                           "detectionModel=detection_01&returnFaceId=false&returnFaceAttributes=accessories,occlusion")
+    assert response.status_code == 200, response.text
+    (face,) = response.json()
+    assert [item["type"] for item in face["faceAttributes"]["accessories"]] == ["mask"]
+    assert face["faceAttributes"]["occlusion"]["mouthOccluded"] is True
+
+
 @pytest.mark.parametrize(("version", "name"), [
     ("v1.0", "age"), ("v1.0", "gender"), ("v1.0", "emotion"), ("v1.0", "makeup"), ("v1.0", "smile"),
     ("v1.2", "age"), ("v1.2", "facialHair"), ("v1.2", "hair"), ("v1.2", "gender"),
