@@ -12,7 +12,8 @@ model needs one small fix that the converter does not make (data/MANIFEST.md say
   the outputs then match the anchors face_mask lays out for that size. Its input gets a
   fourth, zero channel (with zero weights: the same function), for onnxruntime's faster int8
   kernel. Last, it is quantised to int8 (static QDQ: per-channel int8 weights, uint8
-  activations; about 2.2 ms a run instead of 4.2, the same decision on all 399 labelled faces). The activation ranges come
+  activations; the backbone's small deep maps stay float, MASK_FLOAT_NODES): about 2 ms a run
+  instead of 4.2, the same decision on all 399 labelled faces. The activation ranges come
   from int8/face_mask_ranges.json, which benchmarks/mask_int8.py computes on labelled photos
   and checks in: the build needs no photos, and the same source and ranges always give the
   same bytes (conversion in name order, quantisation a pure function of weights and ranges).

@@ -4,11 +4,11 @@ The detector was trained on whole photos at 260x260; here it sees one face at a 
 square crop centred on the face, FACE_CROP_SCALE times the face rectangle's longer side (the
 face then spans three fifths of the input, where the SSD's largest anchor sizes sit), resized
 to INPUT_SIZE x INPUT_SIZE RGB in [0, 1]. The network is fully convolutional and its anchors
-are fractions of the input, so a smaller input only changes the grid sizes: at 144 px it
-costs a third of 260 px (docs/landmarks-and-attributes.md has the figures). Of its 5,972 anchor boxes, the ones that overlap the face's own box (IoU at
-least MATCH_MIN_IOU) are the detector's view of that face; the most confident of them gives
-the two class scores (independent sigmoids, each 0..1). Faces it does not see as a face at
-all (both scores low) are reported as such, not guessed.
+are fractions of the input, so a smaller input only changes the grid sizes (at 160 px: 2,140
+anchor boxes; docs/landmarks-and-attributes.md has why 160). The boxes that overlap the face's
+own box (IoU at least MATCH_MIN_IOU) are the detector's view of that face; the most confident
+of them gives the two class scores (independent sigmoids, each 0..1). Faces it does not see as
+a face at all (both scores low) are reported as such, not guessed.
 """
 from __future__ import annotations
 
