@@ -67,10 +67,35 @@ def float_mask_detector(source_path: Path, out_path: Path) -> onnx.ModelProto:
     _flatten_reshape_shapes(model)
     _flush_subnormal_weights(model)
     _set_input_size(model, face_mask.INPUT_SIZE)
+    _drop_first_maps(model, face_mask.FIRST_MAP)
     _pad_input_channels(model, PADDED_INPUT_CHANNELS)
     check_converted(model, Path(out_path).name)
     _check_mask_outputs(model)
     return model
+
+
+def _drop_first_maps(model: onnx.ModelProto, count: int) -> None:
+    """Leave out the heads of the first ``count`` feature maps (face_mask.FIRST_MAP says why):
+    their inputs to the two output Concats, then every node and weight nothing reads any more."""
+    graph = model.graph
+    outputs = {output.name for output in graph.output}
+    for node in graph.node:
+        if node.op_type == "Concat" and node.output[0] in outputs:
+            dropped = node.input[:count]
+            if not all(name.split("_")[1] == str(index) for index, name in enumerate(dropped)):
+                raise ValueError(f"unexpected head order in {node.output[0]}: {list(node.input)}")
+            del node.input[:count]
+    needed = set(outputs)
+    kept = []
+    for node in reversed(graph.node):
+        if any(output in needed for output in node.output):
+            kept.append(node)
+            needed.update(node.input)
+    del graph.node[:]
+    graph.node.extend(reversed(kept))
+    unused = [init for init in graph.initializer if init.name not in needed]
+    for init in unused:
+        graph.initializer.remove(init)
 
 
 def _pad_input_channels(model: onnx.ModelProto, channels: int) -> None:
