@@ -9,14 +9,15 @@ model needs one small fix that the converter does not make (data/MANIFEST.md say
   ~100x slower (195 ms instead of 2 for the whole model), so they become 0, which changes
   no output by more than float rounding. The graph is fully convolutional: its input is set
   to face_mask.INPUT_SIZE (the service feeds one face, not a scene) and the build checks that
-  the outputs then match the anchors face_mask lays out for that size. Its input gets a
-  fourth, zero channel (with zero weights: the same function), for onnxruntime's faster int8
-  kernel. Last, it is quantised to int8 (static QDQ: per-channel int8 weights, uint8
-  activations; the backbone's small deep maps stay float, MASK_FLOAT_NODES): about 2 ms a run
-  instead of 4.2, the same decision on all 399 labelled faces. The activation ranges come
-  from int8/face_mask_ranges.json, which benchmarks/mask_int8.py computes on labelled photos
-  and checks in: the build needs no photos, and the same source and ranges always give the
-  same bytes (conversion in name order, quantisation a pure function of weights and ranges).
+  the outputs then match the anchors face_mask lays out for that size, less the first
+  feature map's heads (face_mask.FIRST_MAP). Its input gets a fourth, zero channel (with zero
+  weights: the same function), for onnxruntime's faster int8 kernel. Last, it is quantised to
+  int8 (static QDQ: per-channel int8 weights, uint8 activations; the backbone's small deep
+  maps stay float, MASK_FLOAT_NODES): about 2 ms a run instead of 4.2, the same decision on
+  all 399 labelled faces. The activation ranges come from int8/face_mask_ranges.json, which
+  benchmarks/mask_int8.py computes (labelled mask photos and synthetic occlusion images) and
+  which is checked in: the build needs no photos, and the same source and ranges always give
+  the same bytes (conversion in name order, quantisation a pure function of weights and ranges).
 * glasses classifier (MobileNetV3-Small, fp16 weights): four Pad operators share one
   paddings tensor; tflite2onnx rewrites a Pad's paddings in place from TFLite's (n, 2) to
   ONNX's flat (2n,) form, so the second Pad finds it flat already and fails. All four pad an
