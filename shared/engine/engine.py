@@ -14,6 +14,8 @@ import numpy as np
 from shared.engine.attributes import compute_attributes, needs_face_mesh, validate_attribute_names
 from shared.engine.detector import YuNetDetector, iou_matrix
 from shared.engine.embedders import DLIB_EMBEDDER, FUSED_EMBEDDER, SFACE_EMBEDDER, get_embedder
+from shared.engine.face_mask import FaceMaskDetector
+from shared.engine.glasses import GlassesClassifier
 from shared.engine.imaging import decode_image
 from shared.engine.landmarks import FaceMeshLandmarker, FaceMeshModel, IrisModel, azure_landmarks
 from shared.engine.liveness import LivenessChecker, MiniFasNetV1SE, MiniFasNetV2
@@ -27,7 +29,7 @@ from shared.engine.types import (
     Template,
 )
 from shared.errors import BadArgument, InvalidImage
-from shared.settings import env_str
+from shared.settings import env_bool, env_str
 
 NO_LANDMARK_DETECTION_MODELS = frozenset({"detection_02"})
 # A targetFace must overlap a detection this much (IoU) to pick it; below that the rectangle
@@ -45,6 +47,9 @@ DEFAULT_EMBEDDERS = {
 }
 # Models a request can touch besides the embedders (attributes reuse the face mesh).
 WARM_UP_MODELS = (YuNetDetector, MiniFasNetV2, MiniFasNetV1SE, FaceMeshModel, IrisModel)
+# The attribute models load on first use (about 0.07 s each), unless a deployment whose clients
+# ask for mask or glasses has them loaded at start (FACE_WARM_UP_ATTRIBUTE_MODELS).
+ATTRIBUTE_MODELS = (FaceMaskDetector, GlassesClassifier)
 
 
 def recognition_embedders() -> dict[str, str]:
@@ -157,7 +162,7 @@ class Engine:
 
     def warm_up(self) -> None:
         """Load every model a default request can touch, so the first request pays nothing."""
-        for model in WARM_UP_MODELS:
+        for model in WARM_UP_MODELS + (ATTRIBUTE_MODELS if env_bool("FACE_WARM_UP_ATTRIBUTE_MODELS") else ()):
             model().warm_up()
         for embedder_name in dict.fromkeys(self.embedder_names.values()):
             get_embedder(embedder_name).warm_up()

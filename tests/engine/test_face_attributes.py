@@ -21,6 +21,7 @@ from shared.engine.face_mask import ANCHORS, INPUT_SIZE, FaceMaskDetector
 from shared.engine.glasses import GlassesClassifier
 from shared.engine.imaging import decode_image
 from shared.engine.modelstore import default_store
+from shared.engine.onnx_model import OnnxModel
 from shared.engine.types import DetectOptions
 from tests.engine.conftest import REPO_ROOT
 
@@ -173,3 +174,13 @@ def test_mask_detector_builds_int8_and_the_same_bytes_every_time(tmp_path):
     assert builds[0] == builds[1]
     operators = {node.op_type for node in onnx.load_from_string(builds[0]).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= operators
+
+
+def test_attribute_models_load_at_start_only_when_asked(engine, monkeypatch):
+    loaded: list[str] = []
+    monkeypatch.setattr(OnnxModel, "warm_up", lambda self: loaded.append(self.model_name))
+    engine.warm_up()
+    assert "face_mask" not in loaded and "glasses" not in loaded
+    monkeypatch.setenv("FACE_WARM_UP_ATTRIBUTE_MODELS", "true")
+    engine.warm_up()
+    assert {"face_mask", "glasses"} <= set(loaded)
