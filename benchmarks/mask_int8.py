@@ -178,7 +178,8 @@ def main() -> None:
     if args.write:
         attribute_onnx.MASK_RANGES.parent.mkdir(exist_ok=True)
         about = (f"Activation ranges (min, max) of the float face-mask detector at {face_mask.INPUT_SIZE} px over "
-                 f"{sum(f.calibrates for f in faces)} face crops of the labelled mask photos; written by "
+                 f"{len(calibration)} face crops: {sum(f.calibrates for f in faces)} of the labelled mask photos and "
+                 f"{len(synthetic)} of the synthetic occlusion set occlusion_fit.py fits on; written by "
                  "benchmarks/mask_int8.py --write, read by attribute_onnx.build_mask_detector.")
         lines = ",\n".join(f"  {json.dumps(name)}: {json.dumps(list(bounds))}" for name, bounds in ranges.items())
         attribute_onnx.MASK_RANGES.write_text(f'{{\n "about": {json.dumps(about)},\n "ranges": {{\n{lines}\n }}\n}}\n')
