@@ -36,3 +36,10 @@ def test_sface_templates_are_the_published_graphs(dev_faces) -> None:
     published = ort.InferenceSession(str(default_store().path("sface_2021dec_onnx")), providers=["CPUExecutionProvider"])
     want = unit_rows(_run_one_by_one(published, chips[..., ::-1].transpose(0, 3, 1, 2).astype(np.float32)))
     assert np.abs(sface.embed(list(chips)) - want).max() <= MAX_TEMPLATE_DIFFERENCE
+
+
+def test_template_versions_are_the_stored_templates_not_the_build_recipes() -> None:
+    """Stored templates carry these versions: a rebuilt model file (a new catalog version, as
+    SFace's 2 for its slopes moved into the convolutions) leaves them as they are."""
+    assert (get_embedder("dlib_resnet_v1").version, get_embedder("sface").version) == ("1", "2021dec")
+    assert get_embedder("dlib_sface").version.startswith("1+2021dec+")
