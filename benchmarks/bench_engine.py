@@ -7,7 +7,8 @@ Photos: every image under <shared>/data/faces (persons, multi, noface). Everythi
 thread (onnxruntime, OpenCV, BLAS) so the numbers compare per-core cost. Models are loaded and
 every stage is run once before timing. The peer is face_recognition 1.3.0 (dlib's HOG detector
 with one upsample, 5-point shape predictor, ResNet descriptor), fed the same decoded pixels.
-Stages are per image (decode, detect) or per face (align, embed, landmarks, attributes); each
+Stages are per image (decode, detect) or per face (align, embed, landmarks, attributes; each
+embedder's lines show detect per face too, the image's detection divided by its faces); each
 embedder aligns and embeds the faces of the same detection. "detect+embed" is per face: detect +
 align + embed of an image divided by its face count (images with faces only); for the peer,
 face_locations + face_encodings. The last line compares the embedder that serves
@@ -121,6 +122,7 @@ def bench_ours(photos: list[bytes], rounds: int, embedder_names: list[str]) -> t
                 stages.add("attributes", photo, t_attributes / n)
                 for name, (t_align, t_embed, parts) in zip(embedder_names, embedded):
                     times = per_embedder[name]
+                    times.add("detect", photo, t_detect / n)
                     times.add("align", photo, t_align / n)
                     times.add("embed", photo, t_embed / n)
                     times.add("detect+embed", photo, (t_detect + t_align + t_embed) / n)

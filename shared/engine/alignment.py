@@ -84,21 +84,20 @@ CROP_MARGIN = 4
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Least-squares similarity (rotation, uniform scale, translation) mapping src onto dst.
 
-    Closed-form Umeyama (1991); returns a 2x3 matrix M with dst ~= M @ [x, y, 1].
+    Returns a 2x3 matrix M with dst ~= M @ [x, y, 1]. In 2-D a scaled rotation is
+    [[a, -b], [b, a]], linear in (a, b), so the least-squares fit is closed-form: the same
+    matrix as Umeyama's (1991) SVD solution with its reflection guard, to float64 rounding,
+    in a few microseconds instead of a few dozen (it runs three times per face).
     """
     src = np.asarray(src, dtype=np.float64)
     dst = np.asarray(dst, dtype=np.float64)
     src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
-    src_c, dst_c = src - src_mean, dst - dst_mean
-    covariance = dst_c.T @ src_c / len(src)
-    u, singular, vt = np.linalg.svd(covariance)
-    sign = np.ones(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        sign[-1] = -1.0  # a reflection is never a valid face alignment
-    rotation = u @ np.diag(sign) @ vt
-    scale = float((singular * sign).sum() / src_c.var(axis=0).sum())
-    translation = dst_mean - scale * rotation @ src_mean
-    return np.hstack([scale * rotation, translation[:, None]])
+    (sx, sy), (dx, dy) = (src - src_mean).T, (dst - dst_mean).T
+    norm = float(sx @ sx + sy @ sy)
+    a = float(sx @ dx + sy @ dy) / norm
+    b = float(sx @ dy - sy @ dx) / norm
+    linear = np.array([[a, -b], [b, a]])
+    return np.hstack([linear, (dst_mean - linear @ src_mean)[:, None]])
 
 
 class Cut(NamedTuple):

@@ -100,7 +100,7 @@ CATALOG: dict[str, ModelSpec] = {
         ModelSpec(
             name="sface_2021dec",
             file_name="face_recognition_sface_2021dec.fast.onnx",
-            version="1",
+            version="2",  # 2: PRelu slopes moved into the next convolutions (same templates)
             source_model="sface_2021dec_onnx",
             builder="shared.engine.sface_onnx:build_onnx",
             license="sface-2021dec-Apache-2.0.txt",

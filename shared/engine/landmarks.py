@@ -88,8 +88,12 @@ LANDMARK_NAMES = (
 def _to_tensor(crop_bgr: np.ndarray) -> np.ndarray:
     """HWC uint8 BGR -> NCHW float32 RGB in [0, 1] (the range both graphs use).
 
-    Converting the small crop instead of the whole image saves milliseconds per face."""
-    return (crop_bgr[:, :, ::-1].astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+    Converting the small crop instead of the whole image saves milliseconds per face; one
+    float32 division straight into the contiguous NCHW tensor (the same values as converting,
+    dividing and transposing) saves a copy and onnxruntime another."""
+    tensor = np.empty((1, 3, *crop_bgr.shape[:2]), dtype=np.float32)
+    np.divide(crop_bgr.transpose(2, 0, 1)[::-1], np.float32(255.0), out=tensor[0])
+    return tensor
 
 
 def line_angle(start: np.ndarray, end: np.ndarray) -> float:

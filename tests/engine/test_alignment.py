@@ -27,6 +27,27 @@ def test_similarity_transform_recovers_a_known_similarity() -> None:
     np.testing.assert_allclose(found, truth, atol=1e-9)
 
 
+def _umeyama(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Umeyama's (1991) SVD solution with its reflection guard: what the closed form replaced."""
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    u, singular, vt = np.linalg.svd(dst_c.T @ src_c / len(src))
+    sign = np.array([1.0, -1.0 if np.linalg.det(u) * np.linalg.det(vt) < 0 else 1.0])
+    rotation = u @ np.diag(sign) @ vt
+    scale = (singular * sign).sum() / src_c.var(axis=0).sum()
+    return np.hstack([scale * rotation, (dst_mean - scale * rotation @ src_mean)[:, None]])
+
+
+def test_similarity_transform_is_umeyamas_least_squares_fit() -> None:
+    rng = np.random.default_rng(11)
+    for index in range(200):
+        src = rng.uniform(0, 1000, (5, 2))
+        dst = _apply(_similarity(rng.uniform(-3, 3), rng.uniform(0.05, 20), (5.0, -7.0)), src)
+        dst += rng.normal(0, 3 if index % 2 else 300, dst.shape)  # half of them: barely a face, or mirrored
+        want = _umeyama(src, dst)
+        np.testing.assert_allclose(alignment.similarity_transform(src, dst), want, rtol=0, atol=1e-9 * np.abs(want).max())
+
+
 def test_similarity_transform_never_reflects() -> None:
     mirrored = alignment.ARCFACE_TEMPLATE * [-1, 1]
     found = alignment.similarity_transform(mirrored, alignment.ARCFACE_TEMPLATE)

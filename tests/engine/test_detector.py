@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from shared.engine.detector import YuNetDetector, clip_rectangle, nms
+from shared.engine.detector import YuNetDetector, clip_rectangle, nms, to_input_tensor
 from shared.engine.imaging import decode_image
 from tests.engine.conftest import read_bytes
 
@@ -100,3 +100,12 @@ def test_nms_keeps_the_best_of_overlapping_boxes():
     rows[:, 14] = [0.85, 0.95, 0.9]
     kept = nms(rows)
     assert kept[:, 14].tolist() == pytest.approx([0.95, 0.9])
+
+
+@pytest.mark.parametrize("shape", [(417, 600, 3), (64, 64, 3), (33, 95, 3)])
+def test_input_tensor_is_the_image_zero_padded_to_multiples_of_32(shape: tuple[int, int, int]) -> None:
+    image = np.random.default_rng(4).integers(0, 256, shape, dtype=np.uint8)
+    height, width = shape[:2]
+    want = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), np.float32)
+    want[0, :, :height, :width] = image.transpose(2, 0, 1)
+    np.testing.assert_array_equal(to_input_tensor(image, 1.0), want)

@@ -8,7 +8,7 @@ import pytest
 
 from shared.engine.detector import YuNetDetector
 from shared.engine.imaging import decode_image
-from shared.engine.landmarks import LANDMARK_NAMES, FaceMeshLandmarker
+from shared.engine.landmarks import LANDMARK_NAMES, FaceMeshLandmarker, _to_tensor
 from shared.engine.types import DetectedFace
 from tests.engine.conftest import read_bytes
 
@@ -115,3 +115,10 @@ def test_dense_mesh_matches_named_points(faces_dir, detector, landmarker):
     marks = landmarker.landmarks27(image, face.points5)
     assert mesh.shape == (468, 3)
     assert np.allclose(mesh[4, :2], marks["noseTip"]) and np.allclose(mesh[291, :2], marks["mouthRight"])
+
+
+def test_crop_tensor_is_rgb_nchw_in_0_1() -> None:
+    crop = np.random.default_rng(6).integers(0, 256, (192, 192, 3), dtype=np.uint8)
+    tensor = _to_tensor(crop)
+    assert tensor.flags.c_contiguous and tensor.dtype == np.float32
+    np.testing.assert_array_equal(tensor, (crop[:, :, ::-1].astype(np.float32) / 255.0).transpose(2, 0, 1)[None])

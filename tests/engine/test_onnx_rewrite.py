@@ -51,6 +51,64 @@ def test_prelu_as_relu_is_the_same_function(slope: np.ndarray) -> None:
     onnx_rewrite.check_same_function(original, rewritten, low=-1, high=1)
 
 
+def _prelu_into_convs_net(slope: np.ndarray, tail: str) -> onnx.ModelProto:
+    """conv (3 -> 4) -> PRelu(slope) -> a padded 3x3 conv and a depthwise 3x3 conv (or, for
+    tail "add", an Add) -> outputs."""
+    rng = np.random.default_rng(7)
+    weights = [numpy_helper.from_array(rng.normal(size=shape).astype(np.float32), name)
+               for name, shape in (("w", (4, 3, 3, 3)), ("w_full", (5, 4, 3, 3)), ("w_depthwise", (4, 1, 3, 3)))]
+    alpha = numpy_helper.from_array(slope.astype(np.float32), "alpha")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("PRelu", ["c", "alpha"], ["p"])]
+    if tail == "add":
+        nodes.append(helper.make_node("Add", ["p", "p"], ["y1"]))
+        outputs = [helper.make_tensor_value_info("y1", TensorProto.FLOAT, [1, 4, 8, 8])]
+    else:
+        nodes += [helper.make_node("Conv", ["p", "w_full"], ["y1"], pads=[1, 1, 1, 1]),
+                  helper.make_node("Conv", ["p", "w_depthwise"], ["y2"], pads=[1, 1, 1, 1], group=4)]
+        outputs = [helper.make_tensor_value_info("y1", TensorProto.FLOAT, [1, 5, 8, 8]),
+                   helper.make_tensor_value_info("y2", TensorProto.FLOAT, [1, 4, 8, 8])]
+    used = {name for node in nodes for name in node.input}
+    graph = helper.make_graph(nodes, "prelu_convs", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              outputs, [tensor for tensor in (*weights, alpha) if tensor.name in used])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model
+
+
+def _run_all(model: onnx.ModelProto, x: np.ndarray) -> list[np.ndarray]:
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})
+
+
+@pytest.mark.parametrize("slope", [
+    np.array([0.25, -0.5, 1.5, 3e-6]).reshape(4, 1, 1),  # any sign, above 1, tiny (SFace has 2.7e-6)
+    np.array([0.25, -0.5, 1.5, 0.8]).reshape(1, 4, 1, 1),
+    np.array([0.2]),
+])
+def test_prelu_slopes_move_into_the_next_convolutions_exactly(slope: np.ndarray) -> None:
+    original = _prelu_into_convs_net(slope, "convs")
+    rewritten = onnx.ModelProto()
+    rewritten.CopyFrom(original)
+    onnx_rewrite.prelu_into_next_convs(rewritten)
+    onnx.checker.check_model(rewritten)
+    assert [node.op_type for node in rewritten.graph.node] == ["Conv", "Relu", "Mul", "Add", "Conv", "Conv"]
+    x = np.random.default_rng(3).normal(size=(1, 3, 8, 8)).astype(np.float32)
+    for got, want in zip(_run_all(rewritten, x), _run_all(original, x)):
+        assert np.abs(got - want).max() <= 1e-6 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("slope, tail", [
+    (np.array([0.25, -0.5, 1.5, 0.8]).reshape(4, 1, 1), "add"),  # feeds something else than a conv
+    (np.array([0.25, -0.5, 1.5, 0.0]).reshape(4, 1, 1), "convs"),  # a zero slope has no 1/s
+    (np.full((4, 1, 8), 0.5), "convs"),  # a slope per column, not per channel
+])
+def test_prelu_slopes_stay_where_they_cannot_move(slope: np.ndarray, tail: str) -> None:
+    model = _prelu_into_convs_net(slope, tail)
+    before = model.SerializeToString()
+    onnx_rewrite.prelu_into_next_convs(model)
+    assert model.SerializeToString() == before
+
+
 def test_weights_leave_the_inputs_and_the_batch_becomes_dynamic() -> None:
     model = _prelu_net(np.full((4, 1, 1), 0.1), weights_as_inputs=True)
     onnx_rewrite.strip_initializer_inputs(model)
