@@ -74,7 +74,7 @@ def timeout_seconds() -> float:
 
 def ef_search() -> int:
     """HNSW candidates a search walks (measured trade-off of recall and latency: docs/scale.md)."""
-    return env_int("FACE_POSTGRES_EF_SEARCH", 100)
+    return env_int("FACE_POSTGRES_EF_SEARCH", 200)
 
 
 def hnsw_m() -> int:
