@@ -162,7 +162,7 @@ def ef_sweep(directory: Directory, queries: int, rng: np.random.Generator, efs: 
 
 
 def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples: int, workers: int,
-               efs: list[int]) -> dict[int, dict]:
+               efs: list[int], shared_buffers: str) -> dict[int, dict]:
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
 
@@ -175,7 +175,7 @@ def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples:
         if engine == "postgres":
             from shared.postgres.local import LocalPostgres
 
-            server = LocalPostgres().start()
+            server = LocalPostgres(shared_buffers=shared_buffers).start()
             os.environ["FACE_POSTGRES_URL"] = server.url
         rng = np.random.default_rng(11)
         persons = max(sizes) // FACES_PER_PERSON
@@ -327,6 +327,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2_000, help="persons per enrol call")
     parser.add_argument("--delay-samples", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2, help="processes enrolling concurrently")
+    parser.add_argument("--shared-buffers", default="2GB",
+                        help="the local PostgreSQL's shared_buffers: above ~250k faces the index must fit (docs/scale.md)")
     parser.add_argument("--ef-sweep", type=int, nargs="*", default=[], metavar="EF",
                         help="postgres: also identify [\"*\"] at each of these ef_search at every checkpoint "
                              "(with --cutover: the ef_search values of its whole-directory sweep)")
@@ -341,7 +343,7 @@ def main() -> None:
     if args.smoke:
         args.sizes, args.queries, args.batch, args.delay_samples = [2_000], 20, 200, 3
     results = {engine: run_engine(engine, args.sizes, args.queries, args.batch, args.delay_samples, args.workers,
-                                  args.ef_sweep)
+                                  args.ef_sweep, args.shared_buffers)
                for engine in args.engines}
     if "postgres" in results:
         size = max(results["postgres"])
