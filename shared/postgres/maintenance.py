@@ -5,13 +5,14 @@ but its bytes are on disk. Every sweep VACUUMs the tables, so a removed vector l
 and the index within one sweep period (plus the VACUUM's own run time). VACUUM frees the space but does not overwrite it: the freed bytes
 stay in the data files until new rows reuse that space. ``rewrite`` (VACUUM FULL: new files,
 the old ones unlinked; it locks the tables while it runs) is the operator's command for a
-scrub of the files themselves (docs/scale.md).
+scrub of the files themselves (docs/scale.md). ``reindex`` moves a database of an earlier
+release from the Euclidean HNSW index to the cosine one.
 """
 from __future__ import annotations
 
 from psycopg import sql
 
-from shared.postgres import config
+from shared.postgres import config, schema
 from shared.postgres.connection import database, transaction, unavailable, OUTAGES
 from shared.postgres.schema import OWNERS, REMOVALS, VECTORS
 
@@ -55,3 +56,38 @@ def vacuum(full: bool = False) -> None:
                 conn.autocommit = False
     except OUTAGES as err:
         raise unavailable(err) from err
+
+
+def reindex() -> list[int]:
+    """Migrate a database of an earlier release: for every template dimension, build the cosine
+    HNSW index CONCURRENTLY (writes and searches go on) and then drop the Euclidean one, also
+    concurrently. Idempotent; an interrupted build leaves an invalid index, dropped and rebuilt
+    on the next run. Returns the dimensions reindexed."""
+    try:
+        db = database()
+        db.ensure_schema()
+        with db.pool.connection() as conn:
+            conn.autocommit = True  # CREATE / DROP INDEX CONCURRENTLY cannot run inside a transaction
+            try:
+                conn.execute("SET statement_timeout = 0")
+                dims = [row[0] for row in conn.execute(sql.SQL("SELECT DISTINCT dims FROM {} ORDER BY 1").format(
+                    sql.Identifier(VECTORS)))]
+                for size in dims:
+                    _build_cosine(conn, size)
+                    conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(
+                        sql.Identifier(schema.euclidean_index_name(size))))
+                conn.execute("RESET statement_timeout")
+            finally:
+                conn.autocommit = False
+    except OUTAGES as err:
+        raise unavailable(err) from err
+    schema.forget()
+    return dims
+
+
+def _build_cosine(conn, dims: int) -> None:
+    name = schema.hnsw_index_name(dims)
+    valid = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)).fetchone()
+    if valid is not None and not valid[0]:  # left by an interrupted concurrent build
+        conn.execute(sql.SQL("DROP INDEX CONCURRENTLY {}").format(sql.Identifier(name)))
+    conn.execute(schema.index_statement(dims, concurrently=True))

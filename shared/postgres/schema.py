@@ -11,7 +11,7 @@ merges each shard's nearest rows.
   PersonDirectory, the container incarnation for a gallery), ids, the gallery generation it
   was added in (training makes faces of older generations searchable) and the plaintext
   template (``vector`` without a fixed dimension; ``dims`` says which partial HNSW index,
-  one per dimension, holds it).
+  cosine, one per dimension, holds it).
 - ``face_owners``: one row per person (or face-list face) that ever had a vector here: every
   write to its vectors first locks this row, so an add racing a delete is ordered; a delete
   marks ``removed_at``, and an add that meets the mark writes nothing.
@@ -26,8 +26,9 @@ import threading
 import psycopg
 from psycopg import sql
 
+from shared.postgres import config
+
 VECTORS, OWNERS, REMOVALS = "face_vectors", "face_owners", "face_removals"
-HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
 
 _TABLES = f"""
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -87,6 +88,12 @@ def _distribute(conn: psycopg.Connection) -> None:
 
 
 def hnsw_index_name(dims: int) -> str:
+    """The cosine HNSW index of one template dimension."""
+    return f"{VECTORS}_cosine_{int(dims)}"
+
+
+def euclidean_index_name(dims: int) -> str:
+    """The Euclidean HNSW index of one dimension that earlier releases built (``reindex`` replaces it)."""
     return f"{VECTORS}_hnsw_{int(dims)}"
 
 
@@ -95,26 +102,39 @@ def dimension_expression(dims: int) -> sql.Composable:
     return sql.SQL("(embedding::vector({}))").format(sql.Literal(int(dims)))
 
 
+def index_statement(dims: int, concurrently: bool = False) -> sql.Composable:
+    """The cosine HNSW index of one dimension, with FACE_POSTGRES_HNSW_M and _EF_CONSTRUCTION.
+    Cosine, walked for candidates that the search re-ranks by Euclidean distance (vectors.py):
+    at the same ef_search it finds the Euclidean nearest neighbours of unnormalised templates
+    more often than an index built on Euclidean distance (docs/scale.md)."""
+    return sql.SQL("CREATE INDEX {}IF NOT EXISTS {} ON {} USING hnsw ({} vector_cosine_ops) "
+                   "WITH (m = {}, ef_construction = {}) WHERE dims = {}").format(
+        sql.SQL("CONCURRENTLY " if concurrently else ""), sql.Identifier(hnsw_index_name(dims)),
+        sql.Identifier(VECTORS), dimension_expression(dims), sql.Literal(config.hnsw_m()),
+        sql.Literal(config.hnsw_ef_construction()), sql.Literal(int(dims)))
+
+
 def ensure_dimension(conn: psycopg.Connection, dims: int) -> None:
-    """The HNSW index of one template dimension (L2: distances are the service's confidences'),
-    made the first time a vector of that dimension is written."""
+    """The HNSW index of one template dimension, made the first time a vector of that dimension
+    is written. A database of an earlier release, with the Euclidean index, is left alone (the
+    build at its size would outlast a request): ``postgres_sync reindex`` replaces it."""
     dims = int(dims)
     with _indexed_lock:
         if dims in _indexed:
             return
-    if _exist(conn, [hnsw_index_name(dims)]):  # made by another process: no DDL, no table lock
+    if _any_exists(conn, [hnsw_index_name(dims), euclidean_index_name(dims)]):  # no DDL, no table lock
         with _indexed_lock:
             _indexed.add(dims)
         return
-    statement = sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING hnsw ({} vector_l2_ops) "
-                        "WITH (m = {}, ef_construction = {}) WHERE dims = {}").format(
-        sql.Identifier(hnsw_index_name(dims)), sql.Identifier(VECTORS), dimension_expression(dims),
-        sql.Literal(HNSW_M), sql.Literal(HNSW_EF_CONSTRUCTION), sql.Literal(dims))
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
-        conn.execute(statement)
+        conn.execute(index_statement(dims))
     with _indexed_lock:
         _indexed.add(dims)
+
+
+def _any_exists(conn: psycopg.Connection, names: list[str]) -> bool:
+    return bool(conn.execute("SELECT count(to_regclass(name)) FROM unnest(%s::text[]) AS name", (names,)).fetchone()[0])
 
 
 def _exist(conn: psycopg.Connection, names: list[str]) -> bool:

@@ -7,8 +7,10 @@ row every write locks first, so a write and a removal of one owner never interle
 Distances are Euclidean (``<->``), as the embedded engine's: a confidence never depends on the
 engine, and unnormalised templates (dlib's) rank as they do everywhere else. Each search picks
 its plan explicitly: an exact scan of the container's (or the allowed persons') rows when they
-are few, the HNSW index of the template dimension otherwise, with iterative scans so a filter
-(container, allowed persons, trained generation) still fills the answer.
+are few, otherwise the cosine HNSW index of the template dimension, walked (with iterative
+scans, so a filter - container, allowed persons, trained generation - still fills the answer)
+for a few times more candidates than asked, which the same statement re-ranks by Euclidean
+distance.
 """
 from __future__ import annotations
 
@@ -26,8 +28,9 @@ from shared.postgres.schema import OWNERS, REMOVALS, VECTORS
 from shared.storage import naming
 
 DIRECTORY, GALLERY = "dir:", "gal:"
-_MAX_FETCH = 4000
-_ROWS_PER_STATEMENT = 500  # vectors per INSERT: each statement well inside the statement timeout  # faces one HNSW person search reads at most, widening 4x per round
+_MAX_FETCH = 4000  # faces one HNSW person search reads at most, widening 4x per round
+_CANDIDATES = 2  # the cosine walk returns this many times the faces asked for, re-ranked by L2
+_ROWS_PER_STATEMENT = 500  # vectors per INSERT: each statement well inside the statement timeout
 
 
 class OwnerRemoved(Exception):
@@ -238,24 +241,26 @@ def _hnsw_persons(scope: Scope, vectors: Sequence[np.ndarray], k: int) -> list[l
 
 
 def _hnsw_rows(scope: Scope, vectors: Sequence[np.ndarray], limit: int) -> list[list[tuple[str, str, float]]]:
-    """For each vector, (person, face, distance) of the ``limit`` nearest faces by the HNSW
-    index, nearest first, all in one round trip. The plan is forced for this transaction only
-    (SET LOCAL ends with it: no sort, no bitmap or sequential scan): the index's ordered scan."""
+    """For each vector, (person, face, Euclidean distance) of the ``limit`` nearest faces, nearest
+    first, all in one round trip: the cosine HNSW index's ``_CANDIDATES * limit`` nearest rows,
+    re-ranked by Euclidean distance in the same statement. The plan is forced for this
+    transaction only (SET LOCAL ends with it: no sort, no bitmap or sequential scan): the
+    index's ordered scan for the candidates (the re-rank sorts only those)."""
     where, params = scope.where()
     expression = schema.dimension_expression(scope.dims)
     query = sql.SQL("%s::vector({})").format(sql.Literal(int(scope.dims)))
-    settings = [sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(config.ef_search(), limit))),
+    candidates = _CANDIDATES * limit
+    settings = [sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(config.ef_search(), candidates))),
                 sql.SQL("SET LOCAL hnsw.iterative_scan = relaxed_order"), sql.SQL("SET LOCAL enable_sort = off"),
                 sql.SQL("SET LOCAL enable_seqscan = off"), sql.SQL("SET LOCAL enable_bitmapscan = off")]
-    statement = sql.SQL("SELECT person_id, face_id, {e} <-> {q} AS distance FROM {v} WHERE {w} "
-                        "ORDER BY {e} <-> {q} LIMIT %s").format(e=expression, q=query, v=sql.Identifier(VECTORS),
-                                                                w=where)
+    statement = sql.SQL("SELECT person_id, face_id, {e} <-> {q} AS distance FROM ("
+                        "SELECT person_id, face_id, embedding FROM {v} WHERE {w} ORDER BY {e} <=> {q} LIMIT %s"
+                        ") AS candidate ORDER BY distance LIMIT %s").format(
+        e=expression, q=query, v=sql.Identifier(VECTORS), w=where)
     texts = [literal(vector) for vector in vectors]
     answers = read_together([(setting, ()) for setting in settings]
-                            + [(statement, [text, *params, text, limit]) for text in texts])[len(settings):]
-    # relaxed_order may return neighbours slightly out of order: put them in order.
-    return [sorted(((person, face, float(distance)) for person, face, distance in rows), key=lambda row: row[2])
-            for rows in answers]
+                            + [(statement, [text, *params, text, candidates, limit]) for text in texts])[len(settings):]
+    return [[(person, face, float(distance)) for person, face, distance in rows] for rows in answers]
 
 
 def _exact(scope: Scope) -> bool:

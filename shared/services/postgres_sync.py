@@ -18,6 +18,7 @@ and on every sweep, forgets old removal marks and VACUUMs (shared.postgres.maint
     python -m shared.services.postgres_sync rebuild   # repopulate PostgreSQL from the Table rows
     python -m shared.services.postgres_sync audit     # print what disagrees (exit 1 if anything)
     python -m shared.services.postgres_sync rewrite   # VACUUM FULL: scrub freed bytes (locks)
+    python -m shared.services.postgres_sync reindex   # Euclidean HNSW index -> cosine (online)
 """
 from __future__ import annotations
 
@@ -217,6 +218,8 @@ def main(argv: list[str]) -> int:
     elif command == "rewrite":
         maintenance.vacuum(full=True)
         print("rewritten")
+    elif command == "reindex":
+        print(f"reindexed: cosine HNSW index of dimensions {maintenance.reindex()}")
     else:
         print(__doc__)
         return 2

@@ -1,5 +1,6 @@
 """The vector store on its own: templates of several dimensions (128-d dlib/SFace, the fused
-256-d dlib_sface) side by side in one table, each in its own HNSW index, found by both plans."""
+256-d dlib_sface) side by side in one table, each in its own cosine HNSW index, found by both
+plans; a database of an earlier release (Euclidean index) migrated by ``reindex``."""
 from __future__ import annotations
 
 import numpy as np
@@ -20,9 +21,69 @@ def test_every_template_dimension_is_searched_in_its_own_index(pg, monkeypatch):
             found = vectors.nearest_persons(scope, [data[7], data[42]], 2)
             assert [hits[0][0] for hits in found] == ["p7", "p42"] and found[0][0][1] == 0.0
             assert vectors.nearest_faces(scope, data[7], 1) == [(f"f{dims}-7", 0.0)]
+    indexes = _hnsw_indexes()
+    assert {name: indexes.get(name) for name in ("face_vectors_cosine_128", "face_vectors_cosine_256")} == {
+        "face_vectors_cosine_128": "vector_cosine_ops", "face_vectors_cosine_256": "vector_cosine_ops"}
+
+
+def test_unnormalised_templates_are_ranked_by_euclidean_distance_through_the_cosine_index(pg, monkeypatch):
+    """The cosine walk only proposes candidates: a face on the query's direction but far away
+    loses to a nearer one at another angle, as in the exact scan, and distances are Euclidean."""
+    from shared.postgres import vectors
+
+    rng = np.random.default_rng(5)
+    query = rng.normal(size=128).astype(np.float32)
+    near = query + 0.05 * rng.normal(size=128).astype(np.float32)  # a small angle, a small distance
+    faces = {"same-direction": 1.5 * query, "near": near,
+             **{f"other{i}": rng.normal(size=128).astype(np.float32) for i in range(40)}}
+    container = vectors.gallery_container("rerank")
+    vectors.add_many(container, {p: [vectors.NewVector(f"f-{p}", p, v)] for p, v in faces.items()})
+    monkeypatch.setenv("FACE_POSTGRES_EXACT_FACES", "0")
+    monkeypatch.setattr(vectors, "_sizes", {})
+    found = vectors.nearest_persons(vectors.Scope(container, 128), [query], 2)[0]
+    assert [person for person, _ in found] == ["near", "same-direction"]
+    assert np.isclose(found[1][1], float(np.linalg.norm(0.5 * query)), rtol=1e-5)
+
+
+def test_reindex_moves_a_database_of_an_earlier_release_to_the_cosine_index(pg, monkeypatch):
+    """An earlier release's Euclidean index is left alone by writes (no build inside a request)
+    and replaced, concurrently, by ``postgres_sync reindex``; searches stay right throughout."""
+    from shared.postgres import connection, schema, vectors
+    from shared.services import postgres_sync
+
+    container = vectors.gallery_container("legacy")
+    data = np.random.default_rng(6).normal(size=(40, 128)).astype(np.float32)
+    vectors.add_many(container, {f"p{i}": [vectors.NewVector(f"f{i}", f"p{i}", data[i])] for i in range(20)})
+    with connection.transaction() as conn:  # what an earlier release built
+        conn.execute("DROP INDEX face_vectors_cosine_128")
+        conn.execute("CREATE INDEX face_vectors_hnsw_128 ON face_vectors USING hnsw "
+                     "((embedding::vector(128)) vector_l2_ops) WHERE dims = 128")
+    schema.forget()
+    vectors.add_many(container, {f"p{i}": [vectors.NewVector(f"f{i}", f"p{i}", data[i])] for i in range(20, 40)})
+    assert _hnsw_indexes().get("face_vectors_hnsw_128") == "vector_l2_ops"
+    assert "face_vectors_cosine_128" not in _hnsw_indexes()
+    monkeypatch.setenv("FACE_POSTGRES_EXACT_FACES", "0")
+    monkeypatch.setattr(vectors, "_sizes", {})
+    scope = vectors.Scope(container, 128)
+    assert [hits[0][0] for hits in vectors.nearest_persons(scope, [data[3], data[33]], 1)] == ["p3", "p33"]
+    assert postgres_sync.main(["reindex"]) == 0
+    indexes = _hnsw_indexes()
+    assert indexes.get("face_vectors_cosine_128") == "vector_cosine_ops" and "face_vectors_hnsw_128" not in indexes
     with connection.transaction() as conn:
-        indexes = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'face_vectors'")}
-    assert {"face_vectors_hnsw_128", "face_vectors_hnsw_256"} <= indexes
+        assert conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'face_vectors_cosine_128'::regclass"
+                            ).fetchone() == (True,)
+    assert [hits[0][0] for hits in vectors.nearest_persons(scope, [data[3], data[33]], 1)] == ["p3", "p33"]
+
+
+def _hnsw_indexes() -> dict[str, str]:
+    """name -> operator class of every HNSW index of the vectors' table."""
+    from shared.postgres import connection
+
+    with connection.transaction() as conn:
+        rows = conn.execute("SELECT i.relname, o.opcname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                            "JOIN pg_am a ON a.oid = i.relam JOIN pg_opclass o ON o.oid = x.indclass[0] "
+                            "WHERE x.indrelid = 'face_vectors'::regclass AND a.amname = 'hnsw'").fetchall()
+    return dict(rows)
 
 
 def test_a_search_is_one_round_trip_and_a_failed_one_leaves_its_connection_clean(pg, monkeypatch):
