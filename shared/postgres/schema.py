@@ -66,7 +66,7 @@ _OBJECTS = [VECTORS, f"{VECTORS}_container", OWNERS, f"{OWNERS}_removed", REMOVA
 
 
 def create(conn: psycopg.Connection) -> None:
-    if _exist(conn, _OBJECTS):
+    if _existing(conn, _OBJECTS) == len(_OBJECTS):
         return  # the usual case: no DDL (CREATE INDEX IF NOT EXISTS would wait for every writer)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
@@ -122,7 +122,7 @@ def ensure_dimension(conn: psycopg.Connection, dims: int) -> None:
     with _indexed_lock:
         if dims in _indexed:
             return
-    if _any_exists(conn, [hnsw_index_name(dims), euclidean_index_name(dims)]):  # no DDL, no table lock
+    if _existing(conn, [hnsw_index_name(dims), euclidean_index_name(dims)]):  # no DDL, no table lock
         with _indexed_lock:
             _indexed.add(dims)
         return
@@ -133,13 +133,9 @@ def ensure_dimension(conn: psycopg.Connection, dims: int) -> None:
         _indexed.add(dims)
 
 
-def _any_exists(conn: psycopg.Connection, names: list[str]) -> bool:
-    return bool(conn.execute("SELECT count(to_regclass(name)) FROM unnest(%s::text[]) AS name", (names,)).fetchone()[0])
-
-
-def _exist(conn: psycopg.Connection, names: list[str]) -> bool:
-    found = conn.execute("SELECT count(to_regclass(name)) FROM unnest(%s::text[]) AS name", (names,)).fetchone()[0]
-    return found == len(names)
+def _existing(conn: psycopg.Connection, names: list[str]) -> int:
+    """How many of the relations ``names`` exist."""
+    return conn.execute("SELECT count(to_regclass(name)) FROM unnest(%s::text[]) AS name", (names,)).fetchone()[0]
 
 
 def forget() -> None:
