@@ -251,7 +251,7 @@ def cutover(faces: int, queries: int, group_sizes: list[int], efs: list[int]) ->
         loaded = time.perf_counter() - start
         start = time.perf_counter()
         with connection.transaction() as conn:
-            conn.execute("SET LOCAL maintenance_work_mem = '1GB'; SET LOCAL statement_timeout = 0")
+            conn.execute("SET LOCAL maintenance_work_mem = '2GB'; SET LOCAL statement_timeout = 0")  # the 1M graph in memory
             schema.ensure_dimension(conn, DIMS)
         print(f"cut-over: {faces:,} faces loaded in {loaded:.0f} s, cosine HNSW (m {config.hnsw_m()}, ef_construction "
               f"{config.hnsw_ef_construction()}) built in {time.perf_counter() - start:.0f} s", flush=True)
