@@ -225,14 +225,14 @@ def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples:
     return results
 
 
-def cutover(faces: int, queries: int, group_sizes: list[int], efs: list[int]) -> None:
+def cutover(faces: int, queries: int, group_sizes: list[int], efs: list[int], shared_buffers: str) -> None:
     """The exact-vs-HNSW cut-over for restricted identify, on PostgreSQL alone: ``faces``
     synthetic faces bulk-loaded (index built after the load), then for groups of each size the
     exact scan of the members' faces and the HNSW walk with iterative scans, p50 and recall@1."""
     from shared.postgres import config, connection, schema, vectors
     from shared.postgres.local import LocalPostgres
 
-    server = LocalPostgres().start()
+    server = LocalPostgres(shared_buffers=shared_buffers).start()
     os.environ.update(FACE_SEARCH_ENGINE="postgres", FACE_POSTGRES_URL=server.url, FACE_STORAGE_PREFIX="cut")
     try:
         rng = np.random.default_rng(5)
@@ -338,7 +338,8 @@ def main() -> None:
     parser.add_argument("--group-sizes", type=int, nargs="+", default=[500, 1000, 2000, 4000, 8000, 16000])
     args = parser.parse_args()
     if args.cutover:
-        cutover(args.cutover, args.queries, args.group_sizes, args.ef_sweep or [40, 100, 200, 400])
+        cutover(args.cutover, args.queries, args.group_sizes, args.ef_sweep or [40, 100, 200, 400],
+                args.shared_buffers)
         return
     if args.smoke:
         args.sizes, args.queries, args.batch, args.delay_samples = [2_000], 20, 200, 3
