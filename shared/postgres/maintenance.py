@@ -6,7 +6,7 @@ and the index within one sweep period (plus the VACUUM's own run time). VACUUM f
 stay in the data files until new rows reuse that space. ``rewrite`` (VACUUM FULL: new files,
 the old ones unlinked; it locks the tables while it runs) is the operator's command for a
 scrub of the files themselves (docs/scale.md). ``reindex`` moves a database of an earlier
-release from the Euclidean HNSW index to the cosine one.
+release (an HNSW index over single faces) to the index over owners' centroids.
 """
 from __future__ import annotations
 
@@ -59,10 +59,11 @@ def vacuum(full: bool = False) -> None:
 
 
 def reindex() -> list[int]:
-    """Migrate a database of an earlier release: for every template dimension, build the cosine
-    HNSW index CONCURRENTLY (writes and searches go on) and then drop the Euclidean one, also
-    concurrently. Idempotent; an interrupted build leaves an invalid index, dropped and rebuilt
-    on the next run. Returns the dimensions reindexed."""
+    """Migrate a database of an earlier release: for every template dimension, compute the
+    centroids its owners do not have yet, build the centroid index CONCURRENTLY (writes and
+    searches go on; searches stay exact until it is valid) and drop the indexes over single
+    faces, also concurrently. Idempotent; an interrupted build leaves an invalid index, dropped
+    and rebuilt on the next run. Returns the dimensions reindexed."""
     try:
         db = database()
         db.ensure_schema()
@@ -73,9 +74,10 @@ def reindex() -> list[int]:
                 dims = [row[0] for row in conn.execute(sql.SQL("SELECT DISTINCT dims FROM {} ORDER BY 1").format(
                     sql.Identifier(VECTORS)))]
                 for size in dims:
-                    _build_cosine(conn, size)
-                    conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(
-                        sql.Identifier(schema.euclidean_index_name(size))))
+                    _fill_centroids(conn, size)
+                    _build_centroid_index(conn, size)
+                    for name in schema.face_index_names(size):
+                        conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name)))
                 conn.execute("RESET statement_timeout")
             finally:
                 conn.autocommit = False
@@ -85,7 +87,18 @@ def reindex() -> list[int]:
     return dims
 
 
-def _build_cosine(conn, dims: int) -> None:
+def _fill_centroids(conn, dims: int) -> None:
+    """Centroids of live owners that have none (written before this release). Owners written
+    since have theirs (every write recomputes it), and the row lock's re-check skips them."""
+    conn.execute(sql.SQL(
+        "UPDATE {o} SET dims = mean.dims, centroid = mean.centroid FROM ("
+        "SELECT shard_key, container, min(dims) AS dims, avg(embedding) AS centroid FROM {v} WHERE dims = %s "
+        "GROUP BY shard_key, container) AS mean WHERE {o}.shard_key = mean.shard_key "
+        "AND {o}.container = mean.container AND {o}.removed_at IS NULL AND {o}.centroid IS NULL").format(
+        o=sql.Identifier(OWNERS), v=sql.Identifier(VECTORS)), (dims,))
+
+
+def _build_centroid_index(conn, dims: int) -> None:
     name = schema.hnsw_index_name(dims)
     valid = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)).fetchone()
     if valid is not None and not valid[0]:  # left by an interrupted concurrent build

@@ -10,11 +10,14 @@ merges each shard's nearest rows.
 - ``face_vectors``: one row per searchable face: its container (``dir:<model>`` for the
   PersonDirectory, the container incarnation for a gallery), ids, the gallery generation it
   was added in (training makes faces of older generations searchable) and the plaintext
-  template (``vector`` without a fixed dimension; ``dims`` says which partial HNSW index,
-  cosine, one per dimension, holds it).
+  template (``vector`` without a fixed dimension; ``dims`` says which).
 - ``face_owners``: one row per person (or face-list face) that ever had a vector here: every
   write to its vectors first locks this row, so an add racing a delete is ordered; a delete
-  marks ``removed_at``, and an add that meets the mark writes nothing.
+  marks ``removed_at``, and an add that meets the mark writes nothing. The row also holds the
+  mean of the owner's templates (``centroid``, NULL when it has none or was removed),
+  recomputed in the transaction of every write to its vectors: the partial cosine HNSW index
+  of each dimension is over these, one entry per person (the embedded engine's graph holds
+  person centroids too, docs/index.md), and a search re-ranks the nearest persons' faces.
 - ``face_removals``: ids of removed faces, so the sweep's reconciliation and a late add never
   bring a removed face back. Ids only; both kinds of mark go after
   FACE_POSTGRES_REMOVAL_RETENTION_SECONDS.
@@ -47,6 +50,7 @@ CREATE TABLE IF NOT EXISTS {OWNERS} (
     container text NOT NULL,
     removed_at timestamptz,
     PRIMARY KEY (shard_key, container));
+ALTER TABLE {OWNERS} ADD COLUMN IF NOT EXISTS dims smallint, ADD COLUMN IF NOT EXISTS centroid vector;
 CREATE INDEX IF NOT EXISTS {OWNERS}_removed ON {OWNERS} (removed_at) WHERE removed_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS {REMOVALS} (
     shard_key text NOT NULL,
@@ -66,7 +70,7 @@ _OBJECTS = [VECTORS, f"{VECTORS}_container", OWNERS, f"{OWNERS}_removed", REMOVA
 
 
 def create(conn: psycopg.Connection) -> None:
-    if _existing(conn, _OBJECTS) == len(_OBJECTS):
+    if _existing(conn, _OBJECTS) == len(_OBJECTS) and _has_centroids(conn):
         return  # the usual case: no DDL (CREATE INDEX IF NOT EXISTS would wait for every writer)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
@@ -88,41 +92,42 @@ def _distribute(conn: psycopg.Connection) -> None:
 
 
 def hnsw_index_name(dims: int) -> str:
-    """The cosine HNSW index of one template dimension."""
-    return f"{VECTORS}_cosine_{int(dims)}"
+    """The cosine HNSW index of the owners' centroids of one template dimension."""
+    return f"{OWNERS}_cosine_{int(dims)}"
 
 
-def euclidean_index_name(dims: int) -> str:
-    """The Euclidean HNSW index of one dimension that earlier releases built (``reindex`` replaces it)."""
-    return f"{VECTORS}_hnsw_{int(dims)}"
+def face_index_names(dims: int) -> list[str]:
+    """The HNSW indexes over single faces that earlier releases built (Euclidean, then cosine):
+    ``reindex`` replaces them with the centroid index."""
+    return [f"{VECTORS}_hnsw_{int(dims)}", f"{VECTORS}_cosine_{int(dims)}"]
 
 
 def dimension_expression(dims: int) -> sql.Composable:
-    """``embedding::vector(<dims>)``: what the partial HNSW index of that dimension holds."""
-    return sql.SQL("(embedding::vector({}))").format(sql.Literal(int(dims)))
+    """``centroid::vector(<dims>)``: what the partial HNSW index of that dimension holds."""
+    return sql.SQL("(centroid::vector({}))").format(sql.Literal(int(dims)))
 
 
 def index_statement(dims: int, concurrently: bool = False) -> sql.Composable:
-    """The cosine HNSW index of one dimension, with FACE_POSTGRES_HNSW_M and _EF_CONSTRUCTION.
-    Cosine, walked for candidates that the search re-ranks by Euclidean distance (vectors.py):
-    at the same ef_search it finds the Euclidean nearest neighbours of unnormalised templates
-    more often than an index built on Euclidean distance (docs/scale.md)."""
+    """The cosine HNSW index of one dimension's centroids, with FACE_POSTGRES_HNSW_M and
+    _EF_CONSTRUCTION. Cosine: the walk proposes persons by the direction of their mean template
+    and the search re-ranks their faces by Euclidean distance (vectors.py, docs/scale.md)."""
     return sql.SQL("CREATE INDEX {}IF NOT EXISTS {} ON {} USING hnsw ({} vector_cosine_ops) "
                    "WITH (m = {}, ef_construction = {}) WHERE dims = {}").format(
         sql.SQL("CONCURRENTLY " if concurrently else ""), sql.Identifier(hnsw_index_name(dims)),
-        sql.Identifier(VECTORS), dimension_expression(dims), sql.Literal(config.hnsw_m()),
+        sql.Identifier(OWNERS), dimension_expression(dims), sql.Literal(config.hnsw_m()),
         sql.Literal(config.hnsw_ef_construction()), sql.Literal(int(dims)))
 
 
 def ensure_dimension(conn: psycopg.Connection, dims: int) -> None:
-    """The HNSW index of one template dimension, made the first time a vector of that dimension
-    is written. A database of an earlier release, with the Euclidean index, is left alone (the
-    build at its size would outlast a request): ``postgres_sync reindex`` replaces it."""
+    """The centroid HNSW index of one template dimension, made the first time a vector of that
+    dimension is written. A database of an earlier release (an index over faces, centroids not
+    yet computed) is left alone, the build at its size would outlast a request: until
+    ``postgres_sync reindex`` has run, its searches scan exactly (``searchable``)."""
     dims = int(dims)
     with _indexed_lock:
         if dims in _indexed:
             return
-    if _existing(conn, [hnsw_index_name(dims), euclidean_index_name(dims)]):  # no DDL, no table lock
+    if _existing(conn, [hnsw_index_name(dims), *face_index_names(dims)]):  # no DDL, no table lock
         with _indexed_lock:
             _indexed.add(dims)
         return
@@ -131,6 +136,18 @@ def ensure_dimension(conn: psycopg.Connection, dims: int) -> None:
         conn.execute(index_statement(dims))
     with _indexed_lock:
         _indexed.add(dims)
+
+
+def searchable(conn: psycopg.Connection, dims: int) -> bool:
+    """Whether the centroid index of the dimension exists and is valid (else exact scans)."""
+    valid = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
+                         (hnsw_index_name(dims),)).fetchone()
+    return bool(valid and valid[0])
+
+
+def _has_centroids(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'centroid'",
+                        (OWNERS,)).fetchone() is not None
 
 
 def _existing(conn: psycopg.Connection, names: list[str]) -> int:

@@ -2,15 +2,18 @@
 
 Callers name a *container* (``directory_container``, ``gallery_container``) and an *owner* (the
 person, or for a face-list face the face itself): the owner is the distribution column and the
-row every write locks first, so a write and a removal of one owner never interleave.
+row every write locks first, so a write and a removal of one owner never interleave. The same
+transaction recomputes the owner's centroid (the mean of its templates), which the HNSW index holds.
 
 Distances are Euclidean (``<->``), as the embedded engine's: a confidence never depends on the
 engine, and unnormalised templates (dlib's) rank as they do everywhere else. Each search picks
-its plan explicitly: an exact scan of the container's (or the allowed persons') rows when they
-are few, otherwise the cosine HNSW index of the template dimension, walked (with iterative
-scans, so a filter - container, allowed persons, trained generation - still fills the answer)
-for a few times more candidates than asked, which the same statement re-ranks by Euclidean
-distance.
+its plan explicitly: an exact scan of the container's faces when they are few; otherwise the
+nearest owners by the direction of their centroids (the cosine HNSW index walked with
+iterative scans, so a filter - container, allowed persons - still fills the shortlist; or,
+for a small set of allowed persons, their centroids ranked exactly), whose faces the same
+statement re-ranks by Euclidean distance. The embedded engine's graph holds person centroids
+the same way (docs/index.md): one entry per person instead of one per face, a fifth of the
+graph at 5 faces a person, and persons are far better separated than single faces.
 """
 from __future__ import annotations
 
@@ -28,8 +31,9 @@ from shared.postgres.schema import OWNERS, REMOVALS, VECTORS
 from shared.storage import naming
 
 DIRECTORY, GALLERY = "dir:", "gal:"
-_MAX_FETCH = 4000  # faces one HNSW person search reads at most, widening 4x per round
-_CANDIDATES = 2  # the cosine walk returns this many times the faces asked for, re-ranked by L2
+_MAX_OWNERS = 4000  # owners one search shortlists at most, widening 4x per round
+_MIN_OWNERS = 10  # owners shortlisted for k 1-5 (measured: docs/scale.md), 2k for larger k
+_MAX_EF_SEARCH = 1000  # pgvector's limit
 _ROWS_PER_STATEMENT = 500  # vectors per INSERT: each statement well inside the statement timeout
 
 
@@ -68,12 +72,26 @@ def literal(vector: np.ndarray) -> str:
 
 
 def _lock_owner(conn, owner: str, container: str, remove: bool = False):
-    """Lock the owner row (created if new); returns when it was removed (None: live)."""
-    removed = "coalesce({o}.removed_at, now())" if remove else "{o}.removed_at"
+    """Lock the owner row (created if new); returns when it was removed (None: live). Removing
+    clears the centroid with the mark (the person's vectors go in the same transaction)."""
+    removed = ("coalesce({o}.removed_at, now()), dims = NULL, centroid = NULL" if remove
+               else "{o}.removed_at")
     statement = sql.SQL(f"INSERT INTO {{o}} (shard_key, container, removed_at) VALUES (%s, %s, %s) "
                         f"ON CONFLICT (shard_key, container) DO UPDATE SET removed_at = {removed} "
                         f"RETURNING removed_at").format(o=sql.Identifier(OWNERS))
     return conn.execute(statement, (owner, container, "now" if remove else None)).fetchone()[0]
+
+
+def _refresh_centroids(conn, container: str, owners: Sequence[str]) -> None:
+    """Recompute the centroid (mean template) of live owners whose vectors just changed, inside
+    the transaction that changed them and holds their rows' locks; NULL when none is left."""
+    conn.execute(sql.SQL(
+        "UPDATE {o} SET dims = mean.dims, centroid = mean.centroid FROM ("
+        "SELECT owner.key, min(v.dims) AS dims, avg(v.embedding) AS centroid FROM unnest(%s::text[]) AS owner(key) "
+        "LEFT JOIN {v} AS v ON v.shard_key = owner.key AND v.container = %s GROUP BY owner.key) AS mean "
+        "WHERE {o}.shard_key = mean.key AND {o}.container = %s AND {o}.removed_at IS NULL "
+        "AND {o}.centroid IS DISTINCT FROM mean.centroid").format(  # unchanged: no new row version, no index entry
+        o=sql.Identifier(OWNERS), v=sql.Identifier(VECTORS)), (list(owners), container, container))
 
 
 def add(container: str, owner: str, faces: Sequence[NewVector], generation: int = 0) -> None:
@@ -116,6 +134,7 @@ def add_many(container: str, faces: dict[str, list[NewVector]], generation: int 
             conn.execute(insert, (container, generation, dims, [owner for owner, _ in chunk],
                                   [face.face_id for _, face in chunk], [face.person_id for _, face in chunk],
                                   [literal(face.vector) for _, face in chunk], container))
+        _refresh_centroids(conn, container, [owner for owner in owners if owner not in removed])
     return removed
 
 
@@ -131,6 +150,7 @@ def remove_faces(container: str, owner: str, face_ids: Collection[str]) -> None:
                                [(owner, container, face_id) for face_id in face_ids])
         conn.execute(sql.SQL("DELETE FROM {} WHERE shard_key = %s AND container = %s AND face_id = ANY(%s)").format(
             sql.Identifier(VECTORS)), (owner, container, list(face_ids)))
+        _refresh_centroids(conn, container, [owner])
 
 
 def forget_faces(container: str, owner: str, face_ids: Collection[str]) -> None:
@@ -142,6 +162,7 @@ def forget_faces(container: str, owner: str, face_ids: Collection[str]) -> None:
         _lock_owner(conn, owner, container)
         conn.execute(sql.SQL("DELETE FROM {} WHERE shard_key = %s AND container = %s AND face_id = ANY(%s)").format(
             sql.Identifier(VECTORS)), (owner, container, list(face_ids)))
+        _refresh_centroids(conn, container, [owner])
 
 
 def remove_owner(containers: Collection[str], owner: str) -> None:
@@ -200,94 +221,112 @@ class Scope:
 
 def nearest_persons(scope: Scope, vectors: Sequence[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
     """For each vector, the ``k`` nearest persons as (person id, distance of its nearest face).
-    Every vector's query goes in one round trip (a few more only when the HNSW walk must widen)."""
+    Every vector's query goes in one round trip (a few more only when a shortlist must widen)."""
     if scope.allow is not None and not scope.allow:
         return [[] for _ in vectors]
-    if _exact(scope):
+    if _plan(scope) == _EXACT:
         where, params = scope.where()
         statement = sql.SQL("SELECT person_id, min(embedding <-> %s::vector) AS distance FROM {} WHERE {} "
                             "GROUP BY person_id ORDER BY distance LIMIT %s").format(sql.Identifier(VECTORS), where)
         answers = read_together([(statement, [literal(vector), *params, k]) for vector in vectors])
         return [[(person, float(d)) for person, d in rows] for rows in answers]
-    return _hnsw_persons(scope, vectors, k)
+    return _by_owners(scope, vectors, k, persons=True)
 
 
 def nearest_faces(scope: Scope, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
     """The ``k`` nearest faces as (face id, distance)."""
-    if _exact(scope):
+    if _plan(scope) == _EXACT:
         where, params = scope.where()
         statement = sql.SQL("SELECT face_id, embedding <-> %s::vector AS distance FROM {} WHERE {} "
                             "ORDER BY distance LIMIT %s").format(sql.Identifier(VECTORS), where)
         return [(face, float(d)) for face, d in read_together([(statement, [literal(vector), *params, k])])[0]]
-    return [(face, distance) for _, face, distance in _hnsw_rows(scope, [vector], k)[0]]
+    return _by_owners(scope, [vector], k, persons=False)[0]
 
 
-def _hnsw_persons(scope: Scope, vectors: Sequence[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
-    """The nearest faces from the index, widened (for the vectors that need it) until they
-    name ``k`` persons (or run out)."""
+def _by_owners(scope: Scope, vectors: Sequence[np.ndarray], k: int, persons: bool) -> list[list[tuple[str, float]]]:
+    """The ``k`` nearest persons (or faces) among the faces of a shortlist of owners, the
+    shortlist widened (for the vectors that need it) until it yields ``k`` or cannot grow."""
     found: list[list[tuple[str, float]]] = [[] for _ in vectors]
-    pending, fetch = list(range(len(vectors))), max(4 * k, 40)
+    pending, owners = list(range(len(vectors))), max(2 * k, _MIN_OWNERS)
+    ceiling = min(_MAX_OWNERS, len(scope.allow)) if scope.allow is not None else _MAX_OWNERS
     while pending:
+        answers = _shortlist_search(scope, [vectors[i] for i in pending], owners, k, persons)
         widen = []
-        for index, rows in zip(pending, _hnsw_rows(scope, [vectors[i] for i in pending], fetch)):
-            best: dict[str, float] = {}
-            for person, _, distance in rows:
-                best.setdefault(person, distance)
-            found[index] = sorted(best.items(), key=lambda item: item[1])[:k]
-            if len(best) < k and len(rows) == fetch and fetch < _MAX_FETCH:
+        for index, rows in zip(pending, answers):
+            grew = len(rows) > len(found[index]) or owners == max(2 * k, _MIN_OWNERS)
+            found[index] = [(name, float(distance)) for name, distance in rows]
+            if len(rows) < k and owners < ceiling and grew:  # a wider shortlist that found no more: none left
                 widen.append(index)
-        pending, fetch = widen, min(4 * fetch, _MAX_FETCH)
+        pending, owners = widen, min(4 * owners, ceiling)
     return found
 
 
-def _hnsw_rows(scope: Scope, vectors: Sequence[np.ndarray], limit: int) -> list[list[tuple[str, str, float]]]:
-    """For each vector, (person, face, Euclidean distance) of the ``limit`` nearest faces, nearest
-    first, all in one round trip: the cosine HNSW index's ``_CANDIDATES * limit`` nearest rows,
-    re-ranked by Euclidean distance in the same statement. The plan is forced for this
-    transaction only (SET LOCAL ends with it: no sort, no bitmap or sequential scan): the
-    index's ordered scan for the candidates (the re-rank sorts only those)."""
-    where, params = scope.where()
-    expression = schema.dimension_expression(scope.dims)
-    query = sql.SQL("%s::vector({})").format(sql.Literal(int(scope.dims)))
-    candidates = _CANDIDATES * limit
-    settings = [sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(config.ef_search(), candidates))),
-                sql.SQL("SET LOCAL hnsw.iterative_scan = relaxed_order"), sql.SQL("SET LOCAL enable_sort = off"),
-                sql.SQL("SET LOCAL enable_seqscan = off"), sql.SQL("SET LOCAL enable_bitmapscan = off")]
-    statement = sql.SQL("SELECT person_id, face_id, {e} <-> {q} AS distance FROM ("
-                        "SELECT person_id, face_id, embedding FROM {v} WHERE {w} ORDER BY {e} <=> {q} LIMIT %s"
-                        ") AS candidate ORDER BY distance LIMIT %s").format(
-        e=expression, q=query, v=sql.Identifier(VECTORS), w=where)
-    texts = [literal(vector) for vector in vectors]
+def _shortlist_search(scope: Scope, vectors: Sequence[np.ndarray], owners: int, k: int, persons: bool) -> list[list]:
+    """One round trip for every vector: the ``owners`` owners nearest by the direction of their
+    centroid (walked in the HNSW index, or for a small set of allowed persons ranked exactly),
+    then every face of theirs re-ranked by Euclidean distance: the ``k`` nearest persons (their
+    nearest face's distance) or faces. The walk's plan is forced for this transaction only
+    (SET LOCAL ends with it: no sort, no bitmap or sequential scan)."""
+    walk = scope.allow is None or len(scope.allow) > config.exact_persons()
+    query = sql.SQL("%(q)s::vector({})").format(sql.Literal(int(scope.dims)))
+    allowed = sql.SQL(" AND shard_key = ANY(%(allow)s)") if scope.allow is not None else sql.SQL("")
+    order = (schema.dimension_expression(scope.dims) if walk else sql.SQL("centroid"))
+    shortlist = sql.SQL("SELECT shard_key FROM {o} WHERE dims = {d} AND container = %(c)s{a} "
+                        "ORDER BY {order} <=> {q} LIMIT %(owners)s").format(
+        o=sql.Identifier(OWNERS), d=sql.Literal(int(scope.dims)), a=allowed, order=order, q=query)
+    trained = sql.SQL(" AND v.generation < %(generation)s") if scope.generation_below is not None else sql.SQL("")
+    answer = (sql.SQL("v.person_id, min(v.embedding <-> {q}) AS distance") if persons
+              else sql.SQL("v.face_id, v.embedding <-> {q} AS distance")).format(q=query)
+    statement = sql.SQL("SELECT {answer} FROM ({shortlist}) AS nearest JOIN {v} AS v ON v.shard_key = nearest.shard_key "
+                        "AND v.container = %(c)s{trained} {group}ORDER BY distance LIMIT %(k)s").format(
+        answer=answer, shortlist=shortlist, v=sql.Identifier(VECTORS), trained=trained,
+        group=sql.SQL("GROUP BY v.person_id " if persons else ""))
+    ef_search = min(max(config.ef_search(), owners), _MAX_EF_SEARCH)  # iterative scans go on past it
+    settings = ([sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(ef_search)),
+                 sql.SQL("SET LOCAL hnsw.iterative_scan = relaxed_order"), sql.SQL("SET LOCAL enable_sort = off"),
+                 sql.SQL("SET LOCAL enable_seqscan = off"), sql.SQL("SET LOCAL enable_bitmapscan = off")]
+                if walk else [])
+    common = {"c": scope.container, "owners": owners, "k": k, "generation": scope.generation_below,
+              "allow": sorted(scope.allow) if scope.allow is not None else None}
     answers = read_together([(setting, ()) for setting in settings]
-                            + [(statement, [text, *params, text, candidates, limit]) for text in texts])[len(settings):]
-    return [[(person, face, float(distance)) for person, face, distance in rows] for rows in answers]
+                            + [(statement, {**common, "q": literal(vector)}) for vector in vectors])
+    return answers[len(settings):]
 
 
-def _exact(scope: Scope) -> bool:
-    """Whether the scope is small enough for an exact scan (measured cut-over: docs/scale.md).
-    Both plans return the same persons (the HNSW walk up to its recall): the choice only
-    decides speed, so a container's size may be a little stale."""
+_EXACT, _SHORTLIST = "exact", "shortlist"
+
+
+def _plan(scope: Scope) -> str:
+    """An exact scan of the faces of a small container, or of any container while its centroid
+    index is missing (a database of an earlier release before ``reindex``); a shortlist of
+    owners otherwise (measured cut-overs: docs/scale.md). Both plans return the same persons up
+    to the shortlist's recall: the choice only decides speed, so a cached size may be stale."""
+    size, indexed = _container_state(scope)
+    if not indexed:
+        return _EXACT
     if scope.allow is not None:
-        return len(scope.allow) <= config.exact_persons()
-    return _container_size(scope) <= config.exact_faces()
+        return _SHORTLIST
+    return _EXACT if size <= config.exact_faces() else _SHORTLIST
 
 
-_SIZE_SECONDS = 30.0  # a container's size (which plan to use) is looked up at most this often
-_sizes: dict[tuple[str, int], tuple[float, int]] = {}
-_sizes_lock = threading.Lock()
+_STATE_SECONDS = 30.0  # a container's size and its index are looked up at most this often
+_states: dict[tuple[str, int], tuple[float, int, bool]] = {}
+_states_lock = threading.Lock()
 
 
-def _container_size(scope: Scope) -> int:
-    """How many faces the container holds, counted up to just past the exact limit (at most
-    once per _SIZE_SECONDS per container and process: one round trip, not one per search)."""
+def _container_state(scope: Scope) -> tuple[int, bool]:
+    """How many faces the container holds (counted up to just past the exact limit) and whether
+    the centroid index of its dimension is valid: one round trip, at most once per
+    _STATE_SECONDS per container and process."""
     key, now, limit = (scope.container, scope.dims), time.monotonic(), config.exact_faces()
-    with _sizes_lock:
-        cached = _sizes.get(key)
-    if cached is not None and now - cached[0] < _SIZE_SECONDS:
-        return cached[1]
-    count = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE container = %s AND dims = {} "
-                    "LIMIT %s) AS bounded").format(sql.Identifier(VECTORS), sql.Literal(int(scope.dims)))
-    size = read_together([(count, (scope.container, limit + 1))])[0][0][0]
-    with _sizes_lock:
-        _sizes[key] = (now, size)
-    return size
+    with _states_lock:
+        cached = _states.get(key)
+    if cached is not None and now - cached[0] < _STATE_SECONDS:
+        return cached[1], cached[2]
+    lookup = sql.SQL("SELECT (SELECT count(*) FROM (SELECT 1 FROM {} WHERE container = %s AND dims = {} LIMIT %s) "
+                     "AS bounded), coalesce((SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)), false)"
+                     ).format(sql.Identifier(VECTORS), sql.Literal(int(scope.dims)))
+    size, indexed = read_together([(lookup, (scope.container, limit + 1, schema.hnsw_index_name(scope.dims)))])[0][0]
+    with _states_lock:
+        _states[key] = (now, size, indexed)
+    return size, indexed

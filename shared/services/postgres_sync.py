@@ -18,7 +18,7 @@ and on every sweep, forgets old removal marks and VACUUMs (shared.postgres.maint
     python -m shared.services.postgres_sync rebuild   # repopulate PostgreSQL from the Table rows
     python -m shared.services.postgres_sync audit     # print what disagrees (exit 1 if anything)
     python -m shared.services.postgres_sync rewrite   # VACUUM FULL: scrub freed bytes (locks)
-    python -m shared.services.postgres_sync reindex   # Euclidean HNSW index -> cosine (online)
+    python -m shared.services.postgres_sync reindex   # HNSW over faces -> over owners' centroids (online)
 """
 from __future__ import annotations
 
@@ -219,7 +219,7 @@ def main(argv: list[str]) -> int:
         maintenance.vacuum(full=True)
         print("rewritten")
     elif command == "reindex":
-        print(f"reindexed: cosine HNSW index of dimensions {maintenance.reindex()}")
+        print(f"reindexed: centroid HNSW index of dimensions {maintenance.reindex()}")
     else:
         print(__doc__)
         return 2

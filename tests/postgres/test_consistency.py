@@ -261,7 +261,7 @@ def _with_hnsw_only(monkeypatch, check) -> None:
 
     with monkeypatch.context() as patch:
         patch.setenv("FACE_POSTGRES_EXACT_FACES", "0")
-        patch.setattr(vectors, "_sizes", {})
+        patch.setattr(vectors, "_states", {})
         assert check()
 
 

@@ -18,7 +18,7 @@ MODEL = "recognition_01"
 FACES = f"recognitionModels/{MODEL}/persistedfaces"
 _EXPECTED_COLUMNS = {
     "face_vectors": {"shard_key", "container", "face_id", "person_id", "generation", "dims", "embedding"},
-    "face_owners": {"shard_key", "container", "removed_at"},
+    "face_owners": {"shard_key", "container", "removed_at", "dims", "centroid"},
     "face_removals": {"shard_key", "container", "face_id", "removed_at"},
 }
 
@@ -40,6 +40,12 @@ def _vector_text(url: str, vector: np.ndarray) -> bytes:
 
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT (%s::vector)::text", (literal(vector),)).fetchone()[0][:40].encode()
+
+
+def _held_centroid(url: str, owner: str) -> np.ndarray:
+    with psycopg.connect(url) as conn:
+        text = conn.execute("SELECT centroid::text FROM face_owners WHERE shard_key = %s", (owner,)).fetchone()[0]
+    return np.asarray([float(value) for value in text.strip("[]").split(",")], np.float32)
 
 
 def _files_holding(data_dir: Path, needle: bytes) -> list[str]:
@@ -64,6 +70,9 @@ def test_after_delete_and_sweep_no_vector_of_the_person_is_left(pg, api, privacy
 
     deleted_vectors = [face.template.vector for face in repository.find_pack(person_id, MODEL).faces]
     assert any(_vector_text(pg.url, deleted_vectors[0]) in dump for dump in _dump(pg.url).values())
+    centroid = _held_centroid(pg.url, person_id)  # derived from the templates: it must go with them
+    assert np.allclose(centroid, np.mean(deleted_vectors, axis=0), atol=1e-5)
+    deleted_vectors.append(centroid)
     assert api.finished(api("DELETE", f"persons/{person_id}"))["status"] == "succeeded"
 
     sweep_expired()
@@ -111,7 +120,7 @@ def test_large_groups_and_directories_walk_the_index_and_agree_with_the_exact_sc
     monkeypatch.setenv("FACE_POSTGRES_EXACT_FACES", "0")  # and so does the whole directory
     from shared.postgres import vectors
 
-    monkeypatch.setattr(vectors, "_sizes", {})
+    monkeypatch.setattr(vectors, "_states", {})
     walked = identify()
     assert api("POST", "identify", {"faceIds": [query], "personIds": ["*"], "maxNumOfCandidatesReturned": 3}
                ).json() == whole.json()
