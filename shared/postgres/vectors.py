@@ -84,14 +84,16 @@ def _lock_owner(conn, owner: str, container: str, remove: bool = False):
 
 def _refresh_centroids(conn, container: str, owners: Sequence[str]) -> None:
     """Recompute the centroid (mean template) of live owners whose vectors just changed, inside
-    the transaction that changed them and holds their rows' locks; NULL when none is left."""
-    conn.execute(sql.SQL(
-        "UPDATE {o} SET dims = mean.dims, centroid = mean.centroid FROM ("
-        "SELECT owner.key, min(v.dims) AS dims, avg(v.embedding) AS centroid FROM unnest(%s::text[]) AS owner(key) "
-        "LEFT JOIN {v} AS v ON v.shard_key = owner.key AND v.container = %s GROUP BY owner.key) AS mean "
-        "WHERE {o}.shard_key = mean.key AND {o}.container = %s AND {o}.removed_at IS NULL "
+    the transaction that changed them and holds their rows' locks; NULL when none is left. One
+    statement per owner (pipelined by executemany): each touches one shard on a cluster."""
+    statement = sql.SQL(
+        "UPDATE {o} SET dims = mean.dims, centroid = mean.centroid FROM (SELECT min(dims) AS dims, "
+        "avg(embedding) AS centroid FROM {v} WHERE shard_key = %(owner)s AND container = %(c)s) AS mean "
+        "WHERE {o}.shard_key = %(owner)s AND {o}.container = %(c)s AND {o}.removed_at IS NULL "
         "AND {o}.centroid IS DISTINCT FROM mean.centroid").format(  # unchanged: no new row version, no index entry
-        o=sql.Identifier(OWNERS), v=sql.Identifier(VECTORS)), (list(owners), container, container))
+        o=sql.Identifier(OWNERS), v=sql.Identifier(VECTORS))
+    with conn.cursor() as cursor:
+        cursor.executemany(statement, [{"owner": owner, "c": container} for owner in owners])
 
 
 def add(container: str, owner: str, faces: Sequence[NewVector], generation: int = 0) -> None:
