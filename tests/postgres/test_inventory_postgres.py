@@ -23,9 +23,11 @@ def test_inventory_counts_postgres_vectors_and_erase_leaves_none(pg, api, servic
     held = next(source for source in inventory["sources"] if source["name"] == "postgresVectors")
     in_postgres = len(vectors.faces_of(vectors.directory_container(MODEL)))
     assert held["engine"] == "postgres" and held["templates"] == in_postgres >= 2
-    assert {"container": f"PersonDirectory/{MODEL}", "vectors": in_postgres} in held["containers"]
+    directory = next(entry for entry in held["containers"] if entry["container"] == f"PersonDirectory/{MODEL}")
+    assert directory["vectors"] == in_postgres and 1 <= directory["centroids"] <= in_postgres
     holdings = requests.get(f"{service.url}/inventory/persons/{person_id}", headers=admin, timeout=120).json()["holdings"]
     assert {(h["source"], h["templates"]) for h in holdings} == {("directory", 2), ("postgresVectors", 2)}
+    assert next(h for h in holdings if h["source"] == "postgresVectors")["centroids"] == 1
     erased = requests.delete(f"{service.url}/inventory/persons/{person_id}", headers=admin, timeout=120).json()
-    assert erased["remaining"] == []
+    assert erased["remaining"] == []  # vectors and centroid
     assert person_id not in vectors.faces_of(vectors.directory_container(MODEL)).values()

@@ -74,8 +74,9 @@ const RENDER = {
       { label: "Created", value: (s) => when(s.createdDateTime) }, { label: "Deleted at", value: (s) => when(s.deletionDateTime) }],
     source.sessions, "Sessions, each deleted with all its data at the time shown")],
   postgresVectors: (source) => (source.engine !== "postgres" ? [el("p", { text: "The embedded search engine is in use: PostgreSQL holds nothing." })] : [
-    table([{ label: "Container", value: (c) => c.container }, { label: "Vectors", value: (c) => c.vectors }],
-      source.containers, "Copies of templates searched in PostgreSQL")]),
+    table([{ label: "Container", value: (c) => c.container }, { label: "Vectors", value: (c) => c.vectors },
+      { label: "Person centroids", value: (c) => c.centroids }],
+      source.containers, "Copies of templates searched in PostgreSQL, and each person's mean template (what the index holds)")]),
   snapshots: (source) => [
     el("p", { text: `${source.blobs} encrypted blobs, ${(source.bytes / 1024).toFixed(1)} KiB in all.` }),
     table([{ label: "Owner", value: (o) => o.owner }, { label: "Blobs", value: (o) => o.blobs }, { label: "Bytes", value: (o) => o.bytes }],
