@@ -142,11 +142,13 @@ def measure_group(directory: Directory, queries: int, rng: np.random.Generator) 
 
 
 def postgres_sizes() -> tuple[float, float]:
-    """MB on disk of the vectors' table (heap) and of its indexes."""
+    """MB on disk of the vectors' and owners' tables (heaps; the owners hold the centroids) and
+    of their indexes."""
     from shared.postgres.connection import transaction
 
     with transaction() as conn:
-        heap, indexes = conn.execute("SELECT pg_table_size('face_vectors'), pg_indexes_size('face_vectors')").fetchone()
+        heap, indexes = conn.execute("SELECT sum(pg_table_size(t)), sum(pg_indexes_size(t)) FROM "
+                                     "unnest(ARRAY['face_vectors', 'face_owners']::regclass[]) AS t").fetchone()
     return heap / 2**20, indexes / 2**20
 
 

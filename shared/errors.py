@@ -83,8 +83,16 @@ class _RetryLater(FaceApiError):
         super().__init__(message, code=code)
         self.retry_after = retry_after
 
+    def __reduce__(self):
+        """Picklable (Exception's default passes only the message): it crosses process pools."""
+        return _retry_later, (type(self), self.message, self.retry_after, self.code)
+
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+
+
+def _retry_later(kind: type, message: str, retry_after: float, code: str) -> "_RetryLater":
+    return kind(message, retry_after, code=code)
 
 
 class TooManyRequests(_RetryLater):

@@ -153,3 +153,16 @@ def test_the_v1_sdk_leaves_a_refused_post_or_patch_to_the_caller(service, admin_
     assert refused.value.response.status_code == 429 and refused.value.error.error.code == "429"
     time.sleep(int(refused.value.response.headers["Retry-After"]))
     assert len(client.face.detect_with_stream(io.BytesIO(image))) == 1
+
+
+def test_retry_errors_survive_a_process_boundary():
+    """503 and 429 keep class, message, code and Retry-After through pickling (a process
+    pool's worker raising one, as the enrolment benchmark's do, must not break the pool)."""
+    import pickle
+
+    from shared.errors import ServiceUnavailable, TooManyRequests
+
+    for error in (ServiceUnavailable("PostgreSQL unavailable", 2.0), TooManyRequests("slow down", 1.5)):
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), copy.message, copy.retry_after, copy.code, copy.headers()) == (
+            type(error), error.message, error.retry_after, error.code, error.headers())
