@@ -199,6 +199,15 @@ def containers() -> list[str]:
 
 # ---------------------------------------------------------------- search
 
+def id_list(ids: Collection[str]) -> str:
+    """Person ids as one comma-separated text parameter (split by ``string_to_array`` on the
+    server): psycopg adapts a list element by element in Python, which cost 2.5 ms of a 6.5 ms
+    search restricted to 2,000 persons. Ids are UUIDs (validated on the way in): no commas."""
+    if any("," in person_id for person_id in ids):
+        raise ValueError("a person id with a comma")
+    return ",".join(ids)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What one search covers: a container's faces of one dimension, optionally only some
@@ -213,8 +222,8 @@ class Scope:
         clauses = [sql.SQL("dims = {}").format(sql.Literal(int(self.dims))), sql.SQL("container = %s")]
         params: list = [self.container]
         if self.allow is not None:
-            clauses.append(sql.SQL("person_id = ANY(%s)"))
-            params.append(sorted(self.allow))
+            clauses.append(sql.SQL("person_id = ANY(string_to_array(%s, ','))"))
+            params.append(id_list(self.allow))
         if self.generation_below is not None:
             clauses.append(sql.SQL("generation < %s"))
             params.append(self.generation_below)
@@ -272,7 +281,7 @@ def _shortlist_search(scope: Scope, vectors: Sequence[np.ndarray], owners: int, 
     (SET LOCAL ends with it: no sort, no bitmap or sequential scan)."""
     walk = scope.allow is None or len(scope.allow) > config.exact_persons()
     query = sql.SQL("%(q)s::vector({})").format(sql.Literal(int(scope.dims)))
-    allowed = sql.SQL(" AND shard_key = ANY(%(allow)s)") if scope.allow is not None else sql.SQL("")
+    allowed = sql.SQL(" AND shard_key = ANY(string_to_array(%(allow)s, ','))") if scope.allow is not None else sql.SQL("")
     order = (schema.dimension_expression(scope.dims) if walk else sql.SQL("centroid"))
     shortlist = sql.SQL("SELECT shard_key FROM {o} WHERE dims = {d} AND container = %(c)s{a} "
                         "ORDER BY {order} <=> {q} LIMIT %(owners)s").format(
@@ -290,7 +299,7 @@ def _shortlist_search(scope: Scope, vectors: Sequence[np.ndarray], owners: int, 
                  sql.SQL("SET LOCAL enable_seqscan = off"), sql.SQL("SET LOCAL enable_bitmapscan = off")]
                 if walk else [])
     common = {"c": scope.container, "owners": owners, "k": k, "generation": scope.generation_below,
-              "allow": sorted(scope.allow) if scope.allow is not None else None}
+              "allow": id_list(scope.allow) if scope.allow is not None else None}
     answers = read_together([(setting, ()) for setting in settings]
                             + [(statement, {**common, "q": literal(vector)}) for vector in vectors])
     return answers[len(settings):]
