@@ -10,6 +10,8 @@ release (an HNSW index over single faces) to the index over owners' centroids.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from psycopg import sql
 
 from shared.postgres import config, schema
@@ -38,24 +40,33 @@ def dead_tuples() -> dict[str, int]:
     return {name: int(count) for name, count in rows}
 
 
-def vacuum(full: bool = False) -> None:
-    """VACUUM (with ``full``: rewrite) every table. Cheap when nothing changed (the visibility
-    map skips all-visible pages), so the sweep does not wait for the statistics, which lag."""
+@contextmanager
+def _session():
+    """A pooled connection in autocommit without a statement timeout (VACUUM and CREATE / DROP
+    INDEX CONCURRENTLY cannot run in a transaction and outlast any request), given back as the
+    pool's other users expect it; an outage is the request's 503."""
     try:
         db = database()
         db.ensure_schema()
         with db.pool.connection() as conn:
-            conn.autocommit = True  # VACUUM cannot run inside a transaction
+            conn.autocommit = True
             try:
                 conn.execute("SET statement_timeout = 0")
-                for table in TABLES:
-                    conn.execute(sql.SQL("VACUUM (FULL, ANALYZE) {}" if full else "VACUUM (ANALYZE) {}").format(
-                        sql.Identifier(table)))
+                yield conn
                 conn.execute("RESET statement_timeout")
             finally:
                 conn.autocommit = False
     except OUTAGES as err:
         raise unavailable(err) from err
+
+
+def vacuum(full: bool = False) -> None:
+    """VACUUM (with ``full``: rewrite) every table. Cheap when nothing changed (the visibility
+    map skips all-visible pages), so the sweep does not wait for the statistics, which lag."""
+    with _session() as conn:
+        for table in TABLES:
+            conn.execute(sql.SQL("VACUUM (FULL, ANALYZE) {}" if full else "VACUUM (ANALYZE) {}").format(
+                sql.Identifier(table)))
 
 
 def reindex() -> list[int]:
@@ -64,25 +75,14 @@ def reindex() -> list[int]:
     searches go on; searches stay exact until it is valid) and drop the indexes over single
     faces, also concurrently. Idempotent; an interrupted build leaves an invalid index, dropped
     and rebuilt on the next run. Returns the dimensions reindexed."""
-    try:
-        db = database()
-        db.ensure_schema()
-        with db.pool.connection() as conn:
-            conn.autocommit = True  # CREATE / DROP INDEX CONCURRENTLY cannot run inside a transaction
-            try:
-                conn.execute("SET statement_timeout = 0")
-                dims = [row[0] for row in conn.execute(sql.SQL("SELECT DISTINCT dims FROM {} ORDER BY 1").format(
-                    sql.Identifier(VECTORS)))]
-                for size in dims:
-                    _fill_centroids(conn, size)
-                    _build_centroid_index(conn, size)
-                    for name in schema.face_index_names(size):
-                        conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name)))
-                conn.execute("RESET statement_timeout")
-            finally:
-                conn.autocommit = False
-    except OUTAGES as err:
-        raise unavailable(err) from err
+    with _session() as conn:
+        dims = [row[0] for row in conn.execute(sql.SQL("SELECT DISTINCT dims FROM {} ORDER BY 1").format(
+            sql.Identifier(VECTORS)))]
+        for size in dims:
+            _fill_centroids(conn, size)
+            _build_centroid_index(conn, size)
+            for name in schema.face_index_names(size):
+                conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name)))
     schema.forget()
     return dims
 
@@ -100,7 +100,7 @@ def _fill_centroids(conn, dims: int) -> None:
 
 def _build_centroid_index(conn, dims: int) -> None:
     name = schema.hnsw_index_name(dims)
-    valid = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)).fetchone()
+    valid = conn.execute(schema.INDEX_VALID, (name,)).fetchone()
     if valid is not None and not valid[0]:  # left by an interrupted concurrent build
         conn.execute(sql.SQL("DROP INDEX CONCURRENTLY {}").format(sql.Identifier(name)))
     conn.execute(schema.index_statement(dims, concurrently=True))

@@ -32,6 +32,7 @@ from psycopg import sql
 from shared.postgres import config
 
 VECTORS, OWNERS, REMOVALS = "face_vectors", "face_owners", "face_removals"
+INDEX_VALID = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)"  # no row: no such index
 
 _TABLES = f"""
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -122,7 +123,7 @@ def ensure_dimension(conn: psycopg.Connection, dims: int) -> None:
     """The centroid HNSW index of one template dimension, made the first time a vector of that
     dimension is written. A database of an earlier release (an index over faces, centroids not
     yet computed) is left alone, the build at its size would outlast a request: until
-    ``postgres_sync reindex`` has run, its searches scan exactly (``searchable``)."""
+    ``postgres_sync reindex`` has run, its searches scan exactly (``vectors._plan``)."""
     dims = int(dims)
     with _indexed_lock:
         if dims in _indexed:
@@ -136,13 +137,6 @@ def ensure_dimension(conn: psycopg.Connection, dims: int) -> None:
         conn.execute(index_statement(dims))
     with _indexed_lock:
         _indexed.add(dims)
-
-
-def searchable(conn: psycopg.Connection, dims: int) -> bool:
-    """Whether the centroid index of the dimension exists and is valid (else exact scans)."""
-    valid = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
-                         (hnsw_index_name(dims),)).fetchone()
-    return bool(valid and valid[0])
 
 
 def _has_centroids(conn: psycopg.Connection) -> bool:
