@@ -79,9 +79,8 @@ class _Origin(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def origins():
     """The stand-in public origin on 127.0.0.2 and a private one on 127.0.0.1 (same port)."""
-    public = http.server.ThreadingHTTPServer((STAND_IN, 0), _Origin)
+    public, private = _same_port_pair()
     port = public.server_address[1]
-    private = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Origin)
     for server in (public, private):
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -89,6 +88,18 @@ def origins():
     for server in (public, private):
         server.shutdown()
         server.server_close()
+
+
+def _same_port_pair(attempts: int = 20):
+    """Servers on 127.0.0.2 and 127.0.0.1 sharing a free port: the port the first one gets may
+    be taken on 127.0.0.1 (another test's client socket), so another port is tried then."""
+    for _ in range(attempts):
+        public = http.server.ThreadingHTTPServer((STAND_IN, 0), _Origin)
+        try:
+            return public, http.server.ThreadingHTTPServer(("127.0.0.1", public.server_address[1]), _Origin)
+        except OSError:
+            public.server_close()
+    raise RuntimeError("no port free on both loopback addresses")
 
 
 def _loopback_resolver(resolve):
